@@ -1,0 +1,63 @@
+"""Comptoir: a mini-CRM and commercial management suite for school practice firms."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: configuration, extensions, blueprints, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    from crm.config import Config
+
+    app.config.from_object(Config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from crm.core import web
+
+    web.init_app(app)
+
+    from crm import cli
+
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from crm.core.database import configure_engine
+    from crm import models  # noqa: F401 - registers every table before Migrate looks
+    from crm.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from crm.accueil.views import bp as accueil_bp
+    from crm.admin.views import bp as admin_bp
+    from crm.auth.views import bp as auth_bp
+    from crm.clients.views import bp as clients_bp
+    from crm.core.views import bp as core_bp
+    from crm.formation.views import bp as formation_bp
+    from crm.indicateurs.views import bp as indicateurs_bp
+    from crm.prospection.views import bp as prospection_bp
+    from crm.stocks.views import bp as stocks_bp
+    from crm.ventes.views import bp as ventes_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(accueil_bp, url_prefix="/accueil")
+    app.register_blueprint(clients_bp, url_prefix="/clients")
+    app.register_blueprint(prospection_bp, url_prefix="/prospection")
+    app.register_blueprint(ventes_bp, url_prefix="/ventes")
+    app.register_blueprint(stocks_bp, url_prefix="/stocks")
+    app.register_blueprint(indicateurs_bp, url_prefix="/indicateurs")
+    app.register_blueprint(formation_bp, url_prefix="/formation")

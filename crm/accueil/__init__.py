@@ -1,0 +1,1 @@
+"""The accueil section of a practice firm."""

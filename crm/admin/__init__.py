@@ -1,0 +1,1 @@
+"""Teacher and administrator screens: classes, firms, accounts."""

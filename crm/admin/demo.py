@@ -1,0 +1,52 @@
+"""Loading the demo data: one classroom, its teacher, two firms and three trainees."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from crm.admin import services
+from crm.core import identifiers
+from crm.core.models import Role, User
+from crm.core.passwords import generate_password
+from crm.extensions import db
+
+DEMO_FILE = Path(__file__).parent / "data" / "demo.yaml"
+
+
+def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
+    """Create the demo accounts and firms; None if they exist already (nothing changed).
+
+    Returns (username, password) pairs to print. One password for every demo
+    account: given by the caller (CRM_DEMO_PASSWORD) or generated.
+    """
+    data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    if db.session.scalar(select(User.id).where(User.username == data["teacher"]["username"])):
+        return None
+    password = password or generate_password()
+    teacher = services.create_user(
+        data["teacher"]["username"], data["teacher"]["display_name"], Role.TEACHER, password
+    )
+    classroom = services.create_classroom(
+        teacher, data["classroom"]["name"], data["classroom"]["school_year"]
+    )
+    accounts = [(teacher.username, password)]
+    for firm_data in data["firms"]:
+        trainees = firm_data.pop("trainees")
+        firm = services.create_firm(classroom, _checked(firm_data))
+        for trainee in trainees:
+            user = services.create_user(
+                trainee["username"], trainee["display_name"], Role.TRAINEE, password, classroom
+            )
+            services.add_member(firm, user, trainee["position"])
+            accounts.append((user.username, password))
+    return accounts
+
+
+def _checked(firm_data: dict) -> dict:
+    """Normalise identifiers as the firm form would, so demo data obeys the same rules."""
+    checks = {"siret": identifiers.siret, "vat_number": identifiers.vat_number,
+              "postcode": identifiers.postcode, "phone": identifiers.phone,
+              "email": identifiers.email, "iban": identifiers.iban, "bic": identifiers.bic}
+    return {key: checks[key](value) if key in checks else value for key, value in firm_data.items()}

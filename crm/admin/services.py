@@ -1,0 +1,231 @@
+"""Teacher actions: classrooms, firms, memberships and accounts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from crm.admin import class_list
+from crm.auth.services import end_all_sessions, normalise_username, set_password
+from crm.core.errors import DomainError, ImportErrors
+from crm.core.models import Classroom, Firm, Membership, Position, Role, User
+from crm.core.passwords import generate_password, hash_password, password_problem
+from crm.extensions import db
+from crm.formation.journal import record_activity
+
+FIRM_FIELDS = (
+    "trade_name", "legal_form", "siren", "siret", "vat_number", "address_line1",
+    "address_line2", "postcode", "city", "phone", "email", "website", "iban", "bic",
+    "terms_of_sale",
+)
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+LOGO_MAX_BYTES = 512 * 1024
+
+
+@dataclass
+class IssuedPassword:
+    """A password shown once on the printable sheet, never stored in clear."""
+
+    user: User
+    password: str
+    firm: str = ""
+    position: str = ""
+
+
+# --- classrooms -------------------------------------------------------------
+
+def create_classroom(teacher: User, name: str, school_year: str) -> Classroom:
+    _check_classroom_unique(name, school_year)
+    classroom = Classroom(name=name, school_year=school_year, teachers=[teacher])
+    db.session.add(classroom)
+    db.session.flush()
+    return classroom
+
+
+def update_classroom(classroom: Classroom, name: str, school_year: str) -> None:
+    _check_classroom_unique(name, school_year, exclude_id=classroom.id)
+    classroom.name = name
+    classroom.school_year = school_year
+    db.session.flush()
+
+
+def _check_classroom_unique(name: str, school_year: str, exclude_id: int | None = None) -> None:
+    query = select(Classroom.id).where(
+        func.lower(Classroom.name) == name.lower(), Classroom.school_year == school_year
+    )
+    if exclude_id:
+        query = query.where(Classroom.id != exclude_id)
+    if db.session.scalar(query):
+        raise DomainError(
+            f"Une classe « {name} » existe déjà pour l'année {school_year}.", field="name"
+        )
+
+
+# --- firms ------------------------------------------------------------------
+
+def create_firm(classroom: Classroom, data: dict, logo: bytes | None = None) -> Firm:
+    firm = Firm(classroom=classroom, trade_name=data["trade_name"])
+    db.session.add(firm)
+    _apply_firm_data(firm, data, logo)
+    return firm
+
+
+def update_firm(firm: Firm, actor: User, data: dict, logo: bytes | None = None,
+                remove_logo: bool = False) -> None:
+    _apply_firm_data(firm, data, logo, remove_logo)
+    record_activity(firm, actor, "firm.identity_updated", firm,
+                    "Mise à jour de la fiche d'identité de l'entreprise")
+
+
+def _apply_firm_data(firm: Firm, data: dict, logo: bytes | None, remove_logo: bool = False) -> None:
+    siren, siret = data.get("siren") or "", data.get("siret") or ""
+    if siren and siret and not siret.startswith(siren):
+        raise DomainError("Le SIRET doit commencer par les 9 chiffres du SIREN.", field="siret")
+    if siret and not siren:
+        data = dict(data, siren=siret[:9])
+    vat = data.get("vat_number") or ""
+    own_siren = data.get("siren") or ""
+    if vat and own_siren and vat[-9:] != own_siren:
+        raise DomainError(
+            "Le numéro de TVA doit se terminer par le SIREN de l'entreprise.", field="vat_number"
+        )
+    for name in FIRM_FIELDS:
+        if name in data:
+            setattr(firm, name, data[name] or "")
+    if remove_logo:
+        firm.logo, firm.logo_mimetype = None, ""
+    if logo:
+        firm.logo_mimetype = _logo_mimetype(logo)
+        firm.logo = logo
+    db.session.flush()
+
+
+def _logo_mimetype(data: bytes) -> str:
+    if len(data) > LOGO_MAX_BYTES:
+        raise DomainError("Le logo ne doit pas dépasser 512 Ko.", field="logo")
+    for magic, mimetype in LOGO_TYPES.items():
+        if data.startswith(magic):
+            return mimetype
+    raise DomainError("Le logo doit être une image PNG ou JPEG.", field="logo")
+
+
+# --- memberships ------------------------------------------------------------
+
+def add_member(firm: Firm, user: User, position: str) -> Membership:
+    _check_position(position)
+    if not user.is_trainee:
+        raise DomainError("Seuls les élèves peuvent être affectés à un poste.", field="user_id")
+    exists = db.session.scalar(select(Membership).filter_by(firm_id=firm.id, user_id=user.id))
+    if exists:
+        raise DomainError(f"{user.display_name} travaille déjà dans cette entreprise.", field="user_id")
+    membership = Membership(firm=firm, user=user, position=position)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def change_position(membership: Membership, position: str) -> None:
+    _check_position(position)
+    membership.position = position
+    db.session.flush()
+
+
+def remove_member(membership: Membership) -> None:
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def _check_position(position: str) -> None:
+    if position not in {p.value for p in Position}:
+        raise DomainError("Poste inconnu.", field="position")
+
+
+# --- accounts ---------------------------------------------------------------
+
+def create_user(username: str, display_name: str, role: Role, password: str,
+                classroom: Classroom | None = None) -> User:
+    username = normalise_username(username)
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise DomainError(f"L'identifiant « {username} » est déjà utilisé.", field="username")
+    problem = password_problem(password)
+    if problem:
+        raise DomainError(problem, field="password")
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role.value,
+        password_hash=hash_password(password),
+        classroom=classroom,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_teacher(username: str, display_name: str) -> IssuedPassword:
+    password = generate_password()
+    return IssuedPassword(create_user(username, display_name, Role.TEACHER, password), password)
+
+
+def import_trainees(classroom: Classroom, text: str) -> list[IssuedPassword]:
+    """Create every trainee of a class list, or none: ImportErrors lists each bad line."""
+    rows, errors = class_list.parse(text)
+    firms = {class_list.fold(f.trade_name): f for f in classroom.firms}
+    taken = set(db.session.scalars(select(User.username)))
+    usernames: dict[int, str] = {}
+    for row in rows:
+        problem = _trainee_row_problem(row, firms, taken)
+        if problem:
+            errors.append((row.line, problem))
+            continue
+        username = row.username or _free_username(row, taken)
+        taken.add(username)
+        usernames[row.line] = username
+    if errors:
+        raise ImportErrors(sorted(errors))
+    issued = []
+    for row in rows:
+        password = generate_password()
+        user = create_user(usernames[row.line], row.display_name, Role.TRAINEE, password, classroom)
+        firm = firms.get(class_list.fold(row.firm)) if row.firm else None
+        position = row.position or Position.COMMERCIAL.value
+        if firm:
+            add_member(firm, user, position)
+        issued.append(IssuedPassword(user, password, firm.trade_name if firm else "",
+                                     Position(position).label if firm else ""))
+    return issued
+
+
+def _trainee_row_problem(row, firms: dict, taken: set[str]) -> str | None:
+    if row.username and row.username in taken:
+        return f"L'identifiant « {row.username} » est déjà utilisé."
+    if row.firm and class_list.fold(row.firm) not in firms:
+        names = ", ".join(f.trade_name for f in firms.values()) or "aucune entreprise créée"
+        return f"Entreprise « {row.firm} » inconnue dans cette classe ({names})."
+    return None
+
+
+def _free_username(row, taken: set[str]) -> str:
+    base = class_list.suggest_username(row.first_name, row.last_name)
+    candidate, suffix = base, 2
+    while candidate in taken:
+        candidate, suffix = f"{base}{suffix}", suffix + 1
+    return candidate
+
+
+def reset_password(user: User) -> IssuedPassword:
+    password = generate_password()
+    set_password(user, password)
+    return IssuedPassword(user, password)
+
+
+def deactivate_user(user: User, actor: User) -> None:
+    if user.id == actor.id:
+        raise DomainError("Vous ne pouvez pas désactiver votre propre compte.")
+    user.active = False
+    end_all_sessions(user)
+
+
+def reactivate_user(user: User) -> None:
+    user.active = True
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""The clients section of a practice firm."""

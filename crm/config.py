@@ -1,0 +1,62 @@
+"""Settings read from the environment (CRM_*), with defaults for one class on SQLite."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Return the secret key kept in instance/, creating it on first start.
+
+    Generated once and reused so that sessions survive a restart and several
+    gunicorn workers sign cookies with the same key.
+    """
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Production-ish defaults; every value can be overridden by CRM_* variables."""
+
+    WTF_CSRF_ENABLED = True
+    WTF_I18N_ENABLED = False  # no Flask-Babel: forms take WTForms' French catalogue (crm.core.forms.Form)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a school day: a form left open all morning still posts
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # uploads: class lists, logos
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # argon2id at (well above) the OWASP minimum: m=19 MiB, t=2, p=1.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024  # KiB
+    ARGON2_PARALLELISM = 1
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_SECONDS = 60
+    PAGE_SIZE = 25
+
+    def __init__(self, instance_path: str):
+        instance = Path(instance_path)
+        self.SECRET_KEY = os.environ.get("CRM_SECRET_KEY") or _instance_secret_key(instance)
+        self.SQLALCHEMY_DATABASE_URI = database_url(
+            os.environ.get("CRM_DATABASE_URL"), instance
+        )
+        self.SESSION_COOKIE_SECURE = _flag("CRM_SECURE_COOKIES")
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+
+def database_url(url: str | None, instance: Path) -> str:
+    """Normalise the database URL: SQLite in instance/ by default, psycopg 3 for PostgreSQL."""
+    if not url:
+        instance.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance / 'crm.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,1 @@
+"""Core: practice firms (tenants), users, roles, memberships, tenancy helpers, formats."""

@@ -1,0 +1,230 @@
+"""Users, classrooms, practice firms and memberships: who may work where."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    TEACHER = "teacher"
+    TRAINEE = "trainee"
+
+    @property
+    def label(self) -> str:
+        return {"admin": "Administrateur", "teacher": "Professeur", "trainee": "Élève"}[self.value]
+
+
+class Position(str, enum.Enum):
+    """The trainee's *poste* inside a practice firm."""
+
+    ACCUEIL = "accueil"
+    COMMERCIAL = "commercial"
+    MAGASINIER = "magasinier"
+    RESPONSABLE = "responsable"
+
+    @property
+    def label(self) -> str:
+        return {
+            "accueil": "Chargé(e) d'accueil",
+            "commercial": "Commercial(e)",
+            "magasinier": "Magasinier / magasinière",
+            "responsable": "Responsable",
+        }[self.value]
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(p.value, p.label) for p in cls]
+
+
+classroom_teachers = Table(
+    "classroom_teacher",
+    db.metadata,
+    Column("classroom_id", ForeignKey("classroom.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'teacher', 'trainee')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Rotated at logout and password change: every older session cookie dies with it.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # The class of a trainee (teachers and admins have none).
+    classroom_id: Mapped[int | None] = mapped_column(
+        ForeignKey("classroom.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    classroom: Mapped[Classroom | None] = relationship(foreign_keys=[classroom_id])
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login reads is_active; the column is `active`.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def is_teacher(self) -> bool:
+        """Teachers and admins: both manage classes."""
+        return self.role in (Role.TEACHER.value, Role.ADMIN.value)
+
+    @property
+    def is_trainee(self) -> bool:
+        return self.role == Role.TRAINEE.value
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Classroom(db.Model):
+    __tablename__ = "classroom"
+    __table_args__ = (UniqueConstraint("name", "school_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    school_year: Mapped[str] = mapped_column(String(9))  # "2026-2027"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    teachers: Mapped[list[User]] = relationship(secondary=classroom_teachers)
+    firms: Mapped[list[Firm]] = relationship(
+        back_populates="classroom", order_by="Firm.trade_name"
+    )
+    trainees: Mapped[list[User]] = relationship(
+        foreign_keys=[User.classroom_id], viewonly=True, order_by="User.display_name"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.school_year})"
+
+
+class Firm(db.Model):
+    """A practice firm (*entreprise d'entraînement*): the tenant of all business data."""
+
+    __tablename__ = "firm"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classroom.id", ondelete="RESTRICT"), index=True
+    )
+    trade_name: Mapped[str] = mapped_column(String(120))
+    legal_form: Mapped[str] = mapped_column(String(40), default="")
+    siren: Mapped[str] = mapped_column(String(9), default="")
+    siret: Mapped[str] = mapped_column(String(14), default="")
+    vat_number: Mapped[str] = mapped_column(String(13), default="")
+    address_line1: Mapped[str] = mapped_column(String(120), default="")
+    address_line2: Mapped[str] = mapped_column(String(120), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    country: Mapped[str] = mapped_column(String(60), default="France")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_mimetype: Mapped[str] = mapped_column(String(20), default="")
+    terms_of_sale: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    classroom: Mapped[Classroom] = relationship(back_populates="firms")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="firm", cascade="all, delete-orphan"
+    )
+
+    @property
+    def firm_id(self) -> int:
+        """A firm is its own tenant, so tenancy checks treat it like any firm row."""
+        return self.id
+
+    @property
+    def address_lines(self) -> list[str]:
+        city = " ".join(p for p in (self.postcode, self.city) if p)
+        return [line for line in (self.address_line1, self.address_line2, city) if line]
+
+    def __repr__(self) -> str:
+        return f"<Firm {self.trade_name}>"
+
+
+class Membership(db.Model):
+    """A user working in a firm, at a *poste*."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("user_id", "firm_id"),
+        CheckConstraint(
+            "position IN ('accueil', 'commercial', 'magasinier', 'responsable')",
+            name="position",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id", ondelete="CASCADE"), index=True)
+    position: Mapped[str] = mapped_column(String(16))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    firm: Mapped[Firm] = relationship(back_populates="memberships")
+
+    @property
+    def position_label(self) -> str:
+        return Position(self.position).label
+
+
+class LoginFailure(db.Model):
+    """A failed login, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip_address: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,134 @@
+"""The one way to read firm data: filtered on the current firm, 404 otherwise.
+
+The current firm is resolved once per request (`load_current_firm`) from the
+session and checked against what the user may enter: the firms they are a
+member of (trainee), the firms of their classrooms (teacher), any (admin).
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash, g, redirect, session, url_for
+from flask_login import current_user
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy import ForeignKey
+from werkzeug.local import LocalProxy
+
+from crm.core.models import Classroom, Firm, Membership, User, classroom_teachers
+from crm.extensions import db
+
+SESSION_KEY = "firm_id"
+
+
+class FirmScoped:
+    """Mixin for every business row: it belongs to exactly one firm."""
+
+    @declared_attr
+    def firm_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy's declared_attr convention
+        return mapped_column(ForeignKey("firm.id", ondelete="CASCADE"), index=True)
+
+
+def _get_current_firm() -> Firm | None:
+    return g.get("firm")
+
+
+current_firm: Firm | None = LocalProxy(_get_current_firm)  # type: ignore[assignment]
+
+
+def current_membership() -> Membership | None:
+    return g.get("membership")
+
+
+def accessible_firms(user: User) -> Select:
+    """The firms `user` may enter, as a query."""
+    query = select(Firm).order_by(Firm.trade_name)
+    if user.is_admin:
+        return query
+    if user.is_teacher:
+        return query.join(
+            classroom_teachers, classroom_teachers.c.classroom_id == Firm.classroom_id
+        ).where(classroom_teachers.c.user_id == user.id)
+    return query.join(Membership).where(Membership.user_id == user.id)
+
+
+def find_accessible_firm(user: User, firm_id: int) -> Firm | None:
+    return db.session.scalar(accessible_firms(user).where(Firm.id == firm_id))
+
+
+def teacher_classrooms(user: User) -> Select:
+    """The classrooms a teacher manages (all of them for an admin)."""
+    query = select(Classroom).order_by(Classroom.school_year.desc(), Classroom.name)
+    if user.is_admin:
+        return query
+    return query.join(classroom_teachers).where(classroom_teachers.c.user_id == user.id)
+
+
+def load_current_firm() -> None:
+    """before_request: resolve g.firm and g.membership from the session, once."""
+    g.firm = None
+    g.membership = None
+    if not current_user.is_authenticated:
+        return
+    firm_id = session.get(SESSION_KEY)
+    if firm_id is None and current_user.is_trainee:
+        firm_id = _only_firm_id(current_user)
+    if firm_id is None:
+        return
+    firm = find_accessible_firm(current_user, firm_id)
+    if firm is None:  # membership removed since: forget the choice
+        session.pop(SESSION_KEY, None)
+        return
+    g.firm = firm
+    g.membership = db.session.scalar(
+        select(Membership).filter_by(user_id=current_user.id, firm_id=firm.id)
+    )
+
+
+def _only_firm_id(user: User) -> int | None:
+    ids = db.session.scalars(
+        select(Membership.firm_id).where(Membership.user_id == user.id).limit(2)
+    ).all()
+    return ids[0] if len(ids) == 1 else None
+
+
+def enter_firm(firm: Firm) -> None:
+    session[SESSION_KEY] = firm.id
+
+
+def leave_firm() -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def require_firm() -> Firm:
+    """The current firm, or 404 when none is chosen (views use firm_required first)."""
+    firm = g.get("firm")
+    if firm is None:
+        abort(404)
+    return firm
+
+
+def scoped(model) -> Select:
+    """SELECT model rows of the current firm only."""
+    return select(model).where(model.firm_id == require_firm().id)
+
+
+def get_or_404(model, object_id: int):
+    """This firm's object with that id, or 404 (never another firm's, never 403)."""
+    obj = db.session.scalar(scoped(model).where(model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def firm_required(view):
+    """Views of firm data: log in, then choose a firm if none is current."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("firm") is None:
+            flash("Choisissez d'abord l'entreprise dans laquelle vous travaillez.", "info")
+            return redirect(url_for("core.choose_firm"))
+        return view(*args, **kwargs)
+
+    return wrapper

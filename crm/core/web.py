@@ -1,0 +1,121 @@
+"""Request lifecycle: login gate, current firm, one commit per request, headers, errors."""
+from __future__ import annotations
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from crm.core import formatting
+from crm.core.models import Position, User
+from crm.core.sections import SECTIONS
+from crm.core.tenancy import current_firm, current_membership, load_current_firm
+from crm.extensions import db, login_manager
+
+# Endpoints reachable without logging in.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health"}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'"
+)
+
+ERROR_PAGES = {
+    400: ("Requête incorrecte", "La demande envoyée n'a pas pu être comprise."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible depuis votre entreprise."),
+    405: ("Action impossible", "Cette action ne peut pas être faite de cette façon."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée (4 Mo)."),
+    429: ("Trop de tentatives", "Patientez une minute avant de réessayer."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite. Rien n'a été enregistré."),
+}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    app.before_request(_require_login)
+    app.before_request(load_current_firm)
+    app.after_request(_end_transaction)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)
+
+    formatting.register(app)
+    app.context_processor(_layout_context)
+
+
+def _load_user(token: str) -> User | None:
+    """The session cookie holds 'id:session_token'; a rotated token logs the cookie out."""
+    user_id, _, session_token = token.partition(":")
+    if not user_id.isdigit() or not session_token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != session_token:
+        return None
+    return user
+
+
+def _require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _end_transaction(response):
+    """The one commit of the request: only when it succeeded; otherwise nothing is kept."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_error(error: CSRFError):
+    db.session.rollback()
+    message = (
+        "Le formulaire a expiré ou n'est plus valide. Rien n'a été enregistré : "
+        "vérifiez vos saisies et renvoyez-le."
+    )
+    rule = request.url_rule
+    if rule is not None and "GET" in (rule.methods or ()):
+        flash(message, "error")
+        return redirect(request.full_path, code=303)
+    return _render_error(400, message)
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    return _render_error(code)
+
+
+def _render_error(code: int, message: str | None = None):
+    title, default = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    return render_template("error.html", code=code, title=title, message=message or default), code
+
+
+def _layout_context() -> dict:
+    membership = current_membership()
+    position = Position(membership.position).label if membership else None
+    return {
+        "current_firm": current_firm,
+        "current_position": position,
+        "nav_sections": SECTIONS,
+    }

@@ -1,0 +1,1 @@
+"""Training side: the référentiel catalogue, the activity journal, assessment."""

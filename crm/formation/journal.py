@@ -1,0 +1,54 @@
+"""record_activity(): the one way services write the activity journal."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crm.core.models import Firm, Membership, User
+from crm.extensions import db
+from crm.formation.models import Activity, ActivityCompetency
+from crm.formation.referentiel import VERB_COMPETENCIES, catalogue
+
+
+def record_activity(
+    firm: Firm,
+    user: User | None,
+    verb: str,
+    obj=None,
+    summary: str = "",
+    competencies: list[str] | None = None,
+) -> Activity:
+    """Journal `verb` done by `user` in `firm` on `obj`, in the caller's transaction.
+
+    Competencies default to the verb's entry in VERB_COMPETENCIES; an unknown
+    verb or code is a programming error, caught by the tests of the caller.
+    """
+    if competencies is None:
+        if verb not in VERB_COMPETENCIES:
+            raise ValueError(f"verb {verb!r} is missing from VERB_COMPETENCIES")
+        competencies = VERB_COMPETENCIES[verb]
+    known = catalogue()
+    unknown = [code for code in competencies if code not in known]
+    if unknown:
+        raise ValueError(f"unknown référentiel codes {unknown}")
+    activity = Activity(
+        firm_id=firm.id,
+        user_id=user.id if user else None,
+        position=_position(firm, user),
+        verb=verb,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=getattr(obj, "id", None),
+        summary=summary[:255],
+        competencies=[ActivityCompetency(code=code) for code in dict.fromkeys(competencies)],
+    )
+    db.session.add(activity)
+    db.session.flush()
+    return activity
+
+
+def _position(firm: Firm, user: User | None) -> str:
+    if user is None:
+        return ""
+    position = db.session.scalar(
+        select(Membership.position).filter_by(firm_id=firm.id, user_id=user.id)
+    )
+    return position or ""

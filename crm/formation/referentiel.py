@@ -1,0 +1,84 @@
+"""The référentiel catalogue (loaded from data/referentiel.yaml) and the verb map.
+
+Teachers speak in référentiel codes (A1T3C3, S131…): the product uses them
+verbatim. The catalogue is read-only reference data, so it lives in a file
+shipped with the code rather than in the database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DATA_FILE = Path(__file__).parent / "data" / "referentiel.yaml"
+
+KIND_LABELS = {
+    "activity": "Activité",
+    "task": "Tâche",
+    "competency": "Compétence",
+    "behaviour": "Comportement professionnel",
+    "savoir": "Savoir associé",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    label: str
+    kind: str
+    parent: str | None = None
+    details: tuple[str, ...] = ()
+    children: list[str] = field(default_factory=list, compare=False, hash=False)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Entry]:
+    """Every code of the référentiel, in document order."""
+    data = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    entries: dict[str, Entry] = {}
+
+    def add(item: dict, kind: str, parent: str | None) -> None:
+        entry = Entry(
+            code=item["code"],
+            label=item["label"],
+            kind=kind,
+            parent=parent,
+            details=tuple(item.get("details") or ()),
+        )
+        entries[entry.code] = entry
+        if parent:
+            entries[parent].children.append(entry.code)
+
+    for activity in data["activities"]:
+        add(activity, "activity", None)
+        for task in activity["tasks"]:
+            add(task, "task", activity["code"])
+            for competency in task.get("competencies", []):
+                add(competency, "competency", task["code"])
+            for behaviour in task.get("behaviours", []):
+                add(behaviour, "behaviour", task["code"])
+    for savoir in data["savoirs"]:
+        add(savoir, "savoir", None)
+    return entries
+
+
+def activities() -> list[Entry]:
+    return [e for e in catalogue().values() if e.kind == "activity"]
+
+
+def savoirs() -> list[Entry]:
+    return [e for e in catalogue().values() if e.kind == "savoir"]
+
+
+# What each journalled action trains. Services name the verb; this table, and
+# only this table, knows the référentiel. Later packages add their verbs here.
+VERB_COMPETENCIES: dict[str, list[str]] = {
+    # Foundation: a trainee (or teacher) updating the firm's identity sheet.
+    "firm.identity_updated": ["A1T1C1"],
+}

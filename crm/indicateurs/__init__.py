@@ -1,0 +1,1 @@
+"""The indicateurs section of a practice firm."""

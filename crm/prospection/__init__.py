@@ -1,0 +1,1 @@
+"""The prospection section of a practice firm."""

@@ -1,0 +1,1 @@
+"""The stocks section of a practice firm."""

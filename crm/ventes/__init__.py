@@ -1,0 +1,1 @@
+"""The ventes section of a practice firm."""
