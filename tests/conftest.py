@@ -221,7 +221,7 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_
 
 def csrf_token(client, path: str = "/connexion") -> str:
     """The CSRF token a real form on `path` carries."""
-    html = client.get(path).get_data(as_text=True)
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = _CSRF.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)

@@ -62,10 +62,16 @@ SECTIONS: tuple[Section, ...] = (
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
 
 
-def section_blueprint(key: str, import_name: str) -> Blueprint:
-    """A domain blueprint with its section landing page at its URL prefix."""
+def section_blueprint(key: str, import_name: str, landing_page: bool = True) -> Blueprint:
+    """A domain blueprint named after its section.
+
+    With `landing_page`, its index is the section's référentiel overview; a
+    package that has real screens passes False and defines its own `index`.
+    """
     section = SECTIONS_BY_KEY[key]
     bp = Blueprint(key, import_name, template_folder="templates")
+    if not landing_page:
+        return bp
 
     @bp.route("/")
     @firm_required

@@ -1,0 +1,97 @@
+"""Tenancy: for every route that takes an id, another firm's object answers 404.
+
+The test walks app.url_map, so a new route is covered the day it is added. Each
+id argument name must have an entry in FOREIGN_IDS: a function that creates (or
+finds) an object of *firm B* and returns its id. A route with an id argument
+missing from FOREIGN_IDS fails the test, telling the developer to add one.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from tests.conftest import Auth
+
+
+def _firm_b(world):
+    return world.firm_b.id
+
+
+def _classroom_b(world):
+    return world.classroom_b.id
+
+
+def _trainee_b(world):
+    return world.trainee_b.id
+
+
+def _membership_b(world):
+    return world.membership_b.id
+
+
+# id argument name → factory(world) returning the id of an object of firm B
+# (or, for teacher-side objects, of classroom B). Extend it with each new route.
+FOREIGN_IDS = {
+    "firm_id": _firm_b,
+    "classroom_id": _classroom_b,
+    "user_id": _trainee_b,
+    "membership_id": _membership_b,
+}
+
+ID_ARG = re.compile(r"^\w+_id$|^id$")
+
+
+def _id_routes(app):
+    for rule in app.url_map.iter_rules():
+        args = [a for a in rule.arguments if ID_ARG.match(a)]
+        if args:
+            yield rule, args
+
+
+def _row_counts():
+    """Rows per table: a refused request must change nothing."""
+    counts = {}
+    for table in db.metadata.sorted_tables:
+        counts[table.name] = db.session.scalar(select(func.count()).select_from(table))
+    return counts
+
+
+def test_every_id_argument_has_a_foreign_factory(app):
+    missing = {a for _, args in _id_routes(app) for a in args if a not in FOREIGN_IDS}
+    assert not missing, f"add a firm-B factory to FOREIGN_IDS for: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("who", ["trainee", "teacher"])
+def test_foreign_ids_answer_404_on_every_route(app, world, who):
+    browser = Auth(app.test_client())
+    if who == "trainee":
+        browser.login("eleve_a")
+    else:
+        browser.login("prof_a")
+        # A teacher working inside one of their own firms.
+        browser.post(f"/entreprises/{world.firm_a.id}/entrer")
+    foreign = {name: factory(world) for name, factory in FOREIGN_IDS.items()}
+    db.session.commit()
+    before = _row_counts()
+    checked = 0
+    for rule, args in _id_routes(app):
+        values = {a: foreign[a] for a in args}
+        for a in rule.arguments:
+            values.setdefault(a, "x")
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **values)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = browser.client.get(url)
+            else:
+                response = browser.post(url, {})
+            assert response.status_code == 404, f"{who}: {method} {url} answered {response.status_code}"
+            checked += 1
+    assert checked >= 10
+    db.session.expire_all()
+    assert _row_counts() == before
