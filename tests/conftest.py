@@ -88,7 +88,8 @@ def app(database_url_for_tests):
 @pytest.fixture(autouse=True)
 def _transaction(request, app):
     """Each test runs in a transaction rolled back at the end; app commits become savepoints."""
-    if "real_commits" in request.keywords:
+    if "real_commits" in request.keywords or "browser" in request.keywords:
+        # Those tests need real commits (threads, a live server sharing `db`).
         yield
         return
     with app.app_context():

@@ -23,6 +23,8 @@ class ClassroomForm(Form):
                               filters=[strip_filter], description="Format : 2026-2027")
 
     def validate_school_year(self, field):
+        if field.errors:  # the format check already failed
+            return
         start, end = (int(x) for x in field.data.split("-"))
         if end != start + 1:
             raise ValidationError("Les deux années doivent se suivre, par exemple 2026-2027.")

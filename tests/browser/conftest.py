@@ -1,0 +1,95 @@
+"""End-to-end tests in a real browser: Debian's Chromium driven by Playwright.
+
+A live server runs the app in a thread on 127.0.0.1 with its own SQLite
+database holding the demo data. Without Chromium these tests are skipped with
+a message, unless CRM_BROWSER_TESTS=required (as in .ci/run), where they fail.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "_screenshots"
+DEMO_PASSWORD = "demo-browser-1"
+
+
+def _browser_missing() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"Chromium absent ({CHROMIUM}) : installez-le avec « apt-get install chromium »"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "le paquet Python playwright manque : « make test » l'installe"
+    return None
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CRM_BROWSER_TESTS") == "required":
+            pytest.fail(f"tests navigateur exigés mais impossibles : {missing}")
+        pytest.skip(f"tests navigateur ignorés : {missing}")
+    from flask_migrate import upgrade
+
+    from crm import create_app
+    from crm.admin.demo import load_demo
+    from crm.extensions import db
+    from tests.conftest import TEST_CONFIG
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({**TEST_CONFIG, "TESTING": False,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/browser.sqlite3"})
+        with app.app_context():
+            upgrade()
+            load_demo(DEMO_PASSWORD)
+            db.session.commit()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base}/connexion")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")

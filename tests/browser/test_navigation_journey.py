@@ -1,0 +1,54 @@
+"""A trainee logs in, opens every section of the navigation, logs out."""
+import pytest
+
+from tests.browser.conftest import login, shot
+
+pytestmark = pytest.mark.browser
+
+SECTIONS = ["Accueil", "Clients & prospects", "Prospection", "Ventes", "Stocks", "Indicateurs"]
+
+
+def test_trainee_visits_every_section_then_logs_out(page, live_server):
+    login(page, live_server, "eleve1")
+    header = page.locator("header.topbar")
+    assert "Comptoir démo" in header.inner_text()
+    assert "Chargé(e) d'accueil" in header.inner_text()
+    shot(page, "trainee-home")
+    for label in SECTIONS:
+        page.locator("nav.mainnav").get_by_role("link", name=label, exact=True).click()
+        assert page.locator("h1").inner_text() == label
+        current = page.locator("nav.mainnav a[aria-current=page]").inner_text()
+        assert current == label
+        shot(page, f"section-{label.split()[0].lower()}")
+    page.locator("details.user-menu summary").click()
+    page.get_by_role("button", name="Se déconnecter").click()
+    assert "Vous êtes déconnecté(e)" in page.locator(".flash").inner_text()
+    page.goto(f"{live_server}/ventes/")
+    assert page.url.startswith(f"{live_server}/connexion")
+
+
+def test_wrong_password_message_in_the_browser(page, live_server):
+    login(page, live_server, "eleve1", "mauvais-mot-de-passe")
+    assert "Identifiant ou mot de passe incorrect." in page.locator(".form-errors").inner_text()
+
+
+def test_layout_fits_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page = context.new_page()
+    login(page, live_server, "eleve2")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the page scrolls sideways on a phone"
+    shot(page, "trainee-home-phone")
+    context.close()
+
+
+def test_teacher_sees_the_classroom_and_enters_a_firm(page, live_server):
+    login(page, live_server, "prof")
+    assert page.locator("h1").inner_text() == "Espace professeur"
+    assert "2nde MRCU démo" in page.content()
+    shot(page, "teacher-dashboard")
+    page.get_by_role("link", name="Boutique voisine").first.click()
+    assert "Inès Benali" in page.content()
+    shot(page, "teacher-firm")
+    page.get_by_role("button", name="Entrer dans l'entreprise").click()
+    assert "Boutique voisine" in page.locator("header.topbar").inner_text()
