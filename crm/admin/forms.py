@@ -2,7 +2,7 @@
 import re
 
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from crm.core import identifiers
@@ -21,6 +21,15 @@ class ClassroomForm(Form):
                        description="Par exemple : 2nde MRCU A")
     school_year = StringField("Année scolaire", [Required(), Regexp(r"^\d{4}-\d{4}$", message="Format attendu : 2026-2027.")],
                               filters=[strip_filter], description="Format : 2026-2027")
+
+    teacher_ids = SelectMultipleField(
+        "Professeurs de la classe", coerce=int, validate_choice=True,
+        description="Les collègues choisis verront la classe, ses entreprises et ses élèves.",
+        render_kw={"size": 5})
+
+    def validate_teacher_ids(self, field):
+        if not field.data:
+            raise ValidationError("Choisissez au moins un professeur.")
 
     def validate_school_year(self, field):
         if field.errors:  # the format check already failed

@@ -42,11 +42,23 @@ def create_classroom(teacher: User, name: str, school_year: str) -> Classroom:
     return classroom
 
 
-def update_classroom(classroom: Classroom, name: str, school_year: str) -> None:
+def update_classroom(classroom: Classroom, name: str, school_year: str,
+                     teachers: list[User] | None = None) -> None:
     _check_classroom_unique(name, school_year, exclude_id=classroom.id)
     classroom.name = name
     classroom.school_year = school_year
+    if teachers is not None:
+        if not teachers or any(not t.is_teacher or not t.active for t in teachers):
+            raise DomainError("Choisissez au moins un professeur actif.", field="teacher_ids")
+        classroom.teachers = teachers
     db.session.flush()
+
+
+def active_teachers() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role.in_([Role.TEACHER.value, Role.ADMIN.value]), User.active)
+        .order_by(User.display_name)
+    ))
 
 
 def _check_classroom_unique(name: str, school_year: str, exclude_id: int | None = None) -> None:

@@ -33,6 +33,7 @@ def dashboard():
 @bp.route("/classes/nouvelle", methods=["GET", "POST"])
 def new_classroom():
     form = ClassroomForm()
+    del form.teacher_ids  # the creator teaches it; colleagues are added when editing
     if form.validate_on_submit():
         try:
             classroom = services.create_classroom(current_user, form.name.data, form.school_year.data)
@@ -54,9 +55,14 @@ def show_classroom(classroom_id: int):
 def edit_classroom(classroom_id: int):
     classroom = access.classroom_or_404(classroom_id)
     form = ClassroomForm(obj=classroom)
+    teachers = {t.id: t for t in services.active_teachers()}
+    form.teacher_ids.choices = [(t.id, t.display_name) for t in teachers.values()]
+    if not form.is_submitted():
+        form.teacher_ids.data = [t.id for t in classroom.teachers]
     if form.validate_on_submit():
         try:
-            services.update_classroom(classroom, form.name.data, form.school_year.data)
+            services.update_classroom(classroom, form.name.data, form.school_year.data,
+                                      [teachers[i] for i in form.teacher_ids.data])
         except DomainError as error:
             form_error(form, error)
         else:
@@ -69,17 +75,15 @@ def edit_classroom(classroom_id: int):
 def import_trainees(classroom_id: int):
     classroom = access.classroom_or_404(classroom_id)
     form = ClassListForm()
-    line_errors = []
     if form.validate_on_submit():
         try:
             issued = services.import_trainees(classroom, form.content())
         except ImportErrors as error:
-            form_error(form, error)
-            line_errors = error.errors
-        else:
-            # Rendered in the POST answer, never stored: the sheet is shown once.
-            return render_template("admin/password_sheet.html", classroom=classroom, issued=issued)
-    return _form_page("admin/import_trainees.html", form, classroom=classroom, line_errors=line_errors)
+            return render_template("admin/import_trainees.html", form=form, classroom=classroom,
+                                   line_errors=error.errors), 422
+        # Rendered in the POST answer, never stored: the sheet is shown once.
+        return render_template("admin/password_sheet.html", classroom=classroom, issued=issued)
+    return _form_page("admin/import_trainees.html", form, classroom=classroom, line_errors=[])
 
 
 # --- firms ------------------------------------------------------------------

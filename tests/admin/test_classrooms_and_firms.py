@@ -168,3 +168,27 @@ def test_teacher_enters_a_firm_of_their_classroom(app, world):
     html = page_text(browser.client.get("/"))
     assert "Firme A" in html and "Stocks" in html
     assert browser.post(f"/entreprises/{world.firm_b.id}/entrer").status_code == 404
+
+
+def test_edit_classroom_adds_a_colleague(app, world):
+    browser = _teacher(app)
+    page = f"/admin/classes/{world.classroom_a.id}/modifier"
+    response = browser.post(page, {"name": "Classe A bis", "school_year": "2026-2027",
+                                   "teacher_ids": [world.teacher_a.id, world.teacher_b.id]}, form_page=page)
+    assert response.status_code == 302
+    # The colleague now sees the classroom and its firm.
+    html = page_text(_teacher(app, "prof_b").client.get("/admin/"))
+    assert "Classe A bis" in html and "Firme A" in html
+
+
+def test_edit_classroom_needs_a_teacher(app, world):
+    browser = _teacher(app)
+    page = f"/admin/classes/{world.classroom_a.id}/modifier"
+    response = browser.post(page, {"name": "Classe A", "school_year": "2026-2027"}, form_page=page)
+    assert response.status_code == 422
+    assert "Choisissez au moins un professeur." in page_text(response)
+    response = browser.post(page, {"name": "Classe A", "school_year": "2026-2027",
+                                   "teacher_ids": [world.trainee_a.id]}, form_page=page)
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert world.classroom_a.teachers == [world.teacher_a]
