@@ -1,6 +1,7 @@
 """Settings read from the environment (CRM_*), with defaults for one class on SQLite."""
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -8,13 +9,22 @@ def _instance_secret_key(instance_path: Path) -> str:
     """Return the secret key kept in instance/, creating it on first start.
 
     Generated once and reused so that sessions survive a restart and several
-    gunicorn workers sign cookies with the same key.
+    gunicorn workers sign cookies with the same key. Workers may start at the
+    same moment: the key is written to a private temporary file and linked into
+    place, which fails for all but the first, who then read the winner's key.
     """
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.close(fd)
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return key_file.read_text().strip()
 
 
