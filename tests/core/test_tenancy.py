@@ -1,0 +1,50 @@
+"""The current firm, and the helpers every firm query goes through."""
+import pytest
+from flask import g
+from werkzeug.exceptions import NotFound
+
+from crm.core.tenancy import get_or_404, scoped
+from crm.extensions import db
+from crm.formation.journal import record_activity
+from crm.formation.models import Activity
+from tests.conftest import Auth, page_text
+
+
+def test_scoped_and_get_or_404_see_only_the_current_firm(app, world):
+    mine = record_activity(world.firm_a, world.trainee_a, "firm.identity_updated")
+    theirs = record_activity(world.firm_b, world.trainee_b, "firm.identity_updated")
+    with app.test_request_context():
+        g.firm = world.firm_a
+        assert db.session.scalars(scoped(Activity)).all() == [mine]
+        assert get_or_404(Activity, mine.id) is mine
+        with pytest.raises(NotFound):
+            get_or_404(Activity, theirs.id)
+        g.firm = None
+        with pytest.raises(NotFound):  # no current firm: nothing at all
+            db.session.scalars(scoped(Activity)).all()
+
+
+def test_trainee_of_several_firms_chooses_one(app, world, make_firm, make_member):
+    make_member(world.trainee_a, make_firm(world.classroom_a, trade_name="Firme A2"), "magasinier")
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a")
+    response = browser.client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/entreprises"
+    assert browser.client.get("/stocks/").headers["Location"] == "/entreprises"
+    html = page_text(browser.client.get("/entreprises"))
+    assert "Firme A" in html and "Firme A2" in html and "Firme B" not in html
+    browser.post(f"/entreprises/{world.firm_a.id}/entrer", form_page="/entreprises")
+    home = page_text(browser.client.get("/"))
+    assert "Firme A" in home and "Chargé(e) d'accueil" in home
+
+
+def test_removed_membership_drops_the_current_firm(app, world):
+    browser = Auth(app.test_client())
+    browser.login("eleve_a")
+    assert browser.client.get("/stocks/").status_code == 200
+    db.session.delete(world.membership_a)
+    db.session.commit()
+    response = browser.client.get("/stocks/")
+    assert response.status_code == 302  # back to choosing a firm, none left
+    assert "Vous n'êtes rattaché(e) à aucune entreprise" in page_text(browser.client.get("/entreprises"))
