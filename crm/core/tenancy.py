@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, flash, g, redirect, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -68,7 +68,7 @@ def load_current_firm() -> None:
     """before_request: resolve g.firm and g.membership from the session, once."""
     g.firm = None
     g.membership = None
-    if not current_user.is_authenticated:
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return
     firm_id = session.get(SESSION_KEY)
     if firm_id is None and current_user.is_trainee:
