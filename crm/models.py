@@ -1,3 +1,4 @@
 """Import every model module, so the metadata (and so migrations) sees all tables."""
 from crm.core.models import Classroom, Firm, LoginFailure, Membership, User  # noqa: F401
 from crm.formation.models import Activity, ActivityCompetency  # noqa: F401
+from crm.core.numbering_models import DocumentCounter, FirmSettings  # noqa: F401
