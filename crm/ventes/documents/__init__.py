@@ -1,0 +1,1 @@
+"""Sales documents: quote → order → delivery note → invoice → credit note, and payments."""

@@ -1,0 +1,73 @@
+"""Forms of sales documents; choice lists hold the current firm's parties and products only."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from wtforms import (
+    BooleanField, DateField, DecimalField, FieldList, Form as PlainForm, FormField,
+    HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from crm.core.forms import Form, Required, strip_filter
+from crm.ventes.documents.models import PAYMENT_METHODS
+
+VAT_CHOICES = [("", "Taux de l'article"), ("20", "20 %"), ("10", "10 %"), ("5.5", "5,5 %"),
+               ("2.1", "2,1 %"), ("0", "0 %")]
+RATE_VALIDATORS = [Optional(), NumberRange(min=0, max=100, message="Un taux entre 0 et 100 %.")]
+
+
+class LineForm(PlainForm):
+    """One document line; a line left entirely empty is ignored (that is how one removes it)."""
+
+    class Meta:
+        locales = ("fr_FR", "fr")
+
+    product_id = SelectField("Article", coerce=str, validate_choice=True)
+    description = StringField("Désignation", [Length(max=255)], filters=[strip_filter])
+    quantity = DecimalField("Quantité", [Optional()], places=None)
+    unit_price = DecimalField("Prix unitaire HT", [Optional()], places=None,
+                              description="Vide : prix de l'article.")
+    discount_rate = DecimalField("Remise %", RATE_VALIDATORS, places=None)
+    vat_rate = SelectField("TVA", choices=VAT_CHOICES, validate_choice=True)
+
+    def is_blank(self) -> bool:
+        return not (self.product_id.data or self.description.data or self.quantity.data)
+
+
+class DocumentForm(Form):
+    party_id = SelectField("Client", coerce=int, validate_choice=True)
+    issue_date = DateField("Date", [InputRequired("Indiquez la date du document.")])
+    valid_until = DateField("Valable jusqu'au", [Optional()])
+    delivery_date = DateField("Date de livraison ou de vente", [Optional()],
+                              description="Vide : la date du bon de livraison ou du document.")
+    remise_rate = DecimalField("Remise %", RATE_VALIDATORS, places=None,
+                               description="Réduction commerciale sur l'ensemble.")
+    rabais_rate = DecimalField("Rabais %", RATE_VALIDATORS, places=None,
+                               description="Pour un défaut ou un retard, sur le net après remise.")
+    ristourne_rate = DecimalField("Ristourne %", RATE_VALIDATORS, places=None,
+                                  description="Selon le chiffre d'affaires du client, sur le net après rabais.")
+    escompte_rate = DecimalField("Escompte %", RATE_VALIDATORS, places=None,
+                                 description="Réduction financière pour paiement anticipé.")
+    goods_returned = BooleanField("Les marchandises sont retournées et remises en stock")
+    notes = TextAreaField("Note", [Length(max=2000)], render_kw={"rows": 2})
+    lines = FieldList(FormField(LineForm), min_entries=1)
+
+    def validate_valid_until(self, field):
+        if field.data and self.issue_date.data and field.data < self.issue_date.data:
+            raise ValidationError("La fin de validité ne peut pas précéder la date du devis.")
+
+
+class PaymentForm(Form):
+    amount = DecimalField("Montant", [InputRequired("Indiquez le montant réglé."),
+                                      NumberRange(min=Decimal("0.01"), message="Le montant doit être positif.")],
+                          places=None)
+    method = SelectField("Mode de règlement", choices=list(PAYMENT_METHODS.items()), validate_choice=True)
+    paid_on = DateField("Date du règlement", [InputRequired("Indiquez la date du règlement.")])
+    reference = StringField("Référence", [Length(max=60)], filters=[strip_filter],
+                            description="N° de chèque, de transaction…")
+    allow_overpayment = BooleanField("Trop-perçu : le client a versé plus que le reste à payer")
+
+
+class InvoiceDeliveriesForm(Form):
+    delivery_ids = SelectMultipleField("Bons de livraison à facturer", coerce=int, validate_choice=True)

@@ -1,0 +1,259 @@
+"""Sales documents and their lines (one table, one class per kind), payments.
+
+Single-table inheritance keeps one numbering, one computation and one
+immutability rule for every kind, while the code speaks the glossary:
+Quote, SalesOrder, DeliveryNote, Invoice, CreditNote.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.models import User, utcnow
+from crm.core.tenancy import FirmScoped
+from crm.extensions import db
+
+ZERO = Decimal("0")
+
+# kind → (label, numbering type of crm.core.numbering)
+KINDS = {
+    "quote": ("Devis", "devis"),
+    "order": ("Bon de commande", "commande"),
+    "delivery": ("Bon de livraison", "livraison"),
+    "invoice": ("Facture", "facture"),
+    "credit_note": ("Avoir", "avoir"),
+}
+
+STATUSES = {
+    "draft": "Brouillon",
+    # quotes
+    "sent": "Envoyé",
+    "accepted": "Accepté",
+    "refused": "Refusé",
+    # orders
+    "confirmed": "Confirmée",
+    "partially_delivered": "Livrée en partie",
+    "delivered": "Livrée",
+    # delivery notes
+    "issued": "Émis",
+    "invoiced": "Facturé",
+    # invoices
+    "unpaid": "À régler",
+    "partially_paid": "Réglée en partie",
+    "paid": "Réglée",
+    # credit notes
+    "validated": "Validé",
+}
+
+PAYMENT_METHODS = {
+    "cash": "Espèces",
+    "cheque": "Chèque",
+    "card": "Carte bancaire",
+    "transfer": "Virement",
+}
+
+VAT_RATES_SQL = "vat_rate IN (20, 10, 5.5, 2.1, 0)"
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+invoice_deliveries = Table(
+    "invoice_delivery",
+    db.metadata,
+    Column("invoice_id", ForeignKey("sales_document.id", ondelete="CASCADE"), primary_key=True),
+    Column("delivery_id", ForeignKey("sales_document.id", ondelete="RESTRICT"), primary_key=True,
+           index=True),
+)
+
+
+class SalesDocument(FirmScoped, db.Model):
+    __tablename__ = "sales_document"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "kind", "number"),
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(
+            "remise_rate BETWEEN 0 AND 100 AND rabais_rate BETWEEN 0 AND 100 "
+            "AND ristourne_rate BETWEEN 0 AND 100 AND escompte_rate BETWEEN 0 AND 100",
+            name="rates",
+        ),
+        Index("ix_sales_document_firm_kind_date", "firm_id", "kind", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    # Given at validation; a document with a number is frozen (service and database triggers).
+    number: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id", ondelete="RESTRICT"), index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # quotes
+    due_date: Mapped[date | None] = mapped_column(Date)  # invoices
+    delivery_date: Mapped[date | None] = mapped_column(Date)  # sale / delivery date
+    remise_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    rabais_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    ristourne_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    escompte_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    # Stored totals, always equal to the computation of the lines (checked by tests).
+    total_ht: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
+    total_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
+    total_ttc: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # The document this one was made from (quote of an order, order of a delivery note…).
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_document.id", ondelete="RESTRICT"), index=True
+    )
+    # Credit notes: the invoice they correct, and whether goods come back to stock.
+    credited_invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_document.id", ondelete="RESTRICT"), index=True
+    )
+    goods_returned: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    validated_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"polymorphic_on": "kind"}
+
+    party = relationship("Party")
+    lines: Mapped[list[SalesLine]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="SalesLine.position"
+    )
+    source: Mapped[SalesDocument | None] = relationship(
+        remote_side=[id], foreign_keys=[source_id], back_populates="derived"
+    )
+    derived: Mapped[list[SalesDocument]] = relationship(
+        foreign_keys=[source_id], back_populates="source", order_by="SalesDocument.id"
+    )
+    credited_invoice: Mapped[SalesDocument | None] = relationship(
+        remote_side=[id], foreign_keys=[credited_invoice_id]
+    )
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind][0]
+
+    @property
+    def number_type(self) -> str:
+        return KINDS[self.kind][1]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.number is None
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def title(self) -> str:
+        return f"{self.label} {self.number or '(brouillon)'}"
+
+
+class Quote(SalesDocument):
+    __mapper_args__ = {"polymorphic_identity": "quote"}
+
+
+class SalesOrder(SalesDocument):
+    __mapper_args__ = {"polymorphic_identity": "order"}
+
+
+class DeliveryNote(SalesDocument):
+    __mapper_args__ = {"polymorphic_identity": "delivery"}
+
+
+class Invoice(SalesDocument):
+    __mapper_args__ = {"polymorphic_identity": "invoice"}
+
+    deliveries: Mapped[list[DeliveryNote]] = relationship(
+        secondary=invoice_deliveries,
+        primaryjoin=lambda: SalesDocument.id == invoice_deliveries.c.invoice_id,
+        secondaryjoin=lambda: SalesDocument.id == invoice_deliveries.c.delivery_id,
+        order_by=lambda: SalesDocument.id,
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="invoice", order_by="(Payment.paid_on, Payment.id)"
+    )
+
+
+class CreditNote(SalesDocument):
+    __mapper_args__ = {"polymorphic_identity": "credit_note"}
+
+
+class SalesLine(FirmScoped, db.Model):
+    __tablename__ = "sales_line"
+    __table_args__ = (
+        CheckConstraint(VAT_RATES_SQL, name="vat_rate"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("discount_rate BETWEEN 0 AND 100", name="discount_rate"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_document.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), index=True
+    )
+    description: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    discount_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    net: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
+    # The line of the previous document this one carries on (order line of a delivery line…).
+    source_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_line.id", ondelete="RESTRICT"), index=True
+    )
+
+    document: Mapped[SalesDocument] = relationship(back_populates="lines")
+    product = relationship("Product")
+    source_line: Mapped[SalesLine | None] = relationship(remote_side=[id])
+
+
+class Payment(FirmScoped, db.Model):
+    """A *règlement* of an invoice; never edited nor deleted once recorded."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint(_in("method", PAYMENT_METHODS), name="method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_document.id", ondelete="RESTRICT"), index=True
+    )
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    method: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(60), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def method_label(self) -> str:
+        return PAYMENT_METHODS[self.method]

@@ -1,0 +1,481 @@
+"""The rules of sales documents: drafts, validation, the chain, credit notes, payments.
+
+Every function flushes and never commits (one commit per request). A refusal
+raises DomainError with a French message and leaves the session to be rolled
+back by the caller's request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from crm.core.errors import DomainError
+from crm.core.firm_settings import due_date, get_firm_settings
+from crm.core.models import Firm, User, utcnow
+from crm.core.numbering import next_number
+from crm.extensions import db
+from crm.formation.journal import record_activity
+from crm.ventes.computation import DocumentTotals, LineInput, compute_document, compute_line
+from crm.ventes.documents.models import (
+    ZERO,
+    CreditNote,
+    DeliveryNote,
+    Invoice,
+    Payment,
+    PAYMENT_METHODS,
+    Quote,
+    SalesDocument,
+    SalesLine,
+    SalesOrder,
+)
+
+CLASSES = {"quote": Quote, "order": SalesOrder, "delivery": DeliveryNote,
+           "invoice": Invoice, "credit_note": CreditNote}
+FIRST_STATUS = {"quote": "sent", "order": "confirmed", "delivery": "issued",
+                "invoice": "unpaid", "credit_note": "validated"}
+QUOTE_VALIDITY_DAYS = 30
+
+
+@dataclass
+class LineData:
+    """One line as typed in a form (or copied from another document)."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    discount_rate: Decimal = ZERO
+    product: object | None = None  # crm.ventes.models.Product
+    source_line: SalesLine | None = None
+
+
+# --- computation ------------------------------------------------------------
+
+def totals_of(document: SalesDocument) -> DocumentTotals:
+    """The full computation of a document (cascade, escompte, VAT per rate, balance)."""
+    return compute_document(
+        [_line_input(line) for line in document.lines],
+        remise=document.remise_rate,
+        rabais=document.rabais_rate,
+        ristourne=document.ristourne_rate,
+        escompte=document.escompte_rate,
+        paid=settled_amount(document) if isinstance(document, Invoice) else ZERO,
+    )
+
+
+def _line_input(line: SalesLine | LineData) -> LineInput:
+    return LineInput(quantity=line.quantity, unit_price=line.unit_price,
+                     vat_rate=line.vat_rate, discount_rate=line.discount_rate)
+
+
+def paid_amount(invoice: Invoice) -> Decimal:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice.id)
+    ) if invoice.id else ZERO
+
+
+def credited_amount(invoice: Invoice) -> Decimal:
+    """Total TTC of the validated credit notes of an invoice."""
+    if not invoice.id:
+        return ZERO
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CreditNote.total_ttc), 0)).where(
+            CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None)
+        )
+    )
+
+
+def settled_amount(invoice: Invoice) -> Decimal:
+    """What no longer has to be paid: payments plus credit notes."""
+    return Decimal(paid_amount(invoice)) + Decimal(credited_amount(invoice))
+
+
+def balance_due(invoice: Invoice) -> Decimal:
+    return invoice.total_ttc - settled_amount(invoice)
+
+
+# --- drafts -----------------------------------------------------------------
+
+def create_document(firm: Firm, user: User, kind: str, party, issue_date: date,
+                    source: SalesDocument | None = None) -> SalesDocument:
+    _check_party(party, kind)
+    document = CLASSES[kind](
+        firm_id=firm.id, party=party, issue_date=issue_date, status="draft",
+        created_by_id=user.id, source=source,
+    )
+    if kind == "quote":
+        document.valid_until = date.fromordinal(issue_date.toordinal() + QUOTE_VALIDITY_DAYS)
+    db.session.add(document)
+    db.session.flush()
+    if kind == "quote":
+        record_activity(firm, user, "quote.created", document, f"Devis pour {party.name}")
+    return document
+
+
+def _check_party(party, kind: str) -> None:
+    if party.kind == "supplier":
+        raise DomainError("Un document de vente s'adresse à un client ou à un prospect, pas à un fournisseur.",
+                          field="party_id")
+    if party.anonymised_at is not None:
+        raise DomainError("Ce tiers a été anonymisé : aucun nouveau document ne peut lui être adressé.",
+                          field="party_id")
+    if kind != "quote" and party.kind == "prospect":
+        # A prospect becomes a client with its first order; quotes can go to prospects.
+        party.kind = "client"
+
+
+def save_draft(document: SalesDocument, header: dict, lines: list[LineData]) -> None:
+    """Replace a draft's header fields and lines, and store its totals."""
+    _check_draft(document)
+    for name in ("party", "issue_date", "valid_until", "delivery_date", "remise_rate",
+                 "rabais_rate", "ristourne_rate", "escompte_rate", "notes", "goods_returned"):
+        if name in header:
+            setattr(document, name, header[name])
+    if "party" in header:
+        _check_party(header["party"], document.kind)
+    for index, line in enumerate(lines, start=1):
+        compute_line(_line_input(line), index)  # DomainError names the faulty line
+    document.lines.clear()
+    db.session.flush()
+    for position, line in enumerate(lines, start=1):
+        document.lines.append(_new_line(document, position, line))
+    _store_totals(document)
+
+
+def _new_line(document: SalesDocument, position: int, line: LineData) -> SalesLine:
+    computed = compute_line(_line_input(line), position)
+    return SalesLine(
+        firm_id=document.firm_id, position=position, product=line.product,
+        description=line.description, quantity=computed.quantity, unit_price=computed.unit_price,
+        discount_rate=computed.discount_rate, vat_rate=computed.vat_rate, net=computed.net,
+        source_line=line.source_line,
+    )
+
+
+def _store_totals(document: SalesDocument) -> None:
+    totals = totals_of(document)
+    document.total_ht = totals.net_financier
+    document.total_vat = totals.total_vat
+    document.total_ttc = totals.total_ttc
+    db.session.flush()
+
+
+def delete_draft(document: SalesDocument) -> None:
+    _check_draft(document)
+    db.session.delete(document)
+    db.session.flush()
+
+
+def _check_draft(document: SalesDocument) -> None:
+    if not document.is_draft:
+        raise DomainError(
+            f"{document.title} est validé(e) : il ne peut plus être modifié ni supprimé. "
+            "Pour le corriger, établissez un avoir."
+        )
+
+
+# --- validation -------------------------------------------------------------
+
+def validate_document(document: SalesDocument, user: User) -> None:
+    """Number and freeze a draft, with the rules of its kind."""
+    _check_draft(document)
+    if not document.lines:
+        raise DomainError("Ajoutez au moins une ligne avant de valider le document.")
+    firm = db.session.get(Firm, document.firm_id)
+    checks = {"delivery": _before_delivery, "invoice": _before_invoice,
+              "credit_note": _before_credit_note}
+    if document.kind in checks:
+        checks[document.kind](document, firm, user)
+    _store_totals(document)
+    number = next_number(firm, document.number_type, document.issue_date)
+    document.number = number.text
+    document.status = FIRST_STATUS[document.kind]
+    document.validated_by_id = user.id
+    document.validated_at = utcnow()
+    db.session.flush()
+    _after_validation(document, firm, user)
+
+
+def _before_delivery(document: DeliveryNote, firm: Firm, user: User) -> None:
+    for line in document.lines:
+        source = line.source_line
+        if source is not None:
+            remaining = source.quantity - delivered_quantity(source, exclude=document)
+            if line.quantity > remaining:
+                raise DomainError(
+                    f"Ligne {line.position} : {_qty(line.quantity)} à livrer pour {_qty(remaining)} "
+                    "restant à livrer sur la commande. On ne livre pas plus que commandé."
+                )
+    if document.delivery_date is None:
+        document.delivery_date = document.issue_date
+
+
+def _before_invoice(document: Invoice, firm: Firm, user: User) -> None:
+    settings = get_firm_settings(firm)
+    document.due_date = due_date(settings, document.issue_date)
+    if document.delivery_date is None:
+        dates = [d.delivery_date for d in document.deliveries if d.delivery_date]
+        document.delivery_date = max(dates) if dates else document.issue_date
+
+
+def _before_credit_note(document: CreditNote, firm: Firm, user: User) -> None:
+    invoice = document.credited_invoice
+    if invoice is None or invoice.is_draft:
+        raise DomainError("Un avoir corrige une facture validée : choisissez la facture.")
+    _store_totals(document)
+    remaining = invoice.total_ttc - credited_amount(invoice)
+    if document.total_ttc > remaining:
+        raise DomainError(
+            f"L'avoir ({_euros(document.total_ttc)}) dépasse ce qui reste à créditer sur la facture "
+            f"{invoice.number} ({_euros(remaining)})."
+        )
+
+
+def _after_validation(document: SalesDocument, firm: Firm, user: User) -> None:
+    _move_goods(document, firm, user)
+    verb = f"{document.kind}.validated"
+    record_activity(firm, user, verb, document, f"{document.title} — {document.party.name}")
+    if isinstance(document, DeliveryNote) and isinstance(document.source, SalesOrder):
+        refresh_order_status(document.source)
+    if isinstance(document, Invoice):
+        for delivery in document.deliveries:
+            delivery.status = "invoiced"
+    if isinstance(document, CreditNote):
+        refresh_invoice_status(document.credited_invoice)
+    if isinstance(document, Quote) and document.party.kind == "prospect":
+        document.party.stage = "devis_envoye"
+    db.session.flush()
+
+
+def _move_goods(document: SalesDocument, firm: Firm, user: User) -> None:
+    """Delivered goods leave the stock; goods returned with a credit note come back."""
+    if isinstance(document, DeliveryNote):
+        sign, kind = -1, "delivery"
+    elif isinstance(document, CreditNote) and document.goods_returned:
+        sign, kind = 1, "customer_return"
+    else:
+        return
+    for line in document.lines:
+        if line.product is not None and line.product.stock_tracked:
+            _move_stock(firm, user, line.product, sign * line.quantity, kind, document)
+
+
+def delivered_quantity(order_line: SalesLine, exclude: SalesDocument | None = None) -> Decimal:
+    """Quantity of an order line already delivered by validated delivery notes."""
+    query = (
+        select(func.coalesce(func.sum(SalesLine.quantity), 0))
+        .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
+        .where(SalesLine.source_line_id == order_line.id, SalesDocument.kind == "delivery",
+               SalesDocument.number.is_not(None))
+    )
+    if exclude is not None and exclude.id:
+        query = query.where(SalesDocument.id != exclude.id)
+    return Decimal(db.session.scalar(query))
+
+
+def refresh_order_status(order: SalesOrder) -> None:
+    remaining = [line.quantity - delivered_quantity(line) for line in order.lines]
+    if all(r <= 0 for r in remaining):
+        order.status = "delivered"
+    elif any(delivered_quantity(line) > 0 for line in order.lines):
+        order.status = "partially_delivered"
+
+
+def refresh_invoice_status(invoice: Invoice) -> None:
+    if invoice.is_draft:
+        return
+    settled = settled_amount(invoice)
+    if settled >= invoice.total_ttc:
+        invoice.status = "paid"
+    elif settled > 0:
+        invoice.status = "partially_paid"
+    else:
+        invoice.status = "unpaid"
+    db.session.flush()
+
+
+# --- quotes -----------------------------------------------------------------
+
+def accept_quote(quote: Quote, user: User) -> SalesOrder:
+    """The client agrees: the quote is accepted and its order drafted from it."""
+    if quote.is_draft or quote.status not in ("sent",):
+        raise DomainError("Seul un devis envoyé peut être accepté.")
+    quote.status = "accepted"
+    return derive_document(quote, "order", user)
+
+
+def refuse_quote(quote: Quote, user: User) -> None:
+    if quote.is_draft or quote.status != "sent":
+        raise DomainError("Seul un devis envoyé peut être refusé.")
+    quote.status = "refused"
+    db.session.flush()
+
+
+# --- the chain --------------------------------------------------------------
+
+ALLOWED_NEXT = {"quote": {"order"}, "order": {"delivery", "invoice"}, "delivery": {"invoice"},
+                "invoice": {"credit_note"}}
+
+
+def derive_document(source: SalesDocument, kind: str, user: User,
+                    today: date | None = None) -> SalesDocument:
+    """Draft the next document of the chain from a validated one, linked both ways."""
+    if source.is_draft:
+        raise DomainError("Validez d'abord le document avant d'en établir la suite.")
+    if kind not in ALLOWED_NEXT.get(source.kind, ()):
+        raise DomainError("Ce document ne peut pas être établi à partir de celui-ci.")
+    firm = db.session.get(Firm, source.firm_id)
+    document = create_document(firm, user, kind, source.party, today or date.today(), source=source)
+    for name in ("remise_rate", "rabais_rate", "ristourne_rate", "escompte_rate"):
+        setattr(document, name, getattr(source, name))
+    lines = []
+    for line in source.lines:
+        quantity = line.quantity
+        if kind == "delivery":
+            quantity = line.quantity - delivered_quantity(line)
+            if quantity <= 0:
+                continue
+        lines.append(LineData(line.description, quantity, line.unit_price, line.vat_rate,
+                              line.discount_rate, line.product, line))
+    if not lines:
+        raise DomainError("Tout a déjà été livré sur cette commande.")
+    if kind == "credit_note":
+        document.credited_invoice = source
+    if kind == "invoice" and isinstance(source, DeliveryNote):
+        document.deliveries.append(source)
+    save_draft(document, {}, lines)
+    return document
+
+
+def invoice_deliveries(deliveries: list[DeliveryNote], user: User,
+                       today: date | None = None) -> Invoice:
+    """One invoice for several delivery notes of the same client."""
+    if not deliveries:
+        raise DomainError("Choisissez au moins un bon de livraison à facturer.")
+    party_ids = {d.party_id for d in deliveries}
+    if len(party_ids) > 1:
+        raise DomainError("Une facture regroupe les bons de livraison d'un seul client.")
+    for delivery in deliveries:
+        if delivery.is_draft or delivery.status != "issued":
+            raise DomainError(f"{delivery.title} n'est pas à facturer (brouillon ou déjà facturé).")
+    invoice = derive_document(deliveries[0], "invoice", user, today)
+    extra = []
+    for delivery in deliveries[1:]:
+        invoice.deliveries.append(delivery)
+        extra += [LineData(line.description, line.quantity, line.unit_price, line.vat_rate,
+                           line.discount_rate, line.product, line) for line in delivery.lines]
+    if extra:
+        current = [LineData(l.description, l.quantity, l.unit_price, l.vat_rate, l.discount_rate,
+                            l.product, l.source_line) for l in invoice.lines]
+        save_draft(invoice, {}, current + extra)
+    return invoice
+
+
+# --- payments ---------------------------------------------------------------
+
+def record_payment(invoice: Invoice, user: User, amount: Decimal, method: str, paid_on: date,
+                   reference: str = "", allow_overpayment: bool = False) -> Payment:
+    if invoice.is_draft:
+        raise DomainError("On encaisse une facture validée, pas un brouillon.")
+    if method not in PAYMENT_METHODS:
+        raise DomainError("Mode de règlement inconnu.", field="method")
+    if amount <= 0:
+        raise DomainError("Le montant doit être positif.", field="amount")
+    if amount.as_tuple().exponent < -2:
+        raise DomainError("Le montant s'exprime en euros et centimes (deux décimales au plus).",
+                          field="amount")
+    due = balance_due(invoice)
+    if amount > due and not allow_overpayment:
+        raise DomainError(
+            f"Le montant ({_euros(amount)}) dépasse le reste à payer ({_euros(due)}). "
+            "Cochez « trop-perçu » si le client a vraiment versé plus.", field="amount")
+    if paid_on < invoice.issue_date:
+        raise DomainError("Un règlement ne peut pas précéder la date de la facture.", field="paid_on")
+    payment = Payment(firm_id=invoice.firm_id, invoice=invoice, amount=amount, method=method,
+                      paid_on=paid_on, reference=reference, created_by_id=user.id)
+    db.session.add(payment)
+    db.session.flush()
+    refresh_invoice_status(invoice)
+    firm = db.session.get(Firm, invoice.firm_id)
+    record_activity(firm, user, "payment.recorded", payment,
+                    f"Règlement de {_euros(amount)} sur {invoice.number}")
+    return payment
+
+
+# --- reading ----------------------------------------------------------------
+
+@dataclass
+class StatementEntry:
+    on: date
+    label: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal = ZERO
+
+
+def account_statement(firm: Firm, party) -> list[StatementEntry]:
+    """A client's account: invoices (debit), credit notes and payments (credit), running balance."""
+    entries: list[StatementEntry] = []
+    documents = db.session.scalars(
+        select(SalesDocument).where(
+            SalesDocument.firm_id == firm.id, SalesDocument.party_id == party.id,
+            SalesDocument.kind.in_(["invoice", "credit_note"]), SalesDocument.number.is_not(None))
+    )
+    for document in documents:
+        if document.kind == "invoice":
+            entries.append(StatementEntry(document.issue_date, f"Facture {document.number}",
+                                          document.total_ttc, ZERO))
+        else:
+            entries.append(StatementEntry(document.issue_date, f"Avoir {document.number}",
+                                          ZERO, document.total_ttc))
+    payments = db.session.scalars(
+        select(Payment).join(Invoice, Payment.invoice_id == Invoice.id)
+        .where(Payment.firm_id == firm.id, Invoice.party_id == party.id)
+    )
+    for payment in payments:
+        entries.append(StatementEntry(payment.paid_on, f"Règlement {payment.method_label} — "
+                                      f"{payment.invoice.number}", ZERO, payment.amount))
+    entries.sort(key=lambda e: (e.on, e.debit == 0))
+    balance = ZERO
+    for entry in entries:
+        balance += entry.debit - entry.credit
+        entry.balance = balance
+    return entries
+
+
+def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
+    """Validated invoices past their due date and not fully settled (for *relances*)."""
+    invoices = db.session.scalars(
+        select(Invoice).where(
+            Invoice.firm_id == firm.id, Invoice.number.is_not(None),
+            Invoice.status.in_(["unpaid", "partially_paid"]), Invoice.due_date < today)
+        .order_by(Invoice.due_date)
+    ).all()
+    return [invoice for invoice in invoices if balance_due(invoice) > 0]
+
+
+# --- helpers ----------------------------------------------------------------
+
+def _move_stock(firm: Firm, user: User, product, quantity: Decimal, kind: str,
+                document: SalesDocument) -> None:
+    """The stock ledger owns stock: one move per delivered or returned product line."""
+    from crm.stocks.services import move_stock
+
+    if quantity != quantity.to_integral_value():
+        raise DomainError(f"« {product.label} » se compte en unités entières.")
+    move_stock(firm, user, product, int(quantity), kind, source=document.number or document.title)
+
+
+def _euros(amount: Decimal) -> str:
+    from crm.core.formatting import money
+
+    return money(amount)
+
+
+def _qty(quantity: Decimal) -> str:
+    from crm.core.formatting import number
+
+    return number(quantity, 3)

@@ -1,0 +1,337 @@
+"""Screens of the sales documents, registered on the `ventes` blueprint."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.clients.models import Party
+from crm.core.errors import DomainError
+from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.views_helpers import form_error, page_number
+from crm.extensions import db
+from crm.ventes.documents import printing, services
+from crm.ventes.documents.forms import DocumentForm, InvoiceDeliveriesForm, PaymentForm
+from crm.ventes.documents.models import KINDS, DeliveryNote, Invoice, SalesDocument
+from crm.ventes.models import Product
+
+SLUGS = {"devis": "quote", "commandes": "order", "livraisons": "delivery",
+         "factures": "invoice", "avoirs": "credit_note"}
+SLUG_OF = {kind: slug for slug, kind in SLUGS.items()}
+PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraison",
+           "invoice": "Factures", "credit_note": "Avoirs"}
+# Documents started from scratch; the others are made from the previous one.
+NEW_KINDS = {"quote", "order", "invoice"}
+
+
+def register(bp) -> None:
+    rule = bp.add_url_rule
+    slugs = "<any(devis,commandes,livraisons,factures,avoirs):slug>"
+    rule(f"/{slugs}/", "list_documents", firm_required(list_documents))
+    rule(f"/{slugs}/nouveau", "new_document", firm_required(new_document), methods=["GET", "POST"])
+    rule("/documents/<int:document_id>", "show_document", firm_required(show_document))
+    rule("/documents/<int:document_id>/modifier", "edit_document", firm_required(edit_document),
+         methods=["GET", "POST"])
+    rule("/documents/<int:document_id>/valider", "validate_document",
+         firm_required(validate_document), methods=["POST"])
+    rule("/documents/<int:document_id>/supprimer", "delete_document",
+         firm_required(delete_document), methods=["POST"])
+    rule("/documents/<int:document_id>/accepter", "accept_quote", firm_required(accept_quote),
+         methods=["POST"])
+    rule("/documents/<int:document_id>/refuser", "refuse_quote", firm_required(refuse_quote),
+         methods=["POST"])
+    rule("/documents/<int:document_id>/suite/<any(order,delivery,invoice,credit_note):kind>",
+         "derive_document", firm_required(derive_document), methods=["POST"])
+    rule("/documents/<int:document_id>/pdf", "document_pdf", firm_required(document_pdf))
+    rule("/documents/<int:document_id>/reglements", "record_payment",
+         firm_required(record_payment), methods=["POST"])
+    rule("/livraisons/facturer", "invoice_deliveries", firm_required(invoice_deliveries),
+         methods=["GET", "POST"])
+    rule("/tiers/<int:party_id>/releve", "account_statement", firm_required(account_statement))
+    rule("/impayes", "overdue_invoices", firm_required(overdue_invoices))
+
+
+# --- lists and pages --------------------------------------------------------
+
+def list_documents(slug: str):
+    kind = SLUGS[slug]
+    query = (scoped(SalesDocument).where(SalesDocument.kind == kind)
+             .order_by(SalesDocument.number.is_(None).desc(), SalesDocument.issue_date.desc(),
+                       SalesDocument.id.desc()))
+    status = request.args.get("statut", "")
+    if status:
+        query = query.where(SalesDocument.status == status)
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    return render_template("ventes/documents/list.html", page=page, kind=kind, slug=slug,
+                           title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status)
+
+
+def show_document(document_id: int):
+    document = get_or_404(SalesDocument, document_id)
+    totals = services.totals_of(document)
+    payment_form = None
+    if isinstance(document, Invoice) and not document.is_draft:
+        payment_form = PaymentForm(formdata=None, paid_on=date.today(),
+                                   amount=max(services.balance_due(document), Decimal("0")))
+    return render_template("ventes/documents/show.html", document=document, totals=totals,
+                           payment_form=payment_form, **_document_context(document))
+
+
+def _document_context(document: SalesDocument) -> dict:
+    context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
+               **printing.sheet_context(document)}
+    if isinstance(document, Invoice):
+        context["credited"] = services.credited_amount(document)
+        context["balance"] = services.balance_due(document)
+    return context
+
+
+# --- drafts -----------------------------------------------------------------
+
+def new_document(slug: str):
+    kind = SLUGS[slug]
+    if kind not in NEW_KINDS:
+        abort(404)
+    form = _document_form(kind)
+    if request.method == "GET":
+        form.issue_date.data = date.today()
+        party_id = request.args.get("client", type=int)
+        if party_id:
+            form.party_id.data = party_id
+    if form.validate_on_submit() and not _adding_line(form):
+        party = get_or_404(Party, form.party_id.data)
+        try:
+            document = services.create_document(current_firm, current_user, kind, party,
+                                                 form.issue_date.data)
+            services.save_draft(document, _header(form), _lines(form))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(f"{document.label} enregistré en brouillon.", "success")
+            return redirect(url_for("ventes.show_document", document_id=document.id))
+    return _edit_page(form, None, kind)
+
+
+def edit_document(document_id: int):
+    document = get_or_404(SalesDocument, document_id)
+    if not document.is_draft:
+        flash(f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.", "error")
+        return redirect(url_for("ventes.show_document", document_id=document.id))
+    form = _document_form(document.kind, document)
+    if form.validate_on_submit() and not _adding_line(form):
+        try:
+            header = _header(form) | {"party": get_or_404(Party, form.party_id.data)}
+            services.save_draft(document, header, _lines(form))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Brouillon enregistré.", "success")
+            return redirect(url_for("ventes.show_document", document_id=document.id))
+    return _edit_page(form, document, document.kind)
+
+
+def _edit_page(form: DocumentForm, document, kind: str):
+    status = 422 if form.errors else 200
+    return render_template("ventes/documents/edit.html", form=form, document=document, kind=kind,
+                           label=KINDS[kind][0], slug=SLUG_OF[kind]), status
+
+
+def _adding_line(form: DocumentForm) -> bool:
+    """'Ajouter une ligne' re-displays the form with one more empty line, saving nothing."""
+    if "add_line" in request.form:
+        form.lines.append_entry()
+        _fill_line_choices(form)
+        return True
+    return False
+
+
+def _document_form(kind: str, document: SalesDocument | None = None) -> DocumentForm:
+    form = DocumentForm(obj=document) if document else DocumentForm()
+    parties = db.session.scalars(
+        scoped(Party).where(Party.kind.in_(["client", "prospect"]), Party.anonymised_at.is_(None))
+        .order_by(Party.sort_key)
+    )
+    form.party_id.choices = [(p.id, f"{p.name} ({p.kind_label.lower()})") for p in parties]
+    if document is not None and not form.is_submitted():
+        form.party_id.data = document.party_id
+        while len(form.lines.entries):
+            form.lines.pop_entry()
+        for line in document.lines:
+            form.lines.append_entry({
+                "product_id": str(line.product_id or ""), "description": line.description,
+                "quantity": line.quantity, "unit_price": line.unit_price,
+                "discount_rate": line.discount_rate, "vat_rate": _rate_choice(line.vat_rate)})
+        form.lines.append_entry()
+    _fill_line_choices(form)
+    return form
+
+
+def _rate_choice(rate: Decimal) -> str:
+    return format(rate.normalize(), "f")
+
+
+def _fill_line_choices(form: DocumentForm) -> None:
+    products = db.session.scalars(scoped(Product).where(Product.active).order_by(Product.reference))
+    choices = [("", "— Ligne libre —")] + [(str(p.id), f"{p.reference} — {p.label}") for p in products]
+    for entry in form.lines.entries:
+        entry.form.product_id.choices = choices
+
+
+def _header(form: DocumentForm) -> dict:
+    zero = Decimal("0")
+    return {
+        "issue_date": form.issue_date.data, "valid_until": form.valid_until.data,
+        "delivery_date": form.delivery_date.data,
+        "remise_rate": form.remise_rate.data or zero, "rabais_rate": form.rabais_rate.data or zero,
+        "ristourne_rate": form.ristourne_rate.data or zero,
+        "escompte_rate": form.escompte_rate.data or zero,
+        "notes": form.notes.data or "", "goods_returned": form.goods_returned.data,
+    }
+
+
+def _lines(form: DocumentForm) -> list[services.LineData]:
+    """Form lines → LineData, the product filling what was left empty; errors name the line."""
+    lines = []
+    for index, entry in enumerate(form.lines.entries, start=1):
+        line = entry.form
+        if line.is_blank():
+            continue
+        product = get_or_404(Product, int(line.product_id.data)) if line.product_id.data else None
+        description = line.description.data or (product.label if product else "")
+        if not description:
+            raise DomainError(f"Ligne {index} : indiquez la désignation ou choisissez un article.")
+        if line.quantity.data is None:
+            raise DomainError(f"Ligne {index} : indiquez la quantité.")
+        unit_price = line.unit_price.data
+        if unit_price is None:
+            if product is None:
+                raise DomainError(f"Ligne {index} : indiquez le prix unitaire HT.")
+            unit_price = product.sale_price
+        vat = line.vat_rate.data
+        if not vat:
+            if product is None:
+                raise DomainError(f"Ligne {index} : choisissez le taux de TVA.")
+            vat_rate = product.vat_rate
+        else:
+            vat_rate = Decimal(vat)
+        lines.append(services.LineData(description, line.quantity.data, unit_price, vat_rate,
+                                       line.discount_rate.data or Decimal("0"), product))
+    return lines
+
+
+# --- actions ----------------------------------------------------------------
+
+def _act(document_id: int, action, success: str):
+    """Run one service action on a document; refusals come back as a French message."""
+    document = get_or_404(SalesDocument, document_id)
+    try:
+        result = action(document)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("ventes.show_document", document_id=document_id)), 303
+    target = result if isinstance(result, SalesDocument) else document
+    flash(success.format(document=target), "success")
+    return redirect(url_for("ventes.show_document", document_id=target.id))
+
+
+def validate_document(document_id: int):
+    return _act(document_id, lambda d: services.validate_document(d, current_user),
+                "{document.title} validé : il est numéroté et ne peut plus être modifié.")
+
+
+def delete_document(document_id: int):
+    document = get_or_404(SalesDocument, document_id)
+    slug = SLUG_OF[document.kind]
+    try:
+        services.delete_draft(document)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("ventes.show_document", document_id=document_id)), 303
+    flash("Brouillon supprimé.", "success")
+    return redirect(url_for("ventes.list_documents", slug=slug))
+
+
+def accept_quote(document_id: int):
+    return _act(document_id, lambda d: services.accept_quote(_as(d, "quote"), current_user),
+                "Devis accepté : le bon de commande est préparé en brouillon. Vérifiez-le puis validez-le.")
+
+
+def refuse_quote(document_id: int):
+    return _act(document_id, lambda d: services.refuse_quote(_as(d, "quote"), current_user),
+                "Devis marqué comme refusé.")
+
+
+def derive_document(document_id: int, kind: str):
+    return _act(document_id, lambda d: services.derive_document(d, kind, current_user),
+                "{document.label} préparé en brouillon à partir du document précédent.")
+
+
+def _as(document: SalesDocument, kind: str) -> SalesDocument:
+    if document.kind != kind:
+        abort(404)
+    return document
+
+
+def record_payment(document_id: int):
+    invoice = get_or_404(SalesDocument, document_id)
+    if not isinstance(invoice, Invoice):
+        abort(404)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        try:
+            services.record_payment(invoice, current_user, form.amount.data, form.method.data,
+                                    form.paid_on.data, form.reference.data,
+                                    form.allow_overpayment.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Règlement enregistré.", "success")
+            return redirect(url_for("ventes.show_document", document_id=invoice.id))
+    totals = services.totals_of(invoice)
+    return render_template("ventes/documents/show.html", document=invoice, totals=totals,
+                           payment_form=form, **_document_context(invoice)), 422
+
+
+def invoice_deliveries():
+    form = InvoiceDeliveriesForm()
+    pending = db.session.scalars(
+        scoped(DeliveryNote).where(DeliveryNote.status == "issued")
+        .order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
+    ).all()
+    form.delivery_ids.choices = [(d.id, f"{d.number} — {d.party.name}") for d in pending]
+    if form.validate_on_submit():
+        chosen = [d for d in pending if d.id in form.delivery_ids.data]
+        try:
+            invoice = services.invoice_deliveries(chosen, current_user)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Facture préparée en brouillon pour les bons de livraison choisis.", "success")
+            return redirect(url_for("ventes.show_document", document_id=invoice.id))
+    return render_template("ventes/documents/invoice_deliveries.html", form=form,
+                           pending=pending), 422 if form.errors else 200
+
+
+def account_statement(party_id: int):
+    party = get_or_404(Party, party_id)
+    entries = services.account_statement(current_firm, party)
+    return render_template("ventes/documents/statement.html", party=party, entries=entries)
+
+
+def overdue_invoices():
+    invoices = services.overdue_invoices(current_firm, date.today())
+    balances = {invoice.id: services.balance_due(invoice) for invoice in invoices}
+    return render_template("ventes/documents/overdue.html", invoices=invoices, balances=balances,
+                           today=date.today())
+
+
+def document_pdf(document_id: int):
+    document = get_or_404(SalesDocument, document_id)
+    pdf = printing.document_pdf(document, services.totals_of(document))
+    filename = f"{document.number or 'brouillon-' + str(document.id)}.pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
