@@ -18,9 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+
+from crm.core.errors import DomainError
+from crm.core.formatting import money
+from crm.ventes.computation import DocumentTotals, round_cents
 
 GENESIS_HASH = "0" * 64
 
@@ -123,3 +127,123 @@ def _canonical(value):
 
 def _capital(text: str) -> str:
     return text[0].upper() + text[1:] if text else text
+
+
+# --- settling a sale and the daily closing (Z report) -------------------------
+
+PAYMENT_MODES: dict[str, str] = {
+    "especes": "Espèces",
+    "cheque": "Chèque",
+    "carte": "Carte bancaire",
+    "virement": "Virement",
+}
+CASH = "especes"
+_PAID_WITH = {"especes": "en espèces", "cheque": "par chèque", "carte": "par carte bancaire", "virement": "par virement"}
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How a sale was paid: what each mode brought in, and the change given back in cash."""
+
+    total_ttc: Decimal
+    tendered: tuple[tuple[str, Decimal], ...]  # as handed over, in order
+    change: Decimal  # given back in cash
+    by_mode: Mapping[str, Decimal]  # kept by the till: cash is net of the change
+
+
+def settle(total_ttc: Decimal, payments: Sequence[tuple[str, Decimal | str]]) -> Settlement:
+    """Check the payments of a counter sale (several modes allowed) and compute the change.
+
+    Only cash may exceed what remains due (the difference is given back); a
+    cheque or a card over the amount due, or too little in all, is refused
+    (DomainError in French, field "payments").
+    """
+    if total_ttc < 0:
+        raise ValueError("a sale's total is never negative")
+    tendered: list[tuple[str, Decimal]] = []
+    for mode, amount in payments:
+        if mode not in PAYMENT_MODES:
+            raise DomainError("Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement.", "payments")
+        amount = _money(amount)
+        if amount <= 0:
+            raise DomainError(f"Le montant payé {_PAID_WITH[mode]} doit être positif.", "payments")
+        tendered.append((mode, amount))
+    non_cash = sum((a for m, a in tendered if m != CASH), Decimal("0.00"))
+    cash = sum((a for m, a in tendered if m == CASH), Decimal("0.00"))
+    if non_cash > total_ttc:
+        raise DomainError(
+            "Les règlements par chèque, carte ou virement dépassent le montant dû : seule la "
+            "monnaie en espèces peut être rendue.",
+            "payments",
+        )
+    if non_cash + cash < total_ttc:
+        missing = total_ttc - non_cash - cash
+        raise DomainError(
+            f"Il manque {money(missing)} pour régler les {money(total_ttc)} dus.", "payments"
+        )
+    change = non_cash + cash - total_ttc
+    by_mode: dict[str, Decimal] = {}
+    for mode, amount in tendered:
+        by_mode[mode] = by_mode.get(mode, Decimal("0.00")) + amount
+    if change:
+        by_mode[CASH] -= change
+        if not by_mode[CASH]:
+            del by_mode[CASH]
+    return Settlement(total_ttc=total_ttc, tendered=tuple(tendered), change=change, by_mode=by_mode)
+
+
+@dataclass(frozen=True)
+class ZReport:
+    """The daily closing of the till."""
+
+    sales_count: int
+    total_ht: Decimal
+    total_vat: Decimal
+    total_ttc: Decimal  # the period total
+    by_mode: Mapping[str, Decimal]  # payment mode → amount kept
+    by_vat_rate: Mapping[Decimal, tuple[Decimal, Decimal]]  # rate → (base HT, VAT)
+    average_basket: Decimal  # TTC per sale, to the cent
+    grand_total: Decimal  # perpetual: previous closing's grand total + this period's total
+
+
+def z_report(sales: Iterable[tuple[DocumentTotals, Settlement]], previous_grand_total: Decimal = Decimal("0.00")) -> ZReport:
+    """Totals of a day's sales, each given as (DocumentTotals, Settlement)."""
+    count = 0
+    total_ht = total_vat = total_ttc = Decimal("0.00")
+    by_mode: dict[str, Decimal] = {}
+    by_rate: dict[Decimal, tuple[Decimal, Decimal]] = {}
+    for totals, settlement in sales:
+        if settlement.total_ttc != totals.total_ttc:
+            raise ValueError("the settlement does not match the sale's total")
+        count += 1
+        total_ht += totals.total_ht
+        total_vat += totals.total_vat
+        total_ttc += totals.total_ttc
+        for mode, amount in settlement.by_mode.items():
+            by_mode[mode] = by_mode.get(mode, Decimal("0.00")) + amount
+        for vat in totals.vat:
+            base, amount = by_rate.get(vat.rate, (Decimal("0.00"), Decimal("0.00")))
+            by_rate[vat.rate] = (base + vat.base, amount + vat.amount)
+    return ZReport(
+        sales_count=count,
+        total_ht=total_ht,
+        total_vat=total_vat,
+        total_ttc=total_ttc,
+        by_mode={mode: by_mode[mode] for mode in PAYMENT_MODES if mode in by_mode},
+        by_vat_rate={rate: by_rate[rate] for rate in sorted(by_rate, reverse=True)},
+        average_basket=round_cents(total_ttc / count) if count else Decimal("0.00"),
+        grand_total=previous_grand_total + total_ttc,
+    )
+
+
+def _money(value) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("amounts are Decimal, never float")
+    try:
+        amount = Decimal(str(value).replace(",", ".").replace(" ", "").strip())
+    except ArithmeticError:
+        raise DomainError("Indiquez les montants payés en euros, par exemple 20 ou 12,50.", "payments") from None
+    if not amount.is_finite() or amount != amount.quantize(CENT):
+        raise DomainError("Indiquez les montants payés en euros, au centime près (12,50).", "payments")
+    return amount.quantize(CENT)

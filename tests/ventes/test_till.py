@@ -131,3 +131,86 @@ def test_a_chain_can_be_verified_from_a_known_hash():
     chain = make_chain()
     assert verify_chain(chain[3:], start_hash=chain[2].hash) is None
     assert verify_chain(chain[3:]).reason == "broken_link"
+
+
+# --- settling a sale and the Z report ---------------------------------------
+
+from crm.core.errors import DomainError  # noqa: E402
+from crm.ventes.computation import LineInput, compute_document  # noqa: E402
+from crm.ventes.till import settle, z_report  # noqa: E402
+
+
+def test_cash_gives_change_and_the_till_keeps_the_price():
+    # 17,30 € due; the client hands 20 € + 0,30 €: change 3,00 €; the till keeps 17,30 € in cash.
+    settled = settle(D("17.30"), [("especes", "20"), ("especes", "0,30")])
+    assert settled.change == D("3.00")
+    assert settled.by_mode == {"especes": D("17.30")}
+
+
+def test_mixed_payment_card_then_cash():
+    # 45,90 € due: 40,00 € by card, 10,00 € in cash → 4,10 € back; kept: card 40,00, cash 5,90.
+    settled = settle(D("45.90"), [("carte", D("40.00")), ("especes", D("10.00"))])
+    assert settled.change == D("4.10")
+    assert settled.by_mode == {"carte": D("40.00"), "especes": D("5.90")}
+    # All in cash given back entirely: a card paying the total and a useless banknote.
+    settled = settle(D("10.00"), [("carte", D("10.00")), ("especes", D("5"))])
+    assert (settled.change, settled.by_mode) == (D("5.00"), {"carte": D("10.00")})
+
+
+@pytest.mark.parametrize(
+    ("payments", "message"),
+    [
+        ([("carte", "25")], "Les règlements par chèque, carte ou virement dépassent le montant dû : seule la monnaie en espèces peut être rendue."),
+        ([("especes", "10"), ("cheque", "5")], "Il manque 5,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
+        ([], "Il manque 20,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
+        ([("bitcoin", "20")], "Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement."),
+        ([("carte", "-20")], "Le montant payé par carte bancaire doit être positif."),
+        ([("especes", "0")], "Le montant payé en espèces doit être positif."),
+        ([("especes", "vingt")], "Indiquez les montants payés en euros, par exemple 20 ou 12,50."),
+        ([("especes", "20.001")], "Indiquez les montants payés en euros, au centime près (12,50)."),
+    ],
+)
+def test_bad_payments_are_refused_in_french(payments, message):
+    with pytest.raises(DomainError) as refused:
+        settle(D("20.00"), payments)
+    assert refused.value.field == "payments"
+    assert refused.value.message.replace("\u202f", "\u00a0") == message
+
+
+def test_z_report_of_a_day():
+    # Sale 1: 2 × 4,17 at 5,5 % = 8,34 HT; VAT 0,4587 → 0,46; TTC 8,80; paid cash 10 → change 1,20.
+    # Sale 2: 1 × 25,00 at 20 % = 25,00 HT; VAT 5,00; TTC 30,00; paid by card.
+    # Sale 3: 1 × 4,17 at 5,5 % + 1 × 10,00 at 20 %: HT 14,17; VAT 0,22935 → 0,23 and 2,00; TTC 16,40;
+    #         paid 6,40 cash + 10,00 cheque.
+    # Day: 3 sales; HT 47,51; VAT 7,69; TTC 55,20; average basket 18,40.
+    # By mode: cash 8,80 + 6,40 = 15,20; card 30,00; cheque 10,00.
+    # By rate: 20 % → base 35,00, VAT 7,00; 5,5 % → base 12,51, VAT 0,46 + 0,23 = 0,69.
+    # Grand total: 1 000,00 before + 55,20 = 1 055,20.
+    sale1 = compute_document([LineInput(2, "4.17", "5.5")])
+    sale2 = compute_document([LineInput(1, "25", 20)])
+    sale3 = compute_document([LineInput(1, "4.17", "5.5"), LineInput(1, "10", 20)])
+    assert (sale1.total_ttc, sale2.total_ttc, sale3.total_ttc) == (D("8.80"), D("30.00"), D("16.40"))
+    report = z_report(
+        [
+            (sale1, settle(sale1.total_ttc, [("especes", "10")])),
+            (sale2, settle(sale2.total_ttc, [("carte", "30")])),
+            (sale3, settle(sale3.total_ttc, [("especes", "6.40"), ("cheque", "10")])),
+        ],
+        previous_grand_total=D("1000.00"),
+    )
+    assert report.sales_count == 3
+    assert (report.total_ht, report.total_vat, report.total_ttc) == (D("47.51"), D("7.69"), D("55.20"))
+    assert report.by_mode == {"especes": D("15.20"), "cheque": D("10.00"), "carte": D("30.00")}
+    assert list(report.by_vat_rate.items()) == [
+        (D("20"), (D("35.00"), D("7.00"))),
+        (D("5.5"), (D("12.51"), D("0.69"))),
+    ]
+    assert report.average_basket == D("18.40")
+    assert report.grand_total == D("1055.20")
+
+
+def test_z_report_of_a_day_without_sales():
+    report = z_report([], previous_grand_total=D("1055.20"))
+    assert (report.sales_count, report.total_ttc, report.average_basket, report.grand_total) == (
+        0, D("0.00"), D("0.00"), D("1055.20"),
+    )
