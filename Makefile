@@ -7,18 +7,20 @@ PORT   ?= 5000
 WORKERS ?= 4
 FLASK  := $(BIN)/flask --app crm
 
-.PHONY: run serve test bench install dev-install migrate demo clean
+.PHONY: run serve test bench install dev-install migrate demo clean check-pdf
 
 ## make run: environment, migrations, demo data, then serve on http://$(HOST):$(PORT)
 run: install migrate demo
+	@$(MAKE) --no-print-directory check-pdf || echo "Comptoir démarre quand même, mais sans les PDF."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make serve: the same, under gunicorn on 0.0.0.0 for a classroom
 serve: install migrate
+	@$(MAKE) --no-print-directory check-pdf || echo "Comptoir démarre quand même, mais sans les PDF."
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - "crm:create_app()"
 
 ## make test: environment with test tools, then every test
-test: dev-install
+test: dev-install check-pdf
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make bench: speed and memory targets
@@ -40,6 +42,15 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 dev-install: $(VENV)/.dev-installed
+
+## make check-pdf: can WeasyPrint (the PDF engine) load its system libraries?
+check-pdf: install
+	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
+	  echo ""; \
+	  echo "*** WeasyPrint (création des PDF) ne peut pas se charger : il manque les bibliothèques Pango."; \
+	  echo "*** Installez les paquets Debian : sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"; \
+	  echo ""; \
+	  exit 1; }
 
 migrate: install
 	$(FLASK) db upgrade
