@@ -2,3 +2,7 @@
 from crm.core.models import Classroom, Firm, LoginFailure, Membership, User  # noqa: F401
 from crm.formation.models import Activity, ActivityCompetency  # noqa: F401
 from crm.core.numbering_models import DocumentCounter, FirmSettings  # noqa: F401
+from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice  # noqa: F401
+from crm.stocks.models import (  # noqa: F401
+    StockCount, StockCountLine, StockMove, StockSettings, StockThreshold,
+)

@@ -32,6 +32,74 @@ def _membership_b(world):
     return world.membership_b.id
 
 
+def _product_b(world):
+    from crm.ventes.models import Product
+
+    product = Product(firm_id=world.firm_b.id, reference="B-001", label="Article de B",
+                      purchase_price=10, sale_price=15, vat_rate=20)
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def _product_b_id(world):
+    return _product_b(world).id
+
+
+def _family_b(world):
+    from crm.ventes.models import ProductFamily
+
+    family = ProductFamily(firm_id=world.firm_b.id, name="Famille de B")
+    db.session.add(family)
+    db.session.flush()
+    return family.id
+
+
+def _objection_b(world):
+    from crm.ventes.models import ProductObjection
+
+    item = ProductObjection(firm_id=world.firm_b.id, product=_product_b_objection(world),
+                            objection="Trop cher", answer="Qualité durable")
+    db.session.add(item)
+    db.session.flush()
+    return item.id
+
+
+def _product_b_objection(world):
+    from crm.ventes.models import Product
+
+    product = Product(firm_id=world.firm_b.id, reference="B-OBJ", label="Article B objection",
+                      purchase_price=1, sale_price=2, vat_rate=20)
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def _promotion_b(world):
+    from datetime import date
+
+    from crm.ventes.models import Product, PromotionalPrice
+
+    product = Product(firm_id=world.firm_b.id, reference="B-PROMO", label="Article B promo",
+                      purchase_price=1, sale_price=2, vat_rate=20)
+    promotion = PromotionalPrice(firm_id=world.firm_b.id, product=product, price=1,
+                                 starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 31))
+    db.session.add(promotion)
+    db.session.flush()
+    return promotion.id
+
+
+def _count_b(world):
+    from datetime import date
+
+    from crm.stocks.models import StockCount
+
+    count = StockCount(firm_id=world.firm_b.id, label="Inventaire de B", counted_on=date(2026, 1, 1))
+    db.session.add(count)
+    db.session.flush()
+    return count.id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -39,6 +107,11 @@ FOREIGN_IDS = {
     "classroom_id": _classroom_b,
     "user_id": _trainee_b,
     "membership_id": _membership_b,
+    "product_id": _product_b_id,
+    "family_id": _family_b,
+    "objection_id": _objection_b,
+    "promotion_id": _promotion_b,
+    "count_id": _count_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

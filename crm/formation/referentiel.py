@@ -81,4 +81,11 @@ def savoirs() -> list[Entry]:
 VERB_COMPETENCIES: dict[str, list[str]] = {
     # Foundation: a trainee (or teacher) updating the firm's identity sheet.
     "firm.identity_updated": ["A1T1C1"],
+    # Catalogue (ventes): presenting a product's technical sheet and argumentaire.
+    "product.sheet_presented": ["A3T1C4", "A3T1C5"],
+    # Stocks: receiving goods, recording a loss, counting, answering a stock alert.
+    "stock.goods_received": ["A3T3C2"],
+    "stock.loss_recorded": ["A3T3C2"],
+    "stock.counted": ["A3T3C2"],
+    "stock.alert_answered": ["A3T3C2"],
 }

@@ -1,4 +1,270 @@
-"""Blueprint of the ventes section (URL prefix /ventes)."""
-from crm.core.sections import section_blueprint
+"""Blueprint of the ventes section (URL prefix /ventes): catalogue and pricing calculator."""
+from __future__ import annotations
 
-bp = section_blueprint("ventes", __name__)
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_
+
+from crm.core.errors import DomainError
+from crm.core.sections import section_blueprint
+from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.views_helpers import form_error, page_number
+from crm.extensions import db
+from crm.ventes import catalogue
+from crm.ventes.forms import FamilyForm, ObjectionForm, PricingForm, ProductForm, PromotionForm
+from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice
+from crm.ventes.pricing import LABELS, compute_pricing
+
+bp = section_blueprint("ventes", __name__, landing_page=False)
+
+
+@bp.before_request
+@firm_required
+def _firm_only():
+    """Every screen here works inside the current firm."""
+
+
+@bp.route("/")
+def index():
+    count = db.session.scalar(
+        scoped(Product).with_only_columns(db.func.count()).where(Product.active.is_(True))
+    )
+    return render_template("ventes/index.html", product_count=count)
+
+
+# --- catalogue --------------------------------------------------------------
+
+@bp.route("/catalogue")
+def list_products():
+    query = scoped(Product).order_by(Product.reference)
+    search = request.args.get("q", "").strip()
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(or_(Product.reference.ilike(pattern), Product.label.ilike(pattern)))
+    family_id = request.args.get("famille", type=int)
+    if family_id:
+        query = query.where(Product.family_id == family_id)
+    if not request.args.get("inactifs"):
+        query = query.where(Product.active.is_(True))
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
+    return render_template("ventes/products.html", page=page, families=families, search=search,
+                           family_id=family_id, today=date.today())
+
+
+@bp.route("/catalogue/nouveau", methods=["GET", "POST"])
+def new_product():
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            product = catalogue.create_product(current_firm, current_user, form.product_data())
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(f"L'article {product.reference} est ajouté au catalogue.", "success")
+            return redirect(url_for("ventes.show_product", product_id=product.id))
+    return _form_page("ventes/product_form.html", form, product=None)
+
+
+@bp.route("/catalogue/<int:product_id>")
+def show_product(product_id: int):
+    product = get_or_404(Product, product_id)
+    today = date.today()
+    return render_template(
+        "ventes/product.html", product=product, today=today,
+        promotion=product.promotion_on(today), objection_form=ObjectionForm(),
+        promotion_form=PromotionForm(), pricing=_product_pricing(product),
+    )
+
+
+@bp.route("/catalogue/<int:product_id>/modifier", methods=["GET", "POST"])
+def edit_product(product_id: int):
+    product = get_or_404(Product, product_id)
+    form = ProductForm(obj=product)
+    if request.method == "GET":
+        form.vat_rate.data = _vat_key(product.vat_rate)
+        form.family_id.data = product.family_id or 0
+    if form.validate_on_submit():
+        try:
+            catalogue.update_product(product, form.product_data())
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("L'article est enregistré.", "success")
+            return redirect(url_for("ventes.show_product", product_id=product.id))
+    return _form_page("ventes/product_form.html", form, product=product)
+
+
+@bp.route("/catalogue/<int:product_id>/presenter", methods=["POST"])
+def present_product(product_id: int):
+    product = get_or_404(Product, product_id)
+    catalogue.present_technical_sheet(current_firm, current_user, product)
+    flash("La présentation de la fiche technique est notée dans votre journal.", "success")
+    return redirect(url_for("ventes.product_sheet", product_id=product.id))
+
+
+@bp.route("/catalogue/<int:product_id>/fiche")
+def product_sheet(product_id: int):
+    """The printable technical sheet and argumentaire of a product."""
+    product = get_or_404(Product, product_id)
+    today = date.today()
+    return render_template("ventes/product_sheet.html", product=product, today=today,
+                           promotion=product.promotion_on(today))
+
+
+@bp.route("/catalogue/<int:product_id>/objections", methods=["POST"])
+def add_objection(product_id: int):
+    product = get_or_404(Product, product_id)
+    form = ObjectionForm()
+    if form.validate_on_submit():
+        try:
+            catalogue.add_objection(product, current_user, form.objection.data, form.answer.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("L'objection et sa réponse sont ajoutées à l'argumentaire.", "success")
+            return redirect(url_for("ventes.show_product", product_id=product.id) + "#argumentaire")
+    return _refused_product_page(product, objection_form=form)
+
+
+@bp.route("/catalogue/<int:product_id>/objections/<int:objection_id>/supprimer", methods=["POST"])
+def delete_objection(product_id: int, objection_id: int):
+    product = get_or_404(Product, product_id)
+    item = get_or_404(ProductObjection, objection_id)
+    if item.product_id != product.id:
+        abort(404)
+    catalogue.delete_objection(item)
+    flash("L'objection est retirée de l'argumentaire.", "success")
+    return redirect(url_for("ventes.show_product", product_id=product.id) + "#argumentaire")
+
+
+@bp.route("/catalogue/<int:product_id>/promotions", methods=["POST"])
+def add_promotion(product_id: int):
+    product = get_or_404(Product, product_id)
+    form = PromotionForm()
+    if form.validate_on_submit():
+        try:
+            catalogue.add_promotion(product, form.price.data, form.starts_on.data,
+                                    form.ends_on.data, form.label.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Le prix promotionnel est enregistré.", "success")
+            return redirect(url_for("ventes.show_product", product_id=product.id) + "#promotions")
+    return _refused_product_page(product, promotion_form=form)
+
+
+@bp.route("/catalogue/<int:product_id>/promotions/<int:promotion_id>/supprimer", methods=["POST"])
+def delete_promotion(product_id: int, promotion_id: int):
+    product = get_or_404(Product, product_id)
+    promotion = get_or_404(PromotionalPrice, promotion_id)
+    if promotion.product_id != product.id:
+        abort(404)
+    catalogue.delete_promotion(promotion)
+    flash("Le prix promotionnel est supprimé.", "success")
+    return redirect(url_for("ventes.show_product", product_id=product.id) + "#promotions")
+
+
+def _refused_product_page(product: Product, **forms):
+    today = date.today()
+    context = {"objection_form": ObjectionForm(formdata=None), "promotion_form": PromotionForm(formdata=None)}
+    context.update(forms)
+    return render_template("ventes/product.html", product=product, today=today,
+                           promotion=product.promotion_on(today), pricing=_product_pricing(product),
+                           **context), 422
+
+
+def _product_pricing(product: Product):
+    if product.purchase_price and product.sale_price:
+        return compute_pricing(product.vat_rate, purchase_price=product.purchase_price,
+                               sale_price=product.sale_price)
+    return None
+
+
+# --- families ---------------------------------------------------------------
+
+@bp.route("/catalogue/familles", methods=["GET", "POST"])
+def families():
+    form = FamilyForm()
+    if form.validate_on_submit():
+        try:
+            family = catalogue.create_family(current_firm, form.name.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(f"La famille « {family.name} » est créée.", "success")
+            return redirect(url_for("ventes.families"))
+    items = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("ventes/families.html", form=form, families=items), status
+
+
+@bp.route("/catalogue/familles/<int:family_id>/supprimer", methods=["POST"])
+def delete_family(family_id: int):
+    family = get_or_404(ProductFamily, family_id)
+    catalogue.delete_family(family)
+    flash(f"La famille « {family.name} » est supprimée ; ses articles restent au catalogue.", "success")
+    return redirect(url_for("ventes.families"))
+
+
+# --- pricing calculator -------------------------------------------------------
+
+@bp.route("/calculateur")
+def pricing_calculator():
+    return _calculator_page(product=None)
+
+
+@bp.route("/catalogue/<int:product_id>/prix")
+def product_pricing(product_id: int):
+    return _calculator_page(product=get_or_404(Product, product_id))
+
+
+@bp.route("/catalogue/<int:product_id>/prix", methods=["POST"])
+def apply_pricing(product_id: int):
+    """Apply a computed purchase price and sale price HT to the product."""
+    product = get_or_404(Product, product_id)
+    form = PricingForm(request.form)
+    if not form.validate() or form.purchase_price.data is None or form.sale_price.data is None:
+        abort(400)
+    data = {name: getattr(product, name) for name in catalogue.PRODUCT_FIELDS}
+    data.update(purchase_price=form.purchase_price.data, sale_price=form.sale_price.data)
+    try:
+        catalogue.update_product(product, data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("ventes.product_pricing", product_id=product.id)), 303
+    flash("Les prix de l'article sont mis à jour.", "success")
+    return redirect(url_for("ventes.show_product", product_id=product.id))
+
+
+def _calculator_page(product: Product | None):
+    form = PricingForm(request.args)
+    if product is not None and not request.args:
+        form = PricingForm(formdata=None, vat_rate=_vat_key(product.vat_rate),
+                           purchase_price=product.purchase_price or None)
+    result = None
+    status = 200
+    submitted = any(request.args.get(name) for name in PricingForm.FIGURES)
+    if submitted and form.validate():
+        try:
+            from decimal import Decimal
+
+            result = compute_pricing(Decimal(form.vat_rate.data), **form.figures())
+        except DomainError as error:
+            form_error(form, error)
+            status = 422
+    elif submitted:
+        status = 422
+    return render_template("ventes/calculator.html", form=form, result=result, product=product,
+                           labels=LABELS), status
+
+
+def _vat_key(rate) -> str:
+    return format(rate.normalize(), "f") if rate else "0"
+
+
+def _form_page(template: str, form, **context):
+    status = 422 if request.method == "POST" else 200
+    return render_template(template, form=form, **context), status

@@ -1,0 +1,188 @@
+"""Stock: the ledger of moves, thresholds per product, firm settings, inventories."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.models import User, utcnow
+from crm.core.tenancy import FirmScoped
+from crm.extensions import db
+from crm.ventes.models import Product
+
+
+class MoveKind(str, enum.Enum):
+    RECEPTION = "reception"
+    DELIVERY = "delivery"
+    COUNTER_SALE = "counter_sale"
+    CUSTOMER_RETURN = "customer_return"
+    LOSS = "loss"
+    ADJUSTMENT = "adjustment"
+
+    @property
+    def label(self) -> str:
+        return MOVE_LABELS[self.value]
+
+    @property
+    def sign(self) -> int:
+        """+1 entries, -1 exits, 0 either way (inventory adjustment)."""
+        if self in (MoveKind.RECEPTION, MoveKind.CUSTOMER_RETURN):
+            return 1
+        if self is MoveKind.ADJUSTMENT:
+            return 0
+        return -1
+
+
+MOVE_LABELS = {
+    "reception": "Réception fournisseur",
+    "delivery": "Livraison client",
+    "counter_sale": "Vente comptoir",
+    "customer_return": "Retour client",
+    "loss": "Casse / perte",
+    "adjustment": "Ajustement d'inventaire",
+}
+
+
+class StockMove(FirmScoped, db.Model):
+    """One line of the ledger; the product's on-hand and CMUP after it are recorded with it."""
+
+    __tablename__ = "stock_move"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('reception', 'delivery', 'counter_sale', 'customer_return', 'loss', 'adjustment')",
+            name="kind",
+        ),
+        CheckConstraint(
+            "quantity <> 0 AND ("
+            "(kind IN ('reception', 'customer_return') AND quantity > 0) OR "
+            "(kind IN ('delivery', 'counter_sale', 'loss') AND quantity < 0) OR "
+            "kind = 'adjustment')",
+            name="quantity_sign",
+        ),
+        CheckConstraint("unit_cost >= 0", name="unit_cost"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int]
+    unit_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    moved_on: Mapped[date]
+    source: Mapped[str] = mapped_column(String(80), default="")
+    note: Mapped[str] = mapped_column(String(255), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The product's state right after this move (read under the row lock).
+    on_hand_after: Mapped[int]
+    average_cost_after: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship()
+    author: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return MOVE_LABELS[self.kind]
+
+    @property
+    def value(self) -> Decimal:
+        return (abs(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+
+
+class StockSettings(FirmScoped, db.Model):
+    """The firm's stock settings (one row per firm, created on first use)."""
+
+    __tablename__ = "stock_settings"
+    __table_args__ = (UniqueConstraint("firm_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allow_negative_stock: Mapped[bool] = mapped_column(default=False)
+
+
+class StockThreshold(FirmScoped, db.Model):
+    """Minimum, safety, alert (reorder point) and maximum levels of one product."""
+
+    __tablename__ = "stock_threshold"
+    __table_args__ = (
+        UniqueConstraint("product_id"),
+        CheckConstraint(
+            "minimum >= 0 AND safety >= 0 AND alert >= 0 AND maximum >= 0", name="non_negative"
+        ),
+        CheckConstraint("maximum >= minimum AND maximum >= alert AND alert >= safety", name="order"),
+        CheckConstraint("alert_mode IN ('typed', 'computed')", name="alert_mode"),
+        CheckConstraint("period_days IS NULL OR period_days > 0", name="period_days"),
+        CheckConstraint("lead_time_days IS NULL OR lead_time_days >= 0", name="lead_time_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    minimum: Mapped[int] = mapped_column(default=0)
+    safety: Mapped[int] = mapped_column(default=0)
+    alert: Mapped[int] = mapped_column(default=0)
+    maximum: Mapped[int] = mapped_column(default=0)
+    alert_mode: Mapped[str] = mapped_column(String(10), default="typed")
+    # For a computed alert point: consumption period and supplier lead time, in days.
+    period_days: Mapped[int | None]
+    lead_time_days: Mapped[int | None]
+
+    product: Mapped[Product] = relationship()
+
+
+class StockCount(FirmScoped, db.Model):
+    """An inventory: counted quantities per product; validation writes adjustments and freezes it."""
+
+    __tablename__ = "stock_count"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'validated')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    counted_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    validated_at: Mapped[datetime | None]
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+    lines: Mapped[list[StockCountLine]] = relationship(
+        back_populates="count", cascade="all, delete-orphan", order_by="StockCountLine.id"
+    )
+
+    @property
+    def is_validated(self) -> bool:
+        return self.status == "validated"
+
+
+class StockCountLine(FirmScoped, db.Model):
+    """One product of an inventory; expected and unit cost are frozen at validation."""
+
+    __tablename__ = "stock_count_line"
+    __table_args__ = (
+        UniqueConstraint("count_id", "product_id"),
+        CheckConstraint("counted IS NULL OR counted >= 0", name="counted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    counted: Mapped[int | None]
+    expected: Mapped[int | None]
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    count: Mapped[StockCount] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    @property
+    def difference(self) -> int | None:
+        if self.counted is None or self.expected is None:
+            return None
+        return self.counted - self.expected
+
+    @property
+    def difference_value(self) -> Decimal | None:
+        if self.difference is None or self.unit_cost is None:
+            return None
+        return (self.difference * self.unit_cost).quantize(Decimal("0.01"))
