@@ -1,3 +1,5 @@
 """Import every model module, so the metadata (and so migrations) sees all tables."""
 from crm.core.models import Classroom, Firm, LoginFailure, Membership, User  # noqa: F401
 from crm.formation.models import Activity, ActivityCompetency  # noqa: F401
+from crm.clients.models import Address, Contact, Interaction, Party, SavedFilter  # noqa: F401
+from crm.accueil.models import DeskRequest, DeskRequestEvent, Service, StaffMember  # noqa: F401
