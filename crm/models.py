@@ -6,3 +6,5 @@ from crm.ventes.models import Product, ProductFamily, ProductObjection, Promotio
 from crm.stocks.models import (  # noqa: F401
     StockCount, StockCountLine, StockMove, StockSettings, StockThreshold,
 )
+from crm.clients.models import Address, Contact, Interaction, Party, SavedFilter  # noqa: F401
+from crm.accueil.models import DeskRequest, DeskRequestEvent, Service, StaffMember  # noqa: F401

@@ -98,6 +98,34 @@ def _count_b(world):
     db.session.add(count)
     db.session.flush()
     return count.id
+def _party_b(world):
+    from crm.clients import services
+
+    return services.create_party(world.firm_b, None, {"kind": "prospect", "category": "private",
+                                                      "last_name": "Tiers B"}, journal=False).id
+
+
+def _contact_b(world):
+    from crm.clients import services
+    from crm.clients.models import Party
+
+    party = db.session.get(Party, _party_b(world))
+    return services.add_contact(party, None, {"name": "Contact B"}).id
+
+
+def _address_b(world):
+    from crm.clients import services
+    from crm.clients.models import Party
+
+    party = db.session.get(Party, _party_b(world))
+    return services.add_address(party, None, {"kind": "billing", "line1": "1 rue B",
+                                              "postcode": "75001", "city": "Paris"}).id
+
+
+def _saved_filter_b(world):
+    from crm.clients import services
+
+    return services.save_filter(world.firm_b, world.trainee_b, "Filtre B", {"kind": "client"}).id
 
 
 # id argument name → factory(world) returning the id of an object of firm B
@@ -112,6 +140,10 @@ FOREIGN_IDS = {
     "objection_id": _objection_b,
     "promotion_id": _promotion_b,
     "count_id": _count_b,
+    "party_id": _party_b,
+    "contact_id": _contact_b,
+    "address_id": _address_b,
+    "saved_filter_id": _saved_filter_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

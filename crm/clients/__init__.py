@@ -1,1 +1,1 @@
-"""The clients section of a practice firm."""
+"""The clients section of a practice firm: parties, contacts, addresses, interaction history."""

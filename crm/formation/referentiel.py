@@ -88,4 +88,21 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "stock.loss_recorded": ["A3T3C2"],
     "stock.counted": ["A3T3C2"],
     "stock.alert_answered": ["A3T3C2"],
+    # Clients: keeping the party file up to date (A2T3C3), characterising the clientele (A3T1C3).
+    "party.created": ["A2T3C3", "A3T1C3"],
+    "party.updated": ["A2T3C3"],
+    "party.imported": ["A2T3C3"],
+    "party.stage_changed": ["A2T3C2", "A2T3C3"],
+    "party.converted": ["A2T3C2", "A2T3C3"],
+    "party.anonymised": ["A2T3C3"],
+    "interaction.recorded": ["A2T3C2"],
+    # Accueil: organigramme (A1T1C1), requests (A1T2C2, A1T2C3, A1T3C3, A1T3C5), answers (A1T4C1),
+    # transmission (A1T6C2), leave-taking and satisfaction (A1T5C1), feedback (A1T6C1, A1T6C3).
+    "organigramme.updated": ["A1T1C1"],
+    "desk_request.recorded": ["A1T2C2", "A1T2C3", "A1T3C2", "A1T3C3"],
+    "desk_request.answered": ["A1T3C5", "A1T4C1"],
+    "desk_request.transmitted": ["A1T3C5", "A1T6C2"],
+    "desk_request.treated": ["A1T4C1"],
+    "desk_request.closed": ["A1T5C1"],
+    "desk_request.feedback": ["A1T6C1", "A1T6C3"],
 }
