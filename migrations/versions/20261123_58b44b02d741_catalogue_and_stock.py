@@ -1,7 +1,7 @@
 """catalogue and stock
 
 Revision ID: 58b44b02d741
-Revises: 46d7c447b93a
+Revises: 5693848f43ed
 Create Date: 2026-11-23 13:56:55.951459
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '58b44b02d741'
-down_revision = '46d7c447b93a'
+down_revision = '5693848f43ed'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """clients and accueil: parties, contacts, interactions, desk register
 
 Revision ID: 7794dc1e0d6d
-Revises: 46d7c447b93a
+Revises: 58b44b02d741
 Create Date: 2026-11-23 13:29:46.005541
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7794dc1e0d6d'
-down_revision = '46d7c447b93a'
+down_revision = '58b44b02d741'
 branch_labels = None
 depends_on = None
 
