@@ -128,6 +128,20 @@ def _saved_filter_b(world):
     return services.save_filter(world.firm_b, world.trainee_b, "Filtre B", {"kind": "client"}).id
 
 
+def _document_b(world):
+    from datetime import date
+
+    from crm.ventes.documents.models import SalesLine, Invoice
+
+    party = db.session.get(__import__("crm.clients.models", fromlist=["Party"]).Party, _party_b(world))
+    invoice = Invoice(firm_id=world.firm_b.id, party=party, issue_date=date(2026, 1, 5), status="draft")
+    invoice.lines.append(SalesLine(firm_id=world.firm_b.id, position=1, description="Prestation B",
+                                   quantity=1, unit_price=100, vat_rate=20, net=100))
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice.id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -141,6 +155,7 @@ FOREIGN_IDS = {
     "promotion_id": _promotion_b,
     "count_id": _count_b,
     "party_id": _party_b,
+    "document_id": _document_b,
     "contact_id": _contact_b,
     "address_id": _address_b,
     "saved_filter_id": _saved_filter_b,
@@ -185,7 +200,9 @@ def test_foreign_ids_answer_404_on_every_route(app, world, who):
     for rule, args in _id_routes(app):
         values = {a: foreign[a] for a in args}
         for a in rule.arguments:
-            values.setdefault(a, "x")
+            # Other arguments get a value their converter accepts (first of an any(...)).
+            items = getattr(rule._converters.get(a), "items", None)
+            values.setdefault(a, sorted(items)[0] if items else "x")
         with app.test_request_context():
             from flask import url_for
 

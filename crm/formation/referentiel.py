@@ -79,6 +79,16 @@ def savoirs() -> list[Entry]:
 # What each journalled action trains. Services name the verb; this table, and
 # only this table, knows the référentiel. Later packages add their verbs here.
 VERB_COMPETENCIES: dict[str, list[str]] = {
+    # Sales documents: the sales interview ends in a quote (A3T2C1, A3T1C2); the client's
+    # agreement is the order (A3T3C1); what follows the sale (A3T3C2): delivery, invoice,
+    # credit note, cashing in.
+    "quote.created": ["A3T1C2", "A3T2C1"],
+    "quote.validated": ["A3T2C1"],
+    "order.validated": ["A3T3C1"],
+    "delivery.validated": ["A3T3C2"],
+    "invoice.validated": ["A3T3C2"],
+    "credit_note.validated": ["A3T3C2"],
+    "payment.recorded": ["A3T3C2"],
     # Foundation: a trainee (or teacher) updating the firm's identity sheet.
     "firm.identity_updated": ["A1T1C1"],
     # Catalogue (ventes): presenting a product's technical sheet and argumentaire.

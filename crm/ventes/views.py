@@ -268,3 +268,9 @@ def _vat_key(rate) -> str:
 def _form_page(template: str, form, **context):
     status = 422 if request.method == "POST" else 200
     return render_template(template, form=form, **context), status
+
+
+# Sales documents (devis → avoir, règlements) live in their own module, on this blueprint.
+from crm.ventes.documents import views as _documents  # noqa: E402
+
+_documents.register(bp)

@@ -23,13 +23,15 @@ class LineForm(PlainForm):
     class Meta:
         locales = ("fr_FR", "fr")
 
-    product_id = SelectField("Article", coerce=str, validate_choice=True)
+    product_id = SelectField("Article", coerce=str, validate_choice=True, default="")
     description = StringField("Désignation", [Length(max=255)], filters=[strip_filter])
     quantity = DecimalField("Quantité", [Optional()], places=None)
     unit_price = DecimalField("Prix unitaire HT", [Optional()], places=None,
                               description="Vide : prix de l'article.")
     discount_rate = DecimalField("Remise %", RATE_VALIDATORS, places=None)
-    vat_rate = SelectField("TVA", choices=VAT_CHOICES, validate_choice=True)
+    vat_rate = SelectField("TVA", choices=VAT_CHOICES, validate_choice=True, default="")
+    # The line of the previous document this one carries on (order line of a delivery line).
+    source_line_id = HiddenField()
 
     def is_blank(self) -> bool:
         return not (self.product_id.data or self.description.data or self.quantity.data)

@@ -1,79 +1,109 @@
-"""What a document prints: the firm's identity, the legal mentions, the PDF."""
+"""What a sales document prints, for documents/base_document.html (page and PDF alike)."""
 from __future__ import annotations
 
-import base64
-from pathlib import Path
-
-from flask import current_app, render_template, url_for
+from types import SimpleNamespace
 
 from crm.core.firm_settings import get_firm_settings, payment_mentions
 from crm.core.formatting import day, percent
 from crm.core.models import Firm
+from crm.core.pdf import firm_logo_uri, render_pdf
 from crm.extensions import db
 from crm.ventes.documents.models import SalesDocument
 
+TEMPLATE = "ventes/documents/printable.html"
 
-def sheet_context(document: SalesDocument, for_pdf: bool = False) -> dict:
-    """Variables of ventes/documents/_sheet.html, shared by the page and the PDF."""
+
+def document_context(document: SalesDocument, totals) -> dict:
+    """The context of documents/base_document.html for one sales document."""
     firm = db.session.get(Firm, document.firm_id)
-    if firm.logo:
-        logo_src = (f"data:{firm.logo_mimetype};base64,{base64.b64encode(firm.logo).decode()}"
-                    if for_pdf else url_for("core.firm_logo", firm_id=firm.id))
-    else:
-        logo_src = None
-    return {"document_firm": firm, "logo_src": logo_src,
-            "legal_mentions": legal_mentions(document, firm)}
+    party = document.party
+    return {
+        "firm": firm,
+        "logo_src": firm_logo_uri(firm),
+        "doc": SimpleNamespace(
+            title=document.label, number=document.number, issue_date=document.issue_date,
+            sale_date=document.delivery_date if document.kind != "quote" else None,
+            due_date=document.due_date if document.kind == "invoice" else document.valid_until,
+            nature=_operation_nature(document) if document.kind in ("invoice", "credit_note") else None,
+            references=_references(document), client_code=f"C{party.id:05d}",
+            notes=document.notes, payment_method=None,
+        ),
+        "client": SimpleNamespace(
+            name=party.name, address_lines=_party_address(party),
+            is_business=party.category == "business",
+            siren=party.siret[:9] if party.siret else "", vat_number=party.vat_number,
+        ),
+        "delivery_address_lines": _delivery_address(party),
+        "lines": [SimpleNamespace(
+            reference=line.product.reference if line.product else "", label=line.description,
+            description="", quantity=line.quantity,
+            unit=line.product.unit if line.product else "", unit_price=line.unit_price,
+            discount_rate=line.discount_rate, vat_rate=line.vat_rate, net=line.net,
+        ) for line in document.lines],
+        "totals": None if document.kind == "delivery" else totals,
+        "mentions": mentions(document, firm),
+        "kind": document.kind,
+    }
 
 
-def legal_mentions(document: SalesDocument, firm: Firm) -> list[str]:
-    """The mentions of CGI ann. II art. 242 nonies A and Code de commerce L441-9/L441-10."""
-    mentions = [_seller_identity(firm)]
+def document_pdf(document: SalesDocument, totals) -> bytes:
+    return render_pdf(TEMPLATE, **document_context(document, totals))
+
+
+def mentions(document: SalesDocument, firm: Firm) -> list[str]:
+    """Payment and legal mentions (CGI ann. II art. 242 nonies A, C. com. L441-9 and L441-10)."""
     if document.kind == "quote":
-        if document.valid_until:
-            mentions.append(f"Devis valable jusqu'au {day(document.valid_until)}. "
-                            "Bon pour accord : date, signature et cachet du client.")
-    if document.kind in ("invoice", "credit_note"):
-        mentions.append(f"Nature de l'opération : {_operation_nature(document)}.")
+        if not document.valid_until:
+            return []
+        return [f"Devis valable jusqu'au {day(document.valid_until)}.",
+                "Bon pour accord : date, signature et cachet du client."]
     if document.kind == "invoice":
-        settings = get_firm_settings(firm)
-        lines = payment_mentions(settings, document.party.category == "business")
+        lines = payment_mentions(get_firm_settings(firm), document.party.category == "business")
         if document.escompte_rate:
             lines[1] = (f"Escompte de {percent(document.escompte_rate)} pour paiement anticipé, "
                         "déjà déduit du montant de la facture.")
-        mentions.extend(lines)
+        return lines
     if document.kind == "credit_note" and document.credited_invoice is not None:
         invoice = document.credited_invoice
-        mentions.append(f"Avoir se rapportant à la facture {invoice.number} du {day(invoice.issue_date)}.")
-    return mentions
+        return [f"Avoir se rapportant à la facture {invoice.number} du {day(invoice.issue_date)}."]
+    return []
 
 
-def _seller_identity(firm: Firm) -> str:
-    parts = [firm.trade_name]
-    if firm.legal_form:
-        parts.append(firm.legal_form)
-    if firm.siret:
-        parts.append(f"SIRET {firm.siret}")
-    elif firm.siren:
-        parts.append(f"SIREN {firm.siren}")
-    if firm.vat_number:
-        parts.append(f"N° TVA intracommunautaire {firm.vat_number}")
-    if firm.iban:
-        parts.append(f"IBAN {firm.iban}")
-    return " — ".join(parts)
+def _references(document: SalesDocument) -> list[str]:
+    references = []
+    if document.source is not None and document.source.number:
+        references.append(f"{document.source.label} {document.source.number} du "
+                          f"{day(document.source.issue_date)}")
+    for delivery in getattr(document, "deliveries", []):
+        if delivery is not document.source and delivery.number:
+            references.append(f"{delivery.label} {delivery.number} du {day(delivery.issue_date)}")
+    return references
+
+
+def _lines_of(line1: str, line2: str, postcode: str, city: str) -> list[str]:
+    town = " ".join(p for p in (postcode, city) if p)
+    return [line for line in (line1, line2, town) if line]
+
+
+def _party_address(party) -> list[str]:
+    billing = next((a for a in party.addresses if a.kind == "billing"), None)
+    if billing is not None:
+        return _lines_of(billing.line1, billing.line2, billing.postcode, billing.city)
+    return _lines_of(party.address_line1, party.address_line2, party.postcode, party.city)
+
+
+def _delivery_address(party) -> list[str] | None:
+    """The delivery address, printed only when it differs from the client's address."""
+    delivery = next((a for a in party.addresses if a.kind == "delivery"), None)
+    if delivery is None:
+        return None
+    lines = _lines_of(delivery.line1, delivery.line2, delivery.postcode, delivery.city)
+    return lines if lines != _party_address(party) else None
 
 
 def _operation_nature(document: SalesDocument) -> str:
     goods = any(l.product is not None and l.product.stock_tracked for l in document.lines)
     services = any(l.product is None or not l.product.stock_tracked for l in document.lines)
     if goods and services:
-        return "livraison de biens et prestation de services"
-    return "livraison de biens" if goods else "prestation de services"
-
-
-def document_pdf(document: SalesDocument, totals) -> bytes:
-    from crm.core.pdf import render_pdf
-
-    css = (Path(current_app.static_folder) / "css" / "sales-document.css").read_text(encoding="utf-8")
-    html = render_template("ventes/documents/print.html", document=document, totals=totals,
-                           stylesheet=css, **sheet_context(document, for_pdf=True))
-    return render_pdf(html)
+        return "Livraison de biens et prestation de services"
+    return "Livraison de biens" if goods else "Prestation de services"

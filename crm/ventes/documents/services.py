@@ -132,7 +132,7 @@ def save_draft(document: SalesDocument, header: dict, lines: list[LineData]) -> 
     _check_draft(document)
     for name in ("party", "issue_date", "valid_until", "delivery_date", "remise_rate",
                  "rabais_rate", "ristourne_rate", "escompte_rate", "notes", "goods_returned"):
-        if name in header:
+        if name in header and not (name == "valid_until" and header[name] is None):
             setattr(document, name, header[name])
     if "party" in header:
         _check_party(header["party"], document.kind)
@@ -161,6 +161,13 @@ def _store_totals(document: SalesDocument) -> None:
     document.total_vat = totals.total_vat
     document.total_ttc = totals.total_ttc
     db.session.flush()
+
+
+def source_lines(document: SalesDocument) -> dict[int, SalesLine]:
+    """The lines a draft may carry on: those of its source and of the delivery notes it bills."""
+    documents = [document.source] if document.source is not None else []
+    documents += list(getattr(document, "deliveries", []))
+    return {line.id: line for source in documents for line in source.lines}
 
 
 def delete_draft(document: SalesDocument) -> None:

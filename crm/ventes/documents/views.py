@@ -46,6 +46,7 @@ def register(bp) -> None:
     rule("/documents/<int:document_id>/suite/<any(order,delivery,invoice,credit_note):kind>",
          "derive_document", firm_required(derive_document), methods=["POST"])
     rule("/documents/<int:document_id>/pdf", "document_pdf", firm_required(document_pdf))
+    rule("/documents/<int:document_id>/imprimer", "print_document", firm_required(print_document))
     rule("/documents/<int:document_id>/reglements", "record_payment",
          firm_required(record_payment), methods=["POST"])
     rule("/livraisons/facturer", "invoice_deliveries", firm_required(invoice_deliveries),
@@ -81,8 +82,7 @@ def show_document(document_id: int):
 
 
 def _document_context(document: SalesDocument) -> dict:
-    context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
-               **printing.sheet_context(document)}
+    context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind]}
     if isinstance(document, Invoice):
         context["credited"] = services.credited_amount(document)
         context["balance"] = services.balance_due(document)
@@ -124,7 +124,7 @@ def edit_document(document_id: int):
     if form.validate_on_submit() and not _adding_line(form):
         try:
             header = _header(form) | {"party": get_or_404(Party, form.party_id.data)}
-            services.save_draft(document, header, _lines(form))
+            services.save_draft(document, header, _lines(form, document))
         except DomainError as error:
             form_error(form, error)
         else:
@@ -163,7 +163,8 @@ def _document_form(kind: str, document: SalesDocument | None = None) -> Document
             form.lines.append_entry({
                 "product_id": str(line.product_id or ""), "description": line.description,
                 "quantity": line.quantity, "unit_price": line.unit_price,
-                "discount_rate": line.discount_rate, "vat_rate": _rate_choice(line.vat_rate)})
+                "discount_rate": line.discount_rate, "vat_rate": _rate_choice(line.vat_rate),
+                "source_line_id": str(line.source_line_id or "")})
         form.lines.append_entry()
     _fill_line_choices(form)
     return form
@@ -192,8 +193,9 @@ def _header(form: DocumentForm) -> dict:
     }
 
 
-def _lines(form: DocumentForm) -> list[services.LineData]:
+def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[services.LineData]:
     """Form lines → LineData, the product filling what was left empty; errors name the line."""
+    sources = services.source_lines(document) if document is not None else {}
     lines = []
     for index, entry in enumerate(form.lines.entries, start=1):
         line = entry.form
@@ -217,8 +219,10 @@ def _lines(form: DocumentForm) -> list[services.LineData]:
             vat_rate = product.vat_rate
         else:
             vat_rate = Decimal(vat)
+        source_id = line.source_line_id.data
+        source_line = sources.get(int(source_id)) if source_id and source_id.isdigit() else None
         lines.append(services.LineData(description, line.quantity.data, unit_price, vat_rate,
-                                       line.discount_rate.data or Decimal("0"), product))
+                                       line.discount_rate.data or Decimal("0"), product, source_line))
     return lines
 
 
@@ -327,6 +331,15 @@ def overdue_invoices():
     balances = {invoice.id: services.balance_due(invoice) for invoice in invoices}
     return render_template("ventes/documents/overdue.html", invoices=invoices, balances=balances,
                            today=date.today())
+
+
+def print_document(document_id: int):
+    """The document as printed, in the browser (same template as the PDF)."""
+    document = get_or_404(SalesDocument, document_id)
+    context = printing.document_context(document, services.totals_of(document))
+    return render_template(printing.TEMPLATE, for_pdf=False,
+                           back_url=url_for("ventes.show_document", document_id=document.id),
+                           pdf_url=url_for("ventes.document_pdf", document_id=document.id), **context)
 
 
 def document_pdf(document_id: int):
