@@ -137,3 +137,29 @@ def test_a_server_without_weasyprint_says_what_to_install(app, monkeypatch):
         html_to_pdf("<p>Bonjour</p>")
     assert "apt-get install libpango-1.0-0 libpangoft2-1.0-0" in str(unavailable.value)
     assert not pdf_available()
+
+
+def test_an_archivable_pdf_a_3b_for_e_invoicing(app, tmp_path):
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    context = sample_invoice_context()
+    with app.test_request_context():
+        pdf = render_pdf("documents/base_document.html", pdf_variant="pdf/a-3b", **context)
+    path = tmp_path / "facture.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", "-meta", str(path)], check=True, capture_output=True, text=True).stdout
+    assert 'pdfaid:part="3" pdfaid:conformance="B"' in info
+    # The <title> and the author meta become the PDF's properties.
+    assert "Facture FA2026-0042 · Mobilia Pro" in info
+    assert "<dc:creator><rdf:Seq><rdf:li>Mobilia Pro</rdf:li>" in info
+
+
+def test_pdf_response(app):
+    from crm.core.pdf import pdf_response
+
+    with app.test_request_context():
+        inline = pdf_response(b"%PDF-1.7", "FA2026-0042.pdf")
+        download = pdf_response(b"%PDF-1.7", 'a"b/../c.pdf', download=True)
+    assert inline.mimetype == "application/pdf"
+    assert inline.headers["Content-Disposition"] == 'inline; filename="FA2026-0042.pdf"'
+    assert download.headers["Content-Disposition"] == 'attachment; filename="a_b_.._c.pdf"'
