@@ -13,7 +13,7 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import Response, current_app, render_template
 
 MISSING_LIBRARIES = "libpango-1.0-0 libpangoft2-1.0-0"
 # A base URL that cannot be resolved: every relative URL of a document lands here,
@@ -46,11 +46,14 @@ def pdf_available() -> bool:
     return True
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Print an HTML string (A4 pages per its CSS) to PDF bytes (needs an app context)."""
+def html_to_pdf(html: str, pdf_variant: str | None = None) -> bytes:
+    """Print an HTML string (A4 pages per its CSS) to PDF bytes (needs an app context).
+
+    `pdf_variant="pdf/a-3b"` writes an archivable PDF/A-3b, the base of Factur-X e-invoices.
+    """
     weasyprint = _weasyprint()
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=offline_url_fetcher())
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=pdf_variant)
 
 
 def offline_url_fetcher():
@@ -77,9 +80,19 @@ def offline_url_fetcher():
     return OfflineFetcher()
 
 
-def render_pdf(template_name: str, **context) -> bytes:
+def render_pdf(template_name: str, pdf_variant: str | None = None, **context) -> bytes:
     """Render a Jinja template with `for_pdf=True` and print it to PDF (needs an app context)."""
-    return html_to_pdf(render_template(template_name, for_pdf=True, **context))
+    return html_to_pdf(render_template(template_name, for_pdf=True, **context), pdf_variant)
+
+
+def pdf_response(pdf: bytes, filename: str, download: bool = False) -> Response:
+    """The PDF as a response a browser shows (or downloads), e.g. filename "FA2026-0042.pdf"."""
+    response = Response(pdf, mimetype="application/pdf")
+    disposition = "attachment" if download else "inline"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename) or "document.pdf"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{safe}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def image_data_uri(data: bytes | None, mimetype: str) -> str | None:

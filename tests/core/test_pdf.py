@@ -137,3 +137,99 @@ def test_a_server_without_weasyprint_says_what_to_install(app, monkeypatch):
         html_to_pdf("<p>Bonjour</p>")
     assert "apt-get install libpango-1.0-0 libpangoft2-1.0-0" in str(unavailable.value)
     assert not pdf_available()
+
+
+def test_an_archivable_pdf_a_3b_for_e_invoicing(app, tmp_path):
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    context = sample_invoice_context()
+    with app.test_request_context():
+        pdf = render_pdf("documents/base_document.html", pdf_variant="pdf/a-3b", **context)
+    path = tmp_path / "facture.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", "-meta", str(path)], check=True, capture_output=True, text=True).stdout
+    assert 'pdfaid:part="3" pdfaid:conformance="B"' in info
+    # The <title> and the author meta become the PDF's properties.
+    assert "Facture FA2026-0042 · Mobilia Pro" in info
+    assert "<dc:creator><rdf:Seq><rdf:li>Mobilia Pro</rdf:li>" in info
+
+
+def test_pdf_response(app):
+    from crm.core.pdf import pdf_response
+
+    with app.test_request_context():
+        inline = pdf_response(b"%PDF-1.7", "FA2026-0042.pdf")
+        download = pdf_response(b"%PDF-1.7", 'a"b/../c.pdf', download=True)
+    assert inline.mimetype == "application/pdf"
+    assert inline.headers["Content-Disposition"] == 'inline; filename="FA2026-0042.pdf"'
+    assert download.headers["Content-Disposition"] == 'attachment; filename="a_b_.._c.pdf"'
+
+
+def render_text(app, tmp_path, template, **context) -> str:
+    with app.test_request_context():
+        return pdf_text(render_pdf(f"documents/{template}", **context), tmp_path)
+
+
+def test_a_quote_shows_its_validity_and_a_signature_box(app, tmp_path):
+    from datetime import date
+    from types import SimpleNamespace
+
+    context = sample_invoice_context(number="DE2026-0007")
+    context["doc"] = SimpleNamespace(**{**vars(context["doc"]), "title": "Devis", "due_date": date(2026, 12, 23),
+                                        "valid_until": date(2026, 12, 23), "sale_date": None})
+    context["mentions"] = ["Livraison sous 8 jours après acceptation."]
+    text = render_text(app, tmp_path, "quote.html", **context)
+    for expected in ["DEVIS", "DE2026-0007", "Valable jusqu'au 23/12/2026", "Devis valable jusqu'au 23/12/2026.",
+                     "Livraison sous 8 jours après acceptation.", "Total TTC du devis 1 609,76 €",
+                     "Bon pour accord", "signature et cachet du client"]:
+        assert expected in text, expected
+
+
+def test_an_order_has_its_signature_box(app, tmp_path):
+    from types import SimpleNamespace
+
+    context = sample_invoice_context(number="BC2026-0017")
+    context["doc"] = SimpleNamespace(**{**vars(context["doc"]), "title": "Bon de commande"})
+    context["mentions"] = []
+    text = render_text(app, tmp_path, "order.html", **context)
+    for expected in ["BON DE COMMANDE", "BC2026-0017", "Livraison prévue 23/12/2026", "Bon pour commande"]:
+        assert expected in text, expected
+
+
+def test_a_delivery_note_shows_quantities_and_no_price(app, tmp_path):
+    from decimal import Decimal as D
+    from types import SimpleNamespace
+
+    context = sample_invoice_context(number="BL2026-0021")
+    context["doc"] = SimpleNamespace(**{**vars(context["doc"]), "title": "Bon de livraison", "due_date": None,
+                                        "payment_method": None})
+    context["firm"].iban = ""
+    context["lines"] = [
+        SimpleNamespace(reference="CH-045", label="Chaise empilable Oslo", description="", unit="",
+                        ordered_quantity=D("10"), quantity=D("6"), remaining=D("4")),
+        SimpleNamespace(reference="CAB-1", label="Câble électrique", description="", unit="m",
+                        ordered_quantity=D("25.5"), quantity=D("25.5"), remaining=D("0")),
+    ]
+    context.update(totals=None, mentions=[])
+    text = render_text(app, tmp_path, "delivery_note.html", **context)
+    for expected in ["BON DE LIVRAISON", "BL2026-0021", "Date de livraison 20/11/2026", "Qté commandée",
+                     "Chaise empilable Oslo 10 6 4", "Câble électrique 25,5 m 25,5 m 0", "Marchandises reçues",
+                     "Entrepôt — quai 3"]:
+        assert expected in text, expected
+    assert "€" not in text.replace("8 000 €", "")  # no price anywhere (but the share capital)
+
+
+def test_a_credit_note_cites_the_invoice_it_corrects(app, tmp_path):
+    from datetime import date
+    from types import SimpleNamespace
+
+    context = sample_invoice_context(number="AV2026-0003")
+    context["doc"] = SimpleNamespace(**{
+        **vars(context["doc"]), "title": "Avoir", "due_date": None, "reason": "retour de marchandises",
+        "credited_invoice": SimpleNamespace(number="FA2026-0042", issue_date=date(2026, 11, 23)),
+    })
+    context["mentions"] = []
+    text = render_text(app, tmp_path, "credit_note.html", **context)
+    for expected in ["AVOIR", "AV2026-0003", "Avoir sur la facture FA2026-0042 du 23/11/2026 — retour de marchandises.",
+                     "Montant de l'avoir 1 609,76 €"]:
+        assert expected in text, expected
