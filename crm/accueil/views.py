@@ -214,5 +214,7 @@ def report():
         form.start.data = form.end.data = None
     start = form.start.data or today.replace(day=1)
     end = form.end.data or today
+    if status == 200:
+        form.start.data, form.end.data = start, end  # show the period actually reported
     return render_template("accueil/report.html", form=form,
                            report=services.report(current_firm.id, start, end, today), today=today), status

@@ -14,7 +14,7 @@ from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
     PartyForm, SaveFilterForm, StageForm,
 )
-from crm.clients.models import Address, Contact, Party, SavedFilter
+from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
@@ -305,7 +305,7 @@ def import_parties():
     elif form.is_submitted():
         status = 422
     return render_template("clients/import.html", form=form, confirm=confirm, rows=rows,
-                           errors=errors, columns=csv_io.COLUMNS), status
+                           errors=errors, columns=csv_io.COLUMNS, kinds=KINDS), status
 
 
 @bp.route("/import/confirmer", methods=["POST"])
