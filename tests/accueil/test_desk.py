@@ -228,3 +228,20 @@ def test_register_lists_and_filters(auth, world):
     assert "<td>Réclamation" in text and "<td>Commande" not in text
     empty = page_text(auth.client.get("/accueil/?nature=after_sales"))
     assert "Aucune demande ne correspond à ce filtre." in empty
+
+
+def test_deleting_a_service_keeps_its_transmitted_requests(auth, world):
+    service, person, _ = _organigramme(world)
+    r = services.record_request(world.firm_a, world.trainee_a, services.RequestData(
+        channel="face", nature="after_sales", request_text="Panne", visitor_name="V", handling="transmitted",
+        service=service, recipient=person, due_on=date.today(), message="Rappeler"))
+    db.session.commit()
+    auth.login("eleve_a")
+    page = "/accueil/organigramme"
+    assert "Supprimer le service « SAV » et ses personnes ?" in page_text(auth.client.get(page))
+    assert auth.post(f"/accueil/organigramme/services/{service.id}/supprimer", {}, form_page=page).status_code == 302
+    db.session.expire_all()
+    r = db.session.get(DeskRequest, r.id)
+    assert (r.status, r.service_id, r.recipient_id) == ("transmitted", None, None)
+    assert db.session.scalar(select(StaffMember.id)) is None
+    assert auth.client.get(f"/accueil/demandes/{r.id}").status_code == 200
