@@ -1,13 +1,15 @@
 """Forms of the front desk (service and person choices come from the current firm only)."""
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.accueil.models import CHANNELS, HANDLINGS, NATURES, STATUSES
 from crm.core import identifiers
 from crm.core.forms import Form, Normalised, Required, strip_filter
 
-SATISFACTION = [("", "Non recueillie"), ("5", "5 — Très satisfait"), ("4", "4 — Satisfait"),
-                ("3", "3 — Moyennement satisfait"), ("2", "2 — Peu satisfait"), ("1", "1 — Pas satisfait")]
+SATISFACTION = [SelectChoice(value, label) for value, label in (
+    ("", "Non recueillie"), ("5", "5 — Très satisfait"), ("4", "4 — Satisfait"),
+    ("3", "3 — Moyennement satisfait"), ("2", "2 — Peu satisfait"), ("1", "1 — Pas satisfait"))]
 
 
 def _optional_int(value):
@@ -15,16 +17,17 @@ def _optional_int(value):
 
 
 def _choices(labels: dict, empty: str | None = None):
-    return ([("", empty)] if empty is not None else []) + list(labels.items())
+    head = [SelectChoice("", empty)] if empty is not None else []
+    return head + [SelectChoice(key, label) for key, label in labels.items()]
 
 
 class TransmissionFields:
     """Service, recipient, due date and message: set the choices with `fill_choices`."""
 
     def fill_choices(self, services) -> None:
-        self.service_id.choices = [("", "—")] + [(str(s.id), s.name) for s in services]
-        self.recipient_id.choices = [("", "Le service (sans destinataire précis)")] + [
-            (str(p.id), f"{s.name} — {p.name}{' (' + p.role + ')' if p.role else ''}")
+        self.service_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(s.id), s.name) for s in services]
+        self.recipient_id.choices = [SelectChoice("", "Le service (sans destinataire précis)")] + [
+            SelectChoice(str(p.id), f"{s.name} — {p.name}{' (' + p.role + ')' if p.role else ''}")
             for s in services for p in s.people
         ]
 
@@ -48,7 +51,7 @@ class DeskRequestForm(TransmissionFields, Form):
     nature = SelectField("Nature de la demande", choices=_choices(NATURES))
     request_text = TextAreaField("Demande reformulée", [Required(), Length(max=5000)], render_kw={"rows": 3},
                                  description="Reformulez la demande avec vos mots, comme vous l'avez comprise.")
-    handling = RadioField("Mode de traitement", choices=list(HANDLINGS.items()), default="immediate")
+    handling = RadioField("Mode de traitement", choices=_choices(HANDLINGS), default="immediate")
     answer = TextAreaField("Réponse donnée", [Length(max=5000)], render_kw={"rows": 3})
     documentation = StringField("Documentation remise", [Length(max=255)], filters=[strip_filter],
                                 description="Par exemple : catalogue 2026, fiche tarifs.")

@@ -8,6 +8,7 @@ import json
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from crm.clients import csv_io, services
 from crm.clients.forms import (
@@ -34,7 +35,8 @@ def _inside_a_firm():
 def _filter_form() -> tuple[FilterForm, dict]:
     args = {key: "" for key in services.CRITERIA} | {"sort": "nom"} | request.args.to_dict()
     form = FilterForm(MultiDict(args))
-    form.segment.choices = [("", "Tous")] + [(s, s) for s in services.segments(current_firm.id)]
+    form.segment.choices = [SelectChoice("", "Tous")] + [
+        SelectChoice(s, s) for s in services.segments(current_firm.id)]
     if not form.validate():
         return form, {}
     return form, {name: form[name].data for name in services.CRITERIA}

@@ -114,6 +114,7 @@ def test_transmitted_complaint_lifecycle_for_a_known_party(auth, world):
     db.session.expire_all()
     [interaction] = db.session.get(Party, party.id).interactions
     assert (interaction.channel, interaction.subject, interaction.desk_request_id) == ("desk", "Réclamation", r.id)
+    assert f"Voir la demande n° {r.id} au registre d'accueil" in page_text(auth.client.get(f"/clients/{party.id}"))
     page = f"/accueil/demandes/{r.id}"
     assert auth.post(f"{page}/traiter", {"note": ""}, form_page=page).status_code == 422
     assert auth.post(f"{page}/traiter", {"note": "Produit échangé"}, form_page=page).status_code == 302
