@@ -1,2 +1,2 @@
-"""Benchmarks reuse the test fixtures (app, world, auth…); run them with `make bench`."""
-from tests.conftest import *  # noqa: F401,F403 - pytest fixtures
+"""Benchmarks reuse the test fixtures (app, world, auth, one rolled-back transaction each)."""
+pytest_plugins = ["tests.conftest"]

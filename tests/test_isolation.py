@@ -140,6 +140,23 @@ def _document_b(world):
     db.session.add(invoice)
     db.session.flush()
     return invoice.id
+def _service_b(world):
+    from crm.accueil import services
+
+    return services.create_service(world.firm_b, world.trainee_b, "Service B").id
+
+
+def _staff_member_b(world):
+    from crm.accueil import services
+    service = services.create_service(world.firm_b, world.trainee_b, "Service B2")
+    return services.add_staff_member(service, world.trainee_b, {"name": "Personne B"}).id
+
+
+def _desk_request_b(world):
+    from crm.accueil import services
+
+    return services.record_request(world.firm_b, world.trainee_b, services.RequestData(
+        channel="face", nature="other", request_text="?", visitor_name="B", answer="ok")).id
 
 
 # id argument name → factory(world) returning the id of an object of firm B
@@ -159,6 +176,9 @@ FOREIGN_IDS = {
     "contact_id": _contact_b,
     "address_id": _address_b,
     "saved_filter_id": _saved_filter_b,
+    "service_id": _service_b,
+    "staff_member_id": _staff_member_b,
+    "desk_request_id": _desk_request_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

@@ -1,1 +1,1 @@
-"""The accueil section of a practice firm."""
+"""The accueil section of a practice firm: organigramme, desk register, remontée d'information."""

@@ -3,6 +3,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.clients.models import (
@@ -12,13 +13,13 @@ from crm.clients.services import SORT_LABELS
 from crm.core import identifiers
 from crm.core.forms import Form, Normalised, Required, strip_filter
 
-LEGAL_FORMS = [("", "—")] + [(v, v) for v in (
+LEGAL_FORMS = [SelectChoice("", "—")] + [SelectChoice(v, v) for v in (
     "EI", "EURL", "SARL", "SAS", "SASU", "SA", "SNC", "Association", "Administration", "Autre")]
 
 
 def _choices(labels: dict, empty: str | None = None) -> list[tuple[str, str]]:
-    head = [("", empty)] if empty is not None else []
-    return head + [(str(k), v) for k, v in labels.items()]
+    head = [SelectChoice("", empty)] if empty is not None else []
+    return head + [SelectChoice(str(k), v) for k, v in labels.items()]
 
 
 def _optional_int(value):
@@ -124,12 +125,12 @@ class FilterForm(Form):
                     description="Nom, interlocuteur, courriel, téléphone ou ville.")
     kind = SelectField("Type", choices=_choices(KINDS, "Tous"))
     category = SelectField("Catégorie", choices=_choices(CATEGORIES, "Toutes"))
-    segment = SelectField("Segment", choices=[("", "Tous")], validate_choice=False)
+    segment = SelectField("Segment", choices=[SelectChoice("", "Tous")], validate_choice=False)
     tag = StringField("Étiquette", [Length(max=30)], filters=[strip_filter])
     stage = SelectField("Étape", choices=_choices(STAGES, "Toutes"))
     created_from = DateField("Créé à partir du", [Optional()])
     created_to = DateField("Créé jusqu'au", [Optional()])
-    sort = SelectField("Trier par", choices=list(SORT_LABELS.items()))
+    sort = SelectField("Trier par", choices=_choices(SORT_LABELS))
 
     def validate_created_to(self, field):
         if field.data and self.created_from.data and field.data < self.created_from.data:

@@ -77,19 +77,24 @@ def _check_party(data: dict) -> None:
 
 
 def _apply(party: Party, data: dict) -> None:
+    was_converted = party.stage == "converti"
     for key in PARTY_FIELDS:
-        if key in data:
+        if key in data and key not in ("stage", "interest"):
             setattr(party, key, data[key])
     party.tags = normalise_tags(data.get("tags", party.tags))
     if party.category == "private":
         party.company_name = party.siret = party.vat_number = party.legal_form = party.sector = ""
     else:  # the people of a business are its contacts
         party.civility = party.first_name = party.last_name = ""
+    stage = data.get("stage", party.stage)
     if party.kind == "prospect":
-        party.stage = party.stage or "nouveau"
-    elif party.stage not in ("converti", None):
+        party.stage = stage if stage and stage != "converti" else "nouveau"
+        party.interest = data.get("interest", party.interest)
+    elif stage == "converti" or was_converted:  # a converted prospect keeps the mark and its interest
+        party.stage = "converti"
+        party.interest = data.get("interest", party.interest)
+    else:  # the pipeline is for prospects only
         party.stage = None
-    if party.kind != "prospect" and party.stage != "converti":
         party.interest = None
 
 

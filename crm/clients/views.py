@@ -8,13 +8,14 @@ import json
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from crm.clients import csv_io, services
 from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
     PartyForm, SaveFilterForm, StageForm,
 )
-from crm.clients.models import Address, Contact, Party, SavedFilter
+from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
@@ -34,7 +35,8 @@ def _inside_a_firm():
 def _filter_form() -> tuple[FilterForm, dict]:
     args = {key: "" for key in services.CRITERIA} | {"sort": "nom"} | request.args.to_dict()
     form = FilterForm(MultiDict(args))
-    form.segment.choices = [("", "Tous")] + [(s, s) for s in services.segments(current_firm.id)]
+    form.segment.choices = [SelectChoice("", "Tous")] + [
+        SelectChoice(s, s) for s in services.segments(current_firm.id)]
     if not form.validate():
         return form, {}
     return form, {name: form[name].data for name in services.CRITERIA}
@@ -305,7 +307,7 @@ def import_parties():
     elif form.is_submitted():
         status = 422
     return render_template("clients/import.html", form=form, confirm=confirm, rows=rows,
-                           errors=errors, columns=csv_io.COLUMNS), status
+                           errors=errors, columns=csv_io.COLUMNS, kinds=KINDS), status
 
 
 @bp.route("/import/confirmer", methods=["POST"])

@@ -43,6 +43,7 @@ def test_import_previews_then_imports_everything(auth, world):
     assert preview.status_code == 200
     text = page_text(preview)
     assert "Aperçu : 2 fiches prêtes à importer" in text and "Éclat Coiffure" in text
+    assert "<td>Prospect</td>" in text and "<td>Client</td>" in text
     db.session.expire_all()
     assert _count(world.firm_a) == 0  # the preview saves nothing
     assert _confirm(auth, preview).status_code == 302

@@ -200,3 +200,28 @@ def test_remove_contact(auth, world, make_party):
     db.session.expire_all()
     assert db.session.get(Party, party.id).contacts == []
     assert "paul" not in db.session.get(Party, party.id).search_text
+
+
+def test_editing_a_converted_client_keeps_its_conversion(auth, world, make_party):
+    from crm.clients import services
+    party = make_party(world.firm_a, stage="interesse", interest=2)
+    services.convert_to_client(party, world.trainee_a)
+    db.session.commit()
+    auth.login("eleve_a")
+    url = f"/clients/{party.id}/modifier"
+    form_html = page_text(auth.client.get(url))
+    assert '<option selected value="client">' in form_html
+    response = auth.post(url, _party_form(kind="client", segment="Fidèle", interest="2"), form_page=url)
+    assert response.status_code == 302
+    db.session.expire_all()
+    party = db.session.get(Party, party.id)
+    assert (party.kind, party.stage, party.interest, party.segment) == ("client", "converti", 2, "Fidèle")
+
+
+def test_a_supplier_has_no_prospect_stage(auth, world):
+    auth.login("eleve_a")
+    response = auth.post(NEW, _party_form(kind="supplier", stage="interesse", interest="3"), form_page=NEW)
+    assert response.status_code == 302
+    db.session.expire_all()
+    party = db.session.scalar(select(Party).where(Party.firm_id == world.firm_a.id))
+    assert (party.kind, party.stage, party.interest) == ("supplier", None, None)
