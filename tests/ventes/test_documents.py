@@ -22,7 +22,7 @@ from crm.clients import services as party_services
 from crm.extensions import db
 from crm.stocks.services import move_stock
 from crm.ventes.documents import services
-from crm.ventes.documents.models import Payment, SalesDocument, SalesLine
+from crm.ventes.documents.models import Payment, SalesDocument
 from crm.ventes.models import Product
 from tests.conftest import Auth, page_text
 
@@ -196,7 +196,7 @@ def test_bad_payments_are_refused_in_french(shop):
         ({"amount": "-5", "method": "cash"}, "Le montant doit être positif."),
         ({"amount": "abc", "method": "cash"}, "N'est pas une valeur décimale valide."),
         ({"amount": "10", "method": "bitcoin"}, "N'est pas un choix valide"),
-        ({"amount": "10.001", "method": "cash"}, "deux décimales au plus"),
+        ({"amount": "10.001", "method": "cash"}, "au centime près"),
         ({"amount": "10", "method": "cash", "paid_on": (TODAY - timedelta(days=1)).isoformat()},
          "ne peut pas précéder la date de la facture"),
     ]:
@@ -222,7 +222,7 @@ def test_credit_note_cancels_part_of_an_invoice_and_returns_goods(shop):
     assert shop.chair.on_hand == 32  # 30 + 2 returned (an invoice alone moves no stock)
     assert services.balance_due(invoice) == D("401.75")  # 492,24 − 90,49
     printed = page_text(shop.browser.client.get(f"/ventes/documents/{credit.id}/imprimer"))
-    assert f"facture {invoice.number}" in printed
+    assert f"Avoir sur la facture <strong>{invoice.number}</strong>" in printed
 
 
 def test_credit_notes_never_exceed_what_remains_uncredited(shop):
@@ -234,7 +234,7 @@ def test_credit_notes_never_exceed_what_remains_uncredited(shop):
     second = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
     response = _validate(shop, second)
     assert response.status_code == 303
-    assert "dépasse ce qui reste à créditer" in _plain(page_text(shop.browser.client.get(response.headers["Location"])))
+    assert "est déjà entièrement annulée par des avoirs" in _plain(page_text(shop.browser.client.get(response.headers["Location"])))
     assert second.number is None
 
 
@@ -265,6 +265,16 @@ def test_the_database_refuses_changes_to_validated_documents(shop, app):
         savepoint = db.session.begin_nested()
         with pytest.raises(DatabaseError):
             db.session.execute(text(statement), {"id": object_id})
+        savepoint.rollback()
+    invoice = _document(_new(shop, "factures", _form(shop)))
+    _validate(shop, invoice)
+    _post(shop, f"/ventes/documents/{invoice.id}/reglements",
+          {"amount": "10.00", "method": "cash", "paid_on": TODAY.isoformat()})
+    payment_id = db.session.scalar(select(Payment.id))
+    for statement in ("UPDATE payment SET amount = 1 WHERE id = :id", "DELETE FROM payment WHERE id = :id"):
+        savepoint = db.session.begin_nested()
+        with pytest.raises(DatabaseError):
+            db.session.execute(text(statement), {"id": payment_id})
         savepoint.rollback()
     # Its status may still move on (sent → accepted).
     db.session.execute(text("UPDATE sales_document SET status = 'refused' WHERE id = :id"), {"id": quote.id})

@@ -9,7 +9,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.core.forms import Form, Required, strip_filter
+from crm.core.forms import Form, strip_filter
 from crm.ventes.documents.models import PAYMENT_METHODS
 
 VAT_CHOICES = [("", "Taux de l'article"), ("20", "20 %"), ("10", "10 %"), ("5.5", "5,5 %"),

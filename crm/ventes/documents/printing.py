@@ -10,7 +10,14 @@ from crm.core.pdf import firm_logo_uri, render_pdf
 from crm.extensions import db
 from crm.ventes.documents.models import SalesDocument
 
-TEMPLATE = "ventes/documents/printable.html"
+# One template per kind, all extending documents/base_document.html (page and PDF alike).
+TEMPLATES = {"quote": "documents/quote.html", "order": "documents/order.html",
+             "delivery": "documents/delivery_note.html", "invoice": "documents/invoice.html",
+             "credit_note": "documents/credit_note.html"}
+
+
+def template_of(document: SalesDocument) -> str:
+    return TEMPLATES[document.kind]
 
 
 def document_context(document: SalesDocument, totals) -> dict:
@@ -23,7 +30,10 @@ def document_context(document: SalesDocument, totals) -> dict:
         "doc": SimpleNamespace(
             title=document.label, number=document.number, issue_date=document.issue_date,
             sale_date=document.delivery_date if document.kind != "quote" else None,
-            due_date=document.due_date if document.kind == "invoice" else document.valid_until,
+            due_date=document.due_date if document.kind == "invoice" else None,
+            valid_until=document.valid_until if document.kind == "quote" else None,
+            delivery_date=document.delivery_date,
+            credited_invoice=document.credited_invoice, reason="",
             nature=_operation_nature(document) if document.kind in ("invoice", "credit_note") else None,
             references=_references(document), client_code=f"C{party.id:05d}",
             notes=document.notes, payment_method=None,
@@ -34,39 +44,44 @@ def document_context(document: SalesDocument, totals) -> dict:
             siren=party.siret[:9] if party.siret else "", vat_number=party.vat_number,
         ),
         "delivery_address_lines": _delivery_address(party),
-        "lines": [SimpleNamespace(
-            reference=line.product.reference if line.product else "", label=line.description,
-            description="", quantity=line.quantity,
-            unit=line.product.unit if line.product else "", unit_price=line.unit_price,
-            discount_rate=line.discount_rate, vat_rate=line.vat_rate, net=line.net,
-        ) for line in document.lines],
+        "lines": [_line(document, line) for line in document.lines],
         "totals": None if document.kind == "delivery" else totals,
         "mentions": mentions(document, firm),
         "kind": document.kind,
     }
 
 
+def _line(document: SalesDocument, line) -> SimpleNamespace:
+    row = SimpleNamespace(
+        reference=line.product.reference if line.product else "", label=line.description,
+        description="", quantity=line.quantity, unit=line.product.unit if line.product else "",
+        unit_price=line.unit_price, discount_rate=line.discount_rate, vat_rate=line.vat_rate,
+        net=line.net, ordered_quantity=line.quantity, remaining=0)
+    if document.kind == "delivery" and line.source_line is not None:
+        from crm.ventes.documents.services import delivered_quantity
+
+        ordered = line.source_line
+        row.ordered_quantity = ordered.quantity
+        already = delivered_quantity(ordered, exclude=document)
+        row.remaining = ordered.quantity - already - line.quantity
+    return row
+
+
 def document_pdf(document: SalesDocument, totals) -> bytes:
-    return render_pdf(TEMPLATE, **document_context(document, totals))
+    return render_pdf(template_of(document), **document_context(document, totals))
 
 
 def mentions(document: SalesDocument, firm: Firm) -> list[str]:
     """Payment and legal mentions (CGI ann. II art. 242 nonies A, C. com. L441-9 and L441-10)."""
     if document.kind == "quote":
-        if not document.valid_until:
-            return []
-        return [f"Devis valable jusqu'au {day(document.valid_until)}.",
-                "Bon pour accord : date, signature et cachet du client."]
+        return []  # documents/quote.html prints the validity and the signature box
     if document.kind == "invoice":
         lines = payment_mentions(get_firm_settings(firm), document.party.category == "business")
         if document.escompte_rate:
             lines[1] = (f"Escompte de {percent(document.escompte_rate)} pour paiement anticipé, "
                         "déjà déduit du montant de la facture.")
         return lines
-    if document.kind == "credit_note" and document.credited_invoice is not None:
-        invoice = document.credited_invoice
-        return [f"Avoir se rapportant à la facture {invoice.number} du {day(invoice.issue_date)}."]
-    return []
+    return []  # documents/credit_note.html cites the invoice itself
 
 
 def _references(document: SalesDocument) -> list[str]:

@@ -13,11 +13,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from crm.core.errors import DomainError
+from crm.core.formatting import money
 from crm.core.firm_settings import due_date, get_firm_settings
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
 from crm.formation.journal import record_activity
+from crm.ventes import rules
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document, compute_line
 from crm.ventes.documents.models import (
     ZERO,
@@ -207,15 +209,15 @@ def validate_document(document: SalesDocument, user: User) -> None:
 
 
 def _before_delivery(document: DeliveryNote, firm: Firm, user: User) -> None:
-    for line in document.lines:
-        source = line.source_line
-        if source is not None:
-            remaining = source.quantity - delivered_quantity(source, exclude=document)
-            if line.quantity > remaining:
-                raise DomainError(
-                    f"Ligne {line.position} : {_qty(line.quantity)} à livrer pour {_qty(remaining)} "
-                    "restant à livrer sur la commande. On ne livre pas plus que commandé."
-                )
+    order = document.source
+    if not isinstance(order, SalesOrder):
+        raise DomainError("Un bon de livraison s'établit à partir d'une commande validée.")
+    rules.check_delivery(
+        ordered={line.id: line.quantity for line in order.lines},
+        delivered=[{line.id: delivered_quantity(line, exclude=document) for line in order.lines}],
+        to_deliver={line.source_line_id: line.quantity for line in document.lines},
+        labels={line.id: line.description for line in order.lines},
+    )
     if document.delivery_date is None:
         document.delivery_date = document.issue_date
 
@@ -233,12 +235,8 @@ def _before_credit_note(document: CreditNote, firm: Firm, user: User) -> None:
     if invoice is None or invoice.is_draft:
         raise DomainError("Un avoir corrige une facture validée : choisissez la facture.")
     _store_totals(document)
-    remaining = invoice.total_ttc - credited_amount(invoice)
-    if document.total_ttc > remaining:
-        raise DomainError(
-            f"L'avoir ({_euros(document.total_ttc)}) dépasse ce qui reste à créditer sur la facture "
-            f"{invoice.number} ({_euros(remaining)})."
-        )
+    rules.check_credit_note(invoice.number, invoice.total_ttc, [credited_amount(invoice)],
+                            document.total_ttc)
 
 
 def _after_validation(document: SalesDocument, firm: Firm, user: User) -> None:
@@ -389,16 +387,7 @@ def record_payment(invoice: Invoice, user: User, amount: Decimal, method: str, p
         raise DomainError("On encaisse une facture validée, pas un brouillon.")
     if method not in PAYMENT_METHODS:
         raise DomainError("Mode de règlement inconnu.", field="method")
-    if amount <= 0:
-        raise DomainError("Le montant doit être positif.", field="amount")
-    if amount.as_tuple().exponent < -2:
-        raise DomainError("Le montant s'exprime en euros et centimes (deux décimales au plus).",
-                          field="amount")
-    due = balance_due(invoice)
-    if amount > due and not allow_overpayment:
-        raise DomainError(
-            f"Le montant ({_euros(amount)}) dépasse le reste à payer ({_euros(due)}). "
-            "Cochez « trop-perçu » si le client a vraiment versé plus.", field="amount")
+    rules.check_payment(balance_due(invoice), amount, allow_overpayment)
     if paid_on < invoice.issue_date:
         raise DomainError("Un règlement ne peut pas précéder la date de la facture.", field="paid_on")
     payment = Payment(firm_id=invoice.firm_id, invoice=invoice, amount=amount, method=method,
@@ -408,7 +397,7 @@ def record_payment(invoice: Invoice, user: User, amount: Decimal, method: str, p
     refresh_invoice_status(invoice)
     firm = db.session.get(Firm, invoice.firm_id)
     record_activity(firm, user, "payment.recorded", payment,
-                    f"Règlement de {_euros(amount)} sur {invoice.number}")
+                    f"Règlement de {money(amount)} sur {invoice.number}")
     return payment
 
 
@@ -474,15 +463,3 @@ def _move_stock(firm: Firm, user: User, product, quantity: Decimal, kind: str,
     if quantity != quantity.to_integral_value():
         raise DomainError(f"« {product.label} » se compte en unités entières.")
     move_stock(firm, user, product, int(quantity), kind, source=document.number or document.title)
-
-
-def _euros(amount: Decimal) -> str:
-    from crm.core.formatting import money
-
-    return money(amount)
-
-
-def _qty(quantity: Decimal) -> str:
-    from crm.core.formatting import number
-
-    return number(quantity, 3)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from crm.clients.models import Party
 from crm.core.errors import DomainError
@@ -337,9 +336,12 @@ def print_document(document_id: int):
     """The document as printed, in the browser (same template as the PDF)."""
     document = get_or_404(SalesDocument, document_id)
     context = printing.document_context(document, services.totals_of(document))
-    return render_template(printing.TEMPLATE, for_pdf=False,
-                           back_url=url_for("ventes.show_document", document_id=document.id),
-                           pdf_url=url_for("ventes.document_pdf", document_id=document.id), **context)
+    preview = bool(request.args.get("apercu"))  # shown inside the document's page: no toolbar
+    return render_template(
+        printing.template_of(document), for_pdf=False,
+        back_url=None if preview else url_for("ventes.show_document", document_id=document.id),
+        pdf_url=None if preview else url_for("ventes.document_pdf", document_id=document.id),
+        **context)
 
 
 def document_pdf(document_id: int):
