@@ -23,6 +23,14 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     assert members["eleve1"][0] == "Comptoir démo" and members["eleve2"][0] == "Comptoir démo"
     assert members["eleve3"][0] == "Boutique voisine"
     assert firms["Comptoir démo"].siren == "732829320"
+    from crm.clients.models import Party
+    from crm.ventes.models import Product
+
+    demo_firm = firms["Comptoir démo"].id
+    kinds = sorted(db.session.scalars(select(Party.kind).where(Party.firm_id == demo_firm)))
+    assert kinds == ["client", "client", "prospect", "supplier"]
+    stock = dict(db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all())
+    assert stock == {"CH-045": 30, "TB-120": 8, "LI-001": 40, "SV-INST": 0}
     before = _counts()
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0

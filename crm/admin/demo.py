@@ -34,7 +34,11 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
     accounts = [(teacher.username, password)]
     for firm_data in data["firms"]:
         trainees = firm_data.pop("trainees")
+        parties = firm_data.pop("parties", [])
+        products = firm_data.pop("products", [])
         firm = services.create_firm(classroom, _checked(firm_data))
+        _load_parties(firm, parties)
+        _load_products(firm, products)
         for trainee in trainees:
             user = services.create_user(
                 trainee["username"], trainee["display_name"], Role.TRAINEE, password, classroom
@@ -42,6 +46,32 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
             services.add_member(firm, user, trainee["position"])
             accounts.append((user.username, password))
     return accounts
+
+
+def _load_parties(firm, parties: list[dict]) -> None:
+    from crm.clients.services import create_party
+
+    for party in parties:
+        create_party(firm, None, party, journal=False)
+
+
+def _load_products(firm, products: list[dict]) -> None:
+    """Catalogue and opening stock (a reception at the purchase price)."""
+    from decimal import Decimal
+
+    from crm.stocks.services import move_stock
+    from crm.ventes.catalogue import create_product
+
+    for item in products:
+        stock = item.pop("stock", 0)
+        data = {"description": "", "advantages": "", "stock_tracked": True, "active": True,
+                "family_id": None, **item}
+        data["purchase_price"] = Decimal(data["purchase_price"])
+        data["sale_price"] = Decimal(data["sale_price"])
+        product = create_product(firm, None, data)
+        if stock:
+            move_stock(firm, None, product, stock, "reception", unit_cost=product.purchase_price,
+                       source="Stock d'ouverture")
 
 
 def _checked(firm_data: dict) -> dict:
