@@ -47,9 +47,14 @@ def _drop_everything(url: str) -> None:
     """Start from an empty database, whatever an earlier run left."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        metadata = MetaData()
-        metadata.reflect(connection)
-        metadata.drop_all(connection)
+        if engine.dialect.name == "postgresql":
+            # Tables, and the trigger functions migrations create beside them.
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        else:
+            metadata = MetaData()
+            metadata.reflect(connection)
+            metadata.drop_all(connection)
     engine.dispose()
 
 
