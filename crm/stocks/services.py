@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
@@ -87,6 +87,7 @@ def move_stock(
         if unit_cost < 0:
             raise DomainError("Le coût unitaire ne peut pas être négatif.", "unit_cost")
     moved_on = moved_on or date.today()
+    source, note = (source or "").strip(), (note or "").strip()
     last_day = db.session.scalar(select(func.max(StockMove.moved_on)).where(StockMove.product_id == product.id))
     if last_day is not None and moved_on < last_day:
         raise DomainError(
@@ -143,7 +144,8 @@ def record_manual_move(firm: Firm, user: User | None, product: Product, kind: st
         raise DomainError("Seules une réception ou une casse/perte se saisissent ici.", "kind")
     if quantity is None or quantity <= 0:
         raise DomainError("Saisissez une quantité positive.", "quantity")
-    if kind is MoveKind.LOSS and not note.strip():
+    note = (note or "").strip()
+    if kind is MoveKind.LOSS and not note:
         raise DomainError("Indiquez la cause de la casse ou de la perte.", "note")
     signed = quantity if kind is MoveKind.RECEPTION else -quantity
     move = move_stock(firm, user, product, signed, kind, unit_cost=unit_cost, source=source, note=note)
