@@ -182,3 +182,20 @@ def test_manual_move_refuses_a_product_of_another_firm(client, auth, world, make
     assert response.status_code == 422
     db.session.expire_all()
     assert foreign.on_hand == 0
+
+
+def test_negative_stock_setting_is_clearly_flagged(client, auth, world, make_product):
+    product = make_product(world.firm_a, label="Stylo")
+    services.move_stock(world.firm_a, None, product, 3, "reception", D("1"))
+    db.session.commit()
+    auth.login("eleve_a")
+    index = page_text(client.get("/stocks/"))
+    assert "Stylo" in index and "Stock négatif autorisé" not in index
+    response = auth.post("/stocks/parametres", {"allow_negative_stock": "y"}, form_page="/stocks/")
+    assert response.status_code == 302
+    assert "Stock négatif autorisé" in page_text(client.get("/stocks/mouvements/nouveau"))
+    db.session.expire_all()
+    assert services.allows_negative_stock(world.firm_a)
+    assert not services.allows_negative_stock(world.firm_b)
+    moves = page_text(client.get("/stocks/mouvements"))
+    assert "Réception fournisseur" in moves and "+3" in moves
