@@ -121,8 +121,13 @@ def test_database_refuses_a_wrong_sign(world, make_product):
 
 def test_service_and_untracked_products_and_foreign_firm(world, make_product):
     service = make_product(world.firm_a, stock_tracked=False)
+    # A service has no stock: the sales documents may call move_stock for every line.
+    assert services.move_stock(world.firm_a, None, service, -1, "delivery") is None
     with pytest.raises(DomainError, match="n'est pas suivi en stock"):
-        services.move_stock(world.firm_a, None, service, 1, "reception")
+        services.record_manual_move(world.firm_a, None, service, "reception", 1, None, "", "")
+    db.session.expire_all()
+    assert service.on_hand == 0
+    assert db.session.scalar(select(func.count()).select_from(StockMove)) == 0
     foreign = make_product(world.firm_b)
     with pytest.raises(ValueError):
         services.move_stock(world.firm_a, None, foreign, 1, "reception")
