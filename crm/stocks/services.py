@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
@@ -63,7 +63,7 @@ def move_stock(
     source: str = "",
     note: str = "",
     moved_on: date | None = None,
-) -> StockMove:
+) -> StockMove | None:
     """Record one move and change the product's on-hand in the same transaction.
 
     `quantity` is signed: positive enters the stock, negative leaves it. The
@@ -71,6 +71,7 @@ def move_stock(
     (unless the firm allows negative stock), so concurrent sales of the last
     units can never both succeed. A reception recomputes the CMUP; every other
     move is valued at the current CMUP. Raises DomainError on refusal.
+    A product not tracked in stock (a service) has no stock to move: None is returned.
     """
     kind = MoveKind(kind)
     if product.firm_id != firm.id:
@@ -81,12 +82,13 @@ def move_stock(
         direction = "une entrée (quantité positive)" if kind.sign > 0 else "une sortie (quantité négative)"
         raise DomainError(f"Un mouvement « {kind.label} » est {direction}.", "quantity")
     if not product.stock_tracked:
-        raise DomainError(f"L'article {product.reference} n'est pas suivi en stock.", "product_id")
+        return None
     if kind is MoveKind.RECEPTION:
         unit_cost = product.purchase_price if unit_cost is None else Decimal(unit_cost)
         if unit_cost < 0:
             raise DomainError("Le coût unitaire ne peut pas être négatif.", "unit_cost")
     moved_on = moved_on or date.today()
+    source, note = (source or "").strip(), (note or "").strip()
     last_day = db.session.scalar(select(func.max(StockMove.moved_on)).where(StockMove.product_id == product.id))
     if last_day is not None and moved_on < last_day:
         raise DomainError(
@@ -143,8 +145,11 @@ def record_manual_move(firm: Firm, user: User | None, product: Product, kind: st
         raise DomainError("Seules une réception ou une casse/perte se saisissent ici.", "kind")
     if quantity is None or quantity <= 0:
         raise DomainError("Saisissez une quantité positive.", "quantity")
-    if kind is MoveKind.LOSS and not note.strip():
+    note = (note or "").strip()
+    if kind is MoveKind.LOSS and not note:
         raise DomainError("Indiquez la cause de la casse ou de la perte.", "note")
+    if not product.stock_tracked:
+        raise DomainError(f"L'article {product.reference} n'est pas suivi en stock.", "product_id")
     signed = quantity if kind is MoveKind.RECEPTION else -quantity
     move = move_stock(firm, user, product, signed, kind, unit_cost=unit_cost, source=source, note=note)
     if kind is MoveKind.RECEPTION:
@@ -336,8 +341,10 @@ def validate_count(firm: Firm, user: User | None, count: StockCount) -> list[Sto
         line.expected, line.unit_cost = expected, cost
         difference = line.counted - expected
         if difference:
-            moves.append(move_stock(firm, user, line.product, difference, MoveKind.ADJUSTMENT,
-                                    source=f"Inventaire n° {count.id}", note=count.label))
+            move = move_stock(firm, user, line.product, difference, MoveKind.ADJUSTMENT,
+                              source=f"Inventaire n° {count.id}", note=count.label)
+            if move is not None:
+                moves.append(move)
     count.status = "validated"
     count.validated_at = utcnow()
     count.validated_by_id = user.id if user else None

@@ -168,3 +168,31 @@ def test_catalogue_list_and_empty_state(client, auth, world, make_product):
     assert "Thé vert" in text and "Secret de B" not in text
     index = page_text(client.get("/ventes/"))
     assert "Catalogue" in index and "devis" in index
+
+
+def test_edit_product_keeps_its_vat_rate_selected(client, auth, world, make_product):
+    product = make_product(world.firm_a, reference="THE", vat_rate=D("5.5"))
+    db.session.commit()
+    auth.login("eleve_a")
+    url = f"/ventes/catalogue/{product.id}/modifier"
+    assert '<option selected value="5.5">' in page_text(client.get(url))
+    response = auth.post(url, {**FORM, "reference": "THE", "vat_rate": "10", "active": ""}, form_page=url)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (product.vat_rate, product.active, product.label) == (D("10"), False, "Café moulu 250 g")
+
+
+def test_families_duplicate_name_and_delete(client, auth, world, make_product):
+    auth.login("eleve_a")
+    assert auth.post("/ventes/catalogue/familles", {"name": "Boissons"}, form_page="/ventes/catalogue/familles").status_code == 302
+    response = auth.post("/ventes/catalogue/familles", {"name": "boissons"}, form_page="/ventes/catalogue/familles")
+    assert response.status_code == 422
+    assert "La famille « boissons » existe déjà" in page_text(response)
+    db.session.expire_all()
+    family = db.session.scalar(select(ProductFamily))
+    product = make_product(world.firm_a, family_id=family.id)
+    db.session.commit()
+    response = auth.post(f"/ventes/catalogue/familles/{family.id}/supprimer", {}, form_page="/ventes/catalogue/familles")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert product.family_id is None and db.session.get(Product, product.id) is not None
