@@ -91,16 +91,6 @@ class StockMove(FirmScoped, db.Model):
         return (abs(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
 
 
-class StockSettings(FirmScoped, db.Model):
-    """The firm's stock settings (one row per firm, created on first use)."""
-
-    __tablename__ = "stock_settings"
-    __table_args__ = (UniqueConstraint("firm_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    allow_negative_stock: Mapped[bool] = mapped_column(default=False)
-
-
 class StockThreshold(FirmScoped, db.Model):
     """Minimum, safety, alert (reorder point) and maximum levels of one product."""
 

@@ -13,11 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
 
 from crm.core.errors import DomainError
+from crm.core.firm_settings import get_firm_settings, update_firm_settings
 from crm.core.models import Firm, User, utcnow
 from crm.extensions import db
 from crm.formation.journal import record_activity
 from crm.stocks.models import (
-    MoveKind, StockCount, StockCountLine, StockMove, StockSettings, StockThreshold,
+    MoveKind, StockCount, StockCountLine, StockMove, StockThreshold,
 )
 from crm.ventes.models import Product
 
@@ -30,25 +31,13 @@ def round_cent(value: Decimal) -> Decimal:
 
 # --- settings -----------------------------------------------------------------
 
-def stock_settings(firm: Firm) -> StockSettings:
-    """The firm's stock settings, created with the defaults on first use."""
-    settings = db.session.scalar(select(StockSettings).where(StockSettings.firm_id == firm.id))
-    if settings is None:
-        settings = StockSettings(firm_id=firm.id, allow_negative_stock=False)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
-
-
 def allows_negative_stock(firm: Firm) -> bool:
-    return bool(db.session.scalar(
-        select(StockSettings.allow_negative_stock).where(StockSettings.firm_id == firm.id)
-    ))
+    """The per-firm setting, kept with the firm's other settings (crm.core.firm_settings)."""
+    return get_firm_settings(firm).allow_negative_stock
 
 
 def set_allow_negative_stock(firm: Firm, allowed: bool) -> None:
-    stock_settings(firm).allow_negative_stock = allowed
-    db.session.flush()
+    update_firm_settings(firm, allow_negative_stock=allowed)
 
 
 # --- the ledger -----------------------------------------------------------------

@@ -48,17 +48,6 @@ def upgrade():
     with op.batch_alter_table('stock_count', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stock_count_firm_id'), ['firm_id'], unique=False)
 
-    op.create_table('stock_settings',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('allow_negative_stock', sa.Boolean(), nullable=False),
-    sa.Column('firm_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['firm_id'], ['firm.id'], name=op.f('fk_stock_settings_firm_id_firm'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_settings')),
-    sa.UniqueConstraint('firm_id', name=op.f('uq_stock_settings_firm_id'))
-    )
-    with op.batch_alter_table('stock_settings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_stock_settings_firm_id'), ['firm_id'], unique=False)
-
     op.create_table('product',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=40), nullable=False),
@@ -225,10 +214,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_product_family_id'))
 
     op.drop_table('product')
-    with op.batch_alter_table('stock_settings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_stock_settings_firm_id'))
-
-    op.drop_table('stock_settings')
     with op.batch_alter_table('stock_count', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_count_firm_id'))
 

@@ -336,3 +336,16 @@ def test_invoice_pdf_carries_the_legal_mentions(shop):
     for mention in (invoice.number, "Escompte de 2 % pour paiement anticipé", "pénalités",
                     "40 €", "Nature de l'opération", "Livraison de biens", "SIREN 732829320"):
         assert mention in html, mention
+
+
+def test_a_running_promotion_gives_its_price_to_new_lines(shop):
+    from crm.ventes.models import PromotionalPrice
+
+    db.session.add(PromotionalPrice(firm_id=shop.firm.id, product=shop.chair, price=D("39.90"),
+                                    starts_on=TODAY - timedelta(days=1), ends_on=TODAY + timedelta(days=6)))
+    db.session.commit()
+    lines = [{"product_id": str(shop.chair.id), "quantity": "2"}]
+    quote = _document(_new(shop, "devis", _form(shop, lines, remise_rate="", rabais_rate="", escompte_rate="")))
+    # 2 × 39,90 = 79,80 HT ; TVA 20 % = 15,96 ; TTC 95,76
+    assert quote.lines[0].unit_price == D("39.90")
+    assert (quote.total_ht, quote.total_ttc) == (D("79.80"), D("95.76"))

@@ -210,7 +210,7 @@ def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[se
         if unit_price is None:
             if product is None:
                 raise DomainError(f"Ligne {index} : indiquez le prix unitaire HT.")
-            unit_price = product.sale_price
+            unit_price = product.price_on(form.issue_date.data or date.today())  # promotions too
         vat = line.vat_rate.data
         if not vat:
             if product is None:
