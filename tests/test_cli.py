@@ -31,6 +31,12 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     assert kinds == ["client", "client", "prospect", "supplier"]
     stock = dict(db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all())
     assert stock == {"CH-045": 30, "TB-120": 8, "LI-001": 40, "SV-INST": 0}
+    from crm.stocks.services import stock_alerts
+
+    # TB-120: 8 in stock under its alert point of 10 → one alert, proposing 20 − 8 = 12.
+    alerts = stock_alerts(firms["Comptoir démo"])
+    assert [a.product.reference for a in alerts] == ["TB-120"]
+    assert alerts[0].proposed == 12
     before = _counts()
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0

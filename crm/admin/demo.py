@@ -59,11 +59,12 @@ def _load_products(firm, products: list[dict]) -> None:
     """Catalogue and opening stock (a reception at the purchase price)."""
     from decimal import Decimal
 
-    from crm.stocks.services import move_stock
+    from crm.stocks.services import move_stock, set_thresholds
     from crm.ventes.catalogue import create_product
 
     for item in products:
         stock = item.pop("stock", 0)
+        thresholds = item.pop("thresholds", None)
         data = {"description": "", "advantages": "", "stock_tracked": True, "active": True,
                 "family_id": None, **item}
         data["purchase_price"] = Decimal(data["purchase_price"])
@@ -72,6 +73,9 @@ def _load_products(firm, products: list[dict]) -> None:
         if stock:
             move_stock(firm, None, product, stock, "reception", unit_cost=product.purchase_price,
                        source="Stock d'ouverture")
+        if thresholds:
+            set_thresholds(product, thresholds["minimum"], thresholds["safety"],
+                           thresholds["maximum"], "typed", alert=thresholds["alert"])
 
 
 def _checked(firm_data: dict) -> dict:
