@@ -15,11 +15,11 @@ def test_trainee_visits_every_section_then_logs_out(page, live_server):
     assert "Chargé(e) d'accueil" in header.inner_text()
     shot(page, "trainee-home")
     for label in SECTIONS:
-        page.locator("nav.mainnav").get_by_role("link", name=label, exact=True).click()
+        page.locator("nav.mainnav a", has_text=label).first.click()
         assert page.locator("h1").first.inner_text().strip()
         assert "introuvable" not in page.title().lower() and "erreur" not in page.title().lower()
         current = page.locator("nav.mainnav a[aria-current=page]").inner_text()
-        assert current == label
+        assert current.startswith(label)  # Stocks may carry its alert count
         shot(page, f"section-{label.split()[0].lower()}")
     page.locator("details.user-menu summary").click()
     page.get_by_role("button", name="Se déconnecter").click()
