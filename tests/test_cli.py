@@ -37,6 +37,10 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     alerts = stock_alerts(firms["Comptoir démo"])
     assert [a.product.reference for a in alerts] == ["TB-120"]
     assert alerts[0].proposed == 12
+    from crm.accueil.models import Service
+
+    services = sorted(db.session.scalars(select(Service.name).where(Service.firm_id == demo_firm)))
+    assert services == ["Direction", "Magasin", "Service après-vente", "Service commercial"]
     before = _counts()
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0

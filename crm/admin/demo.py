@@ -36,7 +36,9 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
         trainees = firm_data.pop("trainees")
         parties = firm_data.pop("parties", [])
         products = firm_data.pop("products", [])
+        organigramme = firm_data.pop("organigramme", [])
         firm = services.create_firm(classroom, _checked(firm_data))
+        _load_organigramme(firm, organigramme)
         _load_parties(firm, parties)
         _load_products(firm, products)
         for trainee in trainees:
@@ -46,6 +48,15 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
             services.add_member(firm, user, trainee["position"])
             accounts.append((user.username, password))
     return accounts
+
+
+def _load_organigramme(firm, services_data: list[dict]) -> None:
+    from crm.accueil import services as desk
+
+    for service_data in services_data:
+        service = desk.create_service(firm, None, service_data["name"])
+        for person in service_data.get("people", []):
+            desk.add_staff_member(service, None, person)
 
 
 def _load_parties(firm, parties: list[dict]) -> None:
