@@ -21,6 +21,7 @@ from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
+from crm.ventes.documents.services import documents_of_party
 
 bp = section_blueprint("clients", __name__, landing_page=False)
 PER_PAGE = 50
@@ -129,6 +130,7 @@ def show_party(party_id: int, forms: dict | None = None, status: int = 200):
         contact_form=forms.get("contact") or ContactForm(formdata=None),
         address_form=forms.get("address") or AddressForm(formdata=None),
         stage_form=stage_form,
+        documents=documents_of_party(current_firm, party),
     ), status
 
 

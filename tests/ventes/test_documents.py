@@ -349,3 +349,12 @@ def test_a_running_promotion_gives_its_price_to_new_lines(shop):
     # 2 × 39,90 = 79,80 HT ; TVA 20 % = 15,96 ; TTC 95,76
     assert quote.lines[0].unit_price == D("39.90")
     assert (quote.total_ht, quote.total_ttc) == (D("79.80"), D("95.76"))
+
+
+def test_the_party_page_lists_its_sales_documents(shop):
+    quote = _document(_new(shop, "devis", _form(shop)))
+    _validate(shop, quote)
+    html = _plain(page_text(shop.browser.client.get(f"/clients/{shop.client.id}")))
+    assert f"Devis {quote.number}" in html and "492,24 €" in html
+    form = page_text(shop.browser.client.get(f"/ventes/devis/nouveau?client={shop.client.id}"))
+    assert f'<option selected value="{shop.client.id}">' in form or f'value="{shop.client.id}" selected' in form

@@ -442,6 +442,15 @@ def account_statement(firm: Firm, party) -> list[StatementEntry]:
     return entries
 
 
+def documents_of_party(firm: Firm, party, limit: int = 20) -> list[SalesDocument]:
+    """The latest sales documents of a party, for its page in the client file."""
+    return list(db.session.scalars(
+        select(SalesDocument).where(SalesDocument.firm_id == firm.id,
+                                    SalesDocument.party_id == party.id)
+        .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc()).limit(limit)
+    ))
+
+
 def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
     """Validated invoices past their due date and not fully settled (for *relances*)."""
     invoices = db.session.scalars(
