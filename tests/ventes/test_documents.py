@@ -358,3 +358,11 @@ def test_the_party_page_lists_its_sales_documents(shop):
     assert f"Devis {quote.number}" in html and "492,24 €" in html
     form = page_text(shop.browser.client.get(f"/ventes/devis/nouveau?client={shop.client.id}"))
     assert f'<option selected value="{shop.client.id}">' in form or f'value="{shop.client.id}" selected' in form
+
+
+def test_out_of_stock_products_are_flagged_in_the_line_choices(shop):
+    move_stock(shop.firm, None, shop.book, -10, "loss", source="casse")
+    db.session.commit()
+    html = page_text(shop.browser.client.get("/ventes/devis/nouveau"))
+    assert "LI-001 — Livre de caisse — RUPTURE DE STOCK" in html
+    assert "CH-045 — Chaise empilable (stock 30)" in html

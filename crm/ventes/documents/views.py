@@ -175,9 +175,19 @@ def _rate_choice(rate: Decimal) -> str:
 
 def _fill_line_choices(form: DocumentForm) -> None:
     products = db.session.scalars(scoped(Product).where(Product.active).order_by(Product.reference))
-    choices = [("", "— Ligne libre —")] + [(str(p.id), f"{p.reference} — {p.label}") for p in products]
+    choices = [("", "— Ligne libre —")] + [(str(p.id), _product_choice(p)) for p in products]
     for entry in form.lines.entries:
         entry.form.product_id.choices = choices
+
+
+def _product_choice(product: Product) -> str:
+    """'CH-045 — Chaise (stock 12)', flagged when out of stock, as the seller must know."""
+    label = f"{product.reference} — {product.label}"
+    if not product.stock_tracked:
+        return label
+    if product.on_hand <= 0:
+        return f"{label} — RUPTURE DE STOCK"
+    return f"{label} (stock {product.on_hand})"
 
 
 def _header(form: DocumentForm) -> dict:
