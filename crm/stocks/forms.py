@@ -76,7 +76,7 @@ class ThresholdForm(Form):
                         description="Par exemple 30 : consommation des 30 derniers jours.")
     lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), NonNegativeInt()],
                            description="Repris du fournisseur habituel quand son délai est connu.")
-    supplier_id = SelectField("Fournisseur habituel", coerce=int, validate_choice=True,
+    supplier_id = SelectField("Fournisseur habituel", coerce=int, validate_choice=False,
                               description="Les propositions de réapprovisionnement lui sont adressées.")
 
     def __init__(self, *args, **kwargs):
@@ -139,7 +139,8 @@ class SupplierTermsForm(Form):
 
 
 class PurchaseOrderForm(Form):
-    supplier_id = SelectField("Fournisseur", coerce=int, validate_choice=True)
+    # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
+    supplier_id = SelectField("Fournisseur", [Required()], coerce=int, validate_choice=False)
     order_date = DateField("Date de la commande", [Required()], default=date.today)
     notes = StringField("Remarque", [Length(max=255)], filters=[strip_filter])
 
@@ -149,7 +150,8 @@ class PurchaseOrderForm(Form):
 
 
 class OrderLineForm(Form):
-    product_id = SelectField("Article", coerce=int, validate_choice=True)
+    # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
+    product_id = SelectField("Article", [Required()], coerce=int, validate_choice=False)
     quantity = Count("Quantité", [Required(), NumberRange(min=1, message="Saisissez une quantité d'au moins 1.")])
     unit_price = AmountField("Prix d'achat unitaire HT (€)", [Optional(), NonNegative()],
                              description="Vide : prix d'achat de la fiche article.")

@@ -378,11 +378,12 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
               for line in receipt.lines}
     _check_receipt_lines(order, values)
     remaining = remaining_by_line(order)
+    for line in receipt.lines:  # written before the number: the numbered receipt's lines are frozen
+        line.expected = remaining[line.order_line_id]
+    db.session.flush()
     receipt.number = next_number(firm, "reception", receipt.received_on).text
     receipt.status = "validated"
     receipt.validated_at = utcnow()
-    for line in receipt.lines:
-        line.expected = remaining[line.order_line_id]
     db.session.flush()
     for line in receipt.lines:
         if line.accepted > 0:

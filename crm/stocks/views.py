@@ -120,6 +120,8 @@ def edit_thresholds(product_id: int):
     form = ThresholdForm(obj=threshold)
     computation = None
     if form.validate_on_submit():
+        if form.supplier_id.data and purchasing.supplier_of_firm(current_firm, form.supplier_id.data) is None:
+            abort(404)
         data = {name: form[name].data for name in
                 ("minimum", "safety", "maximum", "alert_mode", "alert", "period_days", "lead_time_days",
                  "supplier_id")}
@@ -277,6 +279,8 @@ def new_order():
         form.supplier_id.data = request.args.get("supplier_id", type=int)
     if form.validate_on_submit():
         supplier = get_or_404(Party, form.supplier_id.data)
+        if supplier.kind != "supplier":
+            abort(404)
         try:
             order = purchasing.create_order(current_firm, current_user, supplier, form.order_date.data,
                                             form.notes.data)
