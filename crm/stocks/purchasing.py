@@ -234,8 +234,16 @@ def minimum_shortfall(order: PurchaseOrder) -> str | None:
             f"cette commande fait {money(order.total_ht)} HT : complétez-la avant de la valider.")
 
 
+def _lock(model, row) -> None:
+    """Lock the row until the commit (PostgreSQL; SQLite's write transaction already serialises)
+    and read it afresh: two validations at the same moment run one after the other."""
+    db.session.execute(select(model).where(model.id == row.id).with_for_update()
+                       .execution_options(populate_existing=True))
+
+
 def validate_order(firm: Firm, user: User | None, order: PurchaseOrder) -> PurchaseOrder:
     """Number the order and freeze it; refused when empty or under the supplier's minimum order."""
+    _lock(PurchaseOrder, order)
     _check_draft(order)
     if not order.lines:
         raise DomainError("Ajoutez au moins une ligne avant de valider la commande.")
@@ -368,6 +376,9 @@ def delete_receipt(receipt: GoodsReceipt) -> None:
 
 def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> GoodsReceipt:
     """Number the receipt, move the accepted units into stock, update the order's status, freeze it."""
+    # The order's row lock makes concurrent receipts of one order check what remains one after the other.
+    _lock(PurchaseOrder, receipt.order)
+    _lock(GoodsReceipt, receipt)
     if not receipt.is_draft:
         raise DomainError(f"Le bon de réception {receipt.number} est déjà validé : il est figé.")
     order = receipt.order

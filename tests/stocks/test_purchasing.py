@@ -467,3 +467,12 @@ def test_minimum_order_refused_over_http(client, auth, world, make_product):
     assert "Commande refusée. Le minimum de commande de Papeterie Grossiste est de 500,00 € HT" in plain(page_text(response))
     db.session.expire_all()
     assert order.number is None and order.status == "draft"
+
+
+def test_party_page_of_a_supplier_links_to_its_terms(client, auth, world):
+    party = supplier(world.firm_a, lead=4, minimum=D("80"))
+    db.session.commit()
+    auth.login("eleve_a")
+    assert f'href="/stocks/fournisseurs/{party.id}"' in page_text(client.get(f"/clients/{party.id}"))
+    terms_page = plain(page_text(client.get(f"/stocks/fournisseurs/{party.id}")))
+    assert 'value="4"' in terms_page and 'value="80,00"' in terms_page
