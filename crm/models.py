@@ -4,7 +4,8 @@ from crm.formation.models import Activity, ActivityCompetency  # noqa: F401
 from crm.core.numbering_models import DocumentCounter, FirmSettings  # noqa: F401
 from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice  # noqa: F401
 from crm.stocks.models import (  # noqa: F401
-    StockCount, StockCountLine, StockMove, StockThreshold,
+    GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine,
+    StockMove, StockThreshold, SupplierTerms,
 )
 from crm.clients.models import Address, Contact, Interaction, Party, SavedFilter  # noqa: F401
 from crm.accueil.models import DeskRequest, DeskRequestEvent, Service, StaffMember  # noqa: F401

@@ -159,6 +159,48 @@ def _desk_request_b(world):
         channel="face", nature="other", request_text="?", visitor_name="B", answer="ok")).id
 
 
+def _purchase_order_b(world):
+    from datetime import date
+
+    from crm.clients import services
+    from crm.stocks.models import PurchaseOrder, PurchaseOrderLine
+    from crm.ventes.models import Product
+
+    supplier = services.create_party(world.firm_b, None, {"kind": "supplier", "category": "business",
+                                                          "company_name": "Fournisseur B"}, journal=False)
+    product = Product(firm_id=world.firm_b.id, reference=f"B-PO-{supplier.id}", label="Article commandé de B",
+                      purchase_price=10, sale_price=15, vat_rate=20)
+    db.session.add(product)
+    db.session.flush()
+    order = PurchaseOrder(firm_id=world.firm_b.id, supplier_id=supplier.id, order_date=date(2026, 1, 5),
+                          status="draft")
+    order.lines.append(PurchaseOrderLine(firm_id=world.firm_b.id, product_id=product.id, quantity=3,
+                                         unit_price=10, vat_rate=20))
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def _order_b(world):
+    return _purchase_order_b(world).id
+
+
+def _order_line_b(world):
+    return _purchase_order_b(world).lines[0].id
+
+
+def _receipt_b(world):
+    from datetime import date
+
+    from crm.stocks.models import GoodsReceipt
+
+    receipt = GoodsReceipt(firm_id=world.firm_b.id, order_id=_order_b(world), received_on=date(2026, 1, 9),
+                           status="draft")
+    db.session.add(receipt)
+    db.session.flush()
+    return receipt.id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -179,6 +221,9 @@ FOREIGN_IDS = {
     "service_id": _service_b,
     "staff_member_id": _staff_member_b,
     "desk_request_id": _desk_request_b,
+    "order_id": _order_b,
+    "order_line_id": _order_line_b,
+    "receipt_id": _receipt_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

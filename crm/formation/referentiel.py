@@ -98,6 +98,7 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "stock.loss_recorded": ["A3T3C2"],
     "stock.counted": ["A3T3C2"],
     "stock.alert_answered": ["A3T3C2"],
+    "stock.purchase_ordered": ["A3T3C2"],
     # Clients: keeping the party file up to date (A2T3C3), characterising the clientele (A3T1C3).
     "party.created": ["A2T3C3", "A3T1C3"],
     "party.updated": ["A2T3C3"],

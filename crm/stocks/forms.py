@@ -9,7 +9,8 @@ from wtforms.validators import StopValidation, Length, NumberRange, Optional
 from crm.core.forms import Form, Required, strip_filter
 from crm.core.tenancy import scoped
 from crm.extensions import db
-from crm.ventes.forms import AmountField, NonNegative
+from crm.ventes.forms import VAT_CHOICES, AmountField, NonNegative
+from crm.clients.models import Party
 from crm.ventes.models import Product, ProductFamily
 
 NOT_INTEGER = "Saisissez un nombre entier, par exemple 12."
@@ -73,7 +74,16 @@ class ThresholdForm(Form):
     alert = Count("Stock d'alerte (point de commande)", [Optional(), NonNegativeInt()])
     period_days = Count("Période observée (jours)", [Optional(), NumberRange(min=1, message="Au moins 1 jour.")],
                         description="Par exemple 30 : consommation des 30 derniers jours.")
-    lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), NonNegativeInt()])
+    lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), NonNegativeInt()],
+                           description="Repris du fournisseur habituel quand son délai est connu.")
+    supplier_id = SelectField("Fournisseur habituel", coerce=int, validate_choice=False,
+                              description="Les propositions de réapprovisionnement lui sont adressées.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplier_id.choices = [(0, "Aucun")] + supplier_choices()
+        if self.supplier_id.data is None:  # no preferred supplier (or field not posted)
+            self.supplier_id.data = 0
 
 
 class SettingsForm(Form):
@@ -112,4 +122,80 @@ def parse_counts(formdata, lines) -> tuple[dict[int, int | None], dict[int, str]
             errors[line.id] = "Une quantité comptée ne peut pas être négative."
             continue
         values[line.id] = value
+    return values, errors
+
+
+def supplier_choices() -> list[tuple[int, str]]:
+    """The current firm's suppliers, for select fields."""
+    suppliers = db.session.scalars(scoped(Party).where(Party.kind == "supplier").order_by(Party.sort_key)).all()
+    return [(p.id, p.name) for p in suppliers]
+
+
+class SupplierTermsForm(Form):
+    lead_time_days = Count("Délai de livraison (jours)", [Required(), NonNegativeInt()],
+                           description="Jours entre la commande et la livraison ; sert au calcul du stock d'alerte.")
+    minimum_order = AmountField("Minimum de commande HT (€)", [Optional(), NonNegative()],
+                                description="Vide ou 0 : pas de minimum.")
+
+
+class PurchaseOrderForm(Form):
+    # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
+    supplier_id = SelectField("Fournisseur", [Required()], coerce=int, validate_choice=False)
+    order_date = DateField("Date de la commande", [Required()], default=date.today)
+    notes = StringField("Remarque", [Length(max=255)], filters=[strip_filter])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplier_id.choices = supplier_choices()
+
+
+class OrderLineForm(Form):
+    # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
+    product_id = SelectField("Article", [Required()], coerce=int, validate_choice=False)
+    quantity = Count("Quantité", [Required(), NumberRange(min=1, message="Saisissez une quantité d'au moins 1.")])
+    unit_price = AmountField("Prix d'achat unitaire HT (€)", [Optional(), NonNegative()],
+                             description="Vide : prix d'achat de la fiche article.")
+    vat_rate = SelectField("TVA", choices=[("", "Taux de l'article")] + VAT_CHOICES, default="",
+                           validate_choice=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        products = db.session.scalars(
+            scoped(Product).where(Product.stock_tracked.is_(True), Product.active.is_(True))
+            .order_by(Product.reference)
+        ).all()
+        self.product_id.choices = [(p.id, f"{p.reference} — {p.label}") for p in products]
+
+
+class ReceiptForm(Form):
+    received_on = DateField("Date de réception", [Required()], default=date.today)
+    delivery_note = StringField("N° du bon de livraison fournisseur", [Length(max=80)], filters=[strip_filter])
+    note = StringField("Remarque générale", [Length(max=255)], filters=[strip_filter])
+
+
+def parse_receipt_lines(formdata, order_lines):
+    """Per order line: delivered, damaged, extra flag, note. Returns (values by line id, errors by line id)."""
+    from crm.stocks.purchasing import ReceiptLineInput
+
+    values, errors = {}, {}
+    for line in order_lines:
+        numbers = {}
+        for name, label in (("received", "reçue"), ("damaged", "abîmée")):
+            raw = (formdata.get(f"{name}-{line.id}") or "").strip()
+            if not raw:
+                numbers[name] = 0
+                continue
+            try:
+                numbers[name] = int(raw)
+            except ValueError:
+                errors[line.id] = f"« {raw} » n'est pas un nombre entier : saisissez la quantité {label}."
+                break
+            if numbers[name] < 0:
+                errors[line.id] = f"La quantité {label} ne peut pas être négative."
+                break
+        if line.id in errors:
+            continue
+        values[line.id] = ReceiptLineInput(numbers["received"], numbers["damaged"],
+                                           formdata.get(f"extra-{line.id}") == "1",
+                                           (formdata.get(f"note-{line.id}") or "").strip()[:255])
     return values, errors

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.clients.models import Party
 from crm.core.models import User, utcnow
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
@@ -116,8 +117,11 @@ class StockThreshold(FirmScoped, db.Model):
     # For a computed alert point: consumption period and supplier lead time, in days.
     period_days: Mapped[int | None]
     lead_time_days: Mapped[int | None]
+    # Preferred supplier: its lead time feeds the computed alert point; reorders go to it.
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="SET NULL"), index=True)
 
     product: Mapped[Product] = relationship()
+    supplier: Mapped[Party | None] = relationship()
 
 
 class StockCount(FirmScoped, db.Model):
@@ -176,3 +180,167 @@ class StockCountLine(FirmScoped, db.Model):
         if self.difference is None or self.unit_cost is None:
             return None
         return (self.difference * self.unit_cost).quantize(Decimal("0.01"))
+
+
+# --- purchasing: supplier terms, purchase orders, goods receipts ------------------
+
+class SupplierTerms(FirmScoped, db.Model):
+    """A supplier's lead time and minimum order amount (one row per supplier party)."""
+
+    __tablename__ = "supplier_terms"
+    __table_args__ = (
+        UniqueConstraint("party_id"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_days"),
+        CheckConstraint("minimum_order >= 0", name="minimum_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id", ondelete="CASCADE"))
+    lead_time_days: Mapped[int] = mapped_column(default=0)
+    minimum_order: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+
+    party: Mapped[Party] = relationship()
+
+
+ORDER_STATUSES = {
+    "draft": "Brouillon",
+    "validated": "Validée",
+    "partially_received": "Reçue en partie",
+    "received": "Reçue",
+}
+
+
+class PurchaseOrder(FirmScoped, db.Model):
+    """A *commande fournisseur*: a draft until validated, then numbered and frozen."""
+
+    __tablename__ = "purchase_order"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "number"),
+        CheckConstraint("status IN ('draft', 'validated', 'partially_received', 'received')", name="status"),
+        CheckConstraint("(number IS NULL) = (status = 'draft')", name="numbered"),
+        CheckConstraint("total_ht >= 0 AND total_vat >= 0 AND total_ttc >= 0", name="totals"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("party.id", ondelete="RESTRICT"), index=True)
+    order_date: Mapped[date]
+    notes: Mapped[str] = mapped_column(String(255), default="")
+    from_alerts: Mapped[bool] = mapped_column(default=False)
+    total_ht: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    total_vat: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    total_ttc: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    validated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    supplier: Mapped[Party] = relationship()
+    author: Mapped[User | None] = relationship()
+    lines: Mapped[list[PurchaseOrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="PurchaseOrderLine.id"
+    )
+    receipts: Mapped[list[GoodsReceipt]] = relationship(back_populates="order", order_by="GoodsReceipt.id")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def status_label(self) -> str:
+        return ORDER_STATUSES[self.status]
+
+    @property
+    def title(self) -> str:
+        return f"Commande fournisseur {self.number}" if self.number else f"Commande fournisseur (brouillon n° {self.id})"
+
+
+class PurchaseOrderLine(FirmScoped, db.Model):
+    """One product ordered: quantity, unit purchase price HT, VAT rate."""
+
+    __tablename__ = "purchase_order_line"
+    __table_args__ = (
+        UniqueConstraint("order_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("vat_rate IN (20, 10, 5.5, 2.1, 0)", name="vat_rate"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+
+    order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    @property
+    def net(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class GoodsReceipt(FirmScoped, db.Model):
+    """A *bon de réception* against a purchase order; validation numbers it, moves stock in, freezes it."""
+
+    __tablename__ = "goods_receipt"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "number"),
+        CheckConstraint("status IN ('draft', 'validated')", name="status"),
+        CheckConstraint("(number IS NULL) = (status = 'draft')", name="numbered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="RESTRICT"), index=True)
+    received_on: Mapped[date]
+    delivery_note: Mapped[str] = mapped_column(String(80), default="")
+    note: Mapped[str] = mapped_column(String(255), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    validated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[PurchaseOrder] = relationship(back_populates="receipts")
+    author: Mapped[User | None] = relationship()
+    lines: Mapped[list[GoodsReceiptLine]] = relationship(
+        back_populates="receipt", cascade="all, delete-orphan", order_by="GoodsReceiptLine.id"
+    )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def title(self) -> str:
+        return f"Bon de réception {self.number}" if self.number else f"Bon de réception (brouillon n° {self.id})"
+
+
+class GoodsReceiptLine(FirmScoped, db.Model):
+    """What arrived of one order line: delivered, of which damaged; extra units flagged explicitly."""
+
+    __tablename__ = "goods_receipt_line"
+    __table_args__ = (
+        UniqueConstraint("receipt_id", "order_line_id"),
+        CheckConstraint("received >= 0 AND damaged >= 0 AND damaged <= received", name="quantities"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("goods_receipt.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_line.id", ondelete="RESTRICT"),
+                                               index=True)
+    received: Mapped[int] = mapped_column(default=0)
+    damaged: Mapped[int] = mapped_column(default=0)
+    extra: Mapped[bool] = mapped_column(default=False)
+    # Expected quantity (ordered less already accepted) when the receipt was validated.
+    expected: Mapped[int | None]
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+    receipt: Mapped[GoodsReceipt] = relationship(back_populates="lines")
+    order_line: Mapped[PurchaseOrderLine] = relationship()
+
+    @property
+    def accepted(self) -> int:
+        """Units put in stock: delivered less damaged."""
+        return self.received - self.damaged

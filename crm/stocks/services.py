@@ -18,7 +18,7 @@ from crm.core.models import Firm, User, utcnow
 from crm.extensions import db
 from crm.formation.journal import record_activity
 from crm.stocks.models import (
-    MoveKind, StockCount, StockCountLine, StockMove, StockThreshold,
+    MoveKind, StockCount, StockCountLine, StockMove, StockThreshold, SupplierTerms,
 )
 from crm.ventes.models import Product
 
@@ -206,13 +206,30 @@ def threshold_of(product: Product) -> StockThreshold | None:
 
 def set_thresholds(product: Product, minimum: int, safety: int, maximum: int, alert_mode: str,
                    alert: int | None = None, period_days: int | None = None,
-                   lead_time_days: int | None = None, today: date | None = None) -> StockThreshold:
-    """Save the four levels; a computed alert point comes from compute_alert()."""
+                   lead_time_days: int | None = None, today: date | None = None,
+                   supplier_id: int | None = None) -> StockThreshold:
+    """Save the four levels; a computed alert point comes from compute_alert().
+
+    With a preferred supplier whose lead time is known (SupplierTerms), a computed alert
+    point uses that lead time, whatever was typed.
+    """
+    supplier_lead_time = None
+    if supplier_id:
+        from crm.clients.models import Party
+
+        supplier = db.session.scalar(select(Party).where(Party.id == supplier_id, Party.firm_id == product.firm_id,
+                                                         Party.kind == "supplier"))
+        if supplier is None:
+            raise DomainError("Choisissez un fournisseur de l'entreprise.", "supplier_id")
+        supplier_lead_time = db.session.scalar(
+            select(SupplierTerms.lead_time_days).where(SupplierTerms.party_id == supplier.id))
     for name, label, value in (("minimum", "stock minimum", minimum), ("safety", "stock de sécurité", safety),
                                ("maximum", "stock maximum", maximum)):
         if value is None or value < 0:
             raise DomainError(f"Le {label} doit être un nombre entier positif ou nul.", name)
     if alert_mode == "computed":
+        if supplier_lead_time is not None:
+            lead_time_days = supplier_lead_time
         if not period_days or period_days <= 0:
             raise DomainError("Indiquez la période d'observation, en jours (au moins 1).", "period_days")
         if lead_time_days is None or lead_time_days < 0:
@@ -237,6 +254,7 @@ def set_thresholds(product: Product, minimum: int, safety: int, maximum: int, al
         db.session.add(threshold)
     threshold.minimum, threshold.safety, threshold.alert, threshold.maximum = minimum, safety, alert, maximum
     threshold.alert_mode, threshold.period_days, threshold.lead_time_days = alert_mode, period_days, lead_time_days
+    threshold.supplier_id = supplier_id or None
     db.session.flush()
     return threshold
 

@@ -1,7 +1,9 @@
 """Blueprint of the stocks section (URL prefix /stocks)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,9 +13,17 @@ from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
-from crm.stocks import services
-from crm.stocks.forms import CountForm, ManualMoveForm, SettingsForm, ThresholdForm, parse_counts
-from crm.stocks.models import StockCount, StockMove
+from crm.stocks import purchasing, services
+from crm.clients.models import Party
+from crm.core.models import Firm
+from crm.core.pdf import PdfUnavailable, firm_logo_uri, pdf_response, render_pdf
+from crm.stocks.forms import (
+    CountForm, ManualMoveForm, OrderLineForm, PurchaseOrderForm, ReceiptForm, SettingsForm, SupplierTermsForm,
+    ThresholdForm, parse_counts, parse_receipt_lines,
+)
+from crm.stocks.models import (
+    ORDER_STATUSES, GoodsReceipt, PurchaseOrder, PurchaseOrderLine, StockCount, StockMove, SupplierTerms,
+)
 from crm.ventes.models import Product
 
 bp = section_blueprint("stocks", __name__, landing_page=False)
@@ -110,8 +120,11 @@ def edit_thresholds(product_id: int):
     form = ThresholdForm(obj=threshold)
     computation = None
     if form.validate_on_submit():
+        if form.supplier_id.data and purchasing.supplier_of_firm(current_firm, form.supplier_id.data) is None:
+            abort(404)
         data = {name: form[name].data for name in
-                ("minimum", "safety", "maximum", "alert_mode", "alert", "period_days", "lead_time_days")}
+                ("minimum", "safety", "maximum", "alert_mode", "alert", "period_days", "lead_time_days",
+                 "supplier_id")}
         if request.form.get("preview"):
             computation = _preview(product, form)
         else:
@@ -130,6 +143,10 @@ def edit_thresholds(product_id: int):
 
 
 def _preview(product, form):
+    supplier = purchasing.supplier_of_firm(current_firm, form.supplier_id.data)
+    terms = purchasing.terms_of(supplier) if supplier else None
+    if terms is not None:
+        form.lead_time_days.data = terms.lead_time_days
     if form.period_days.data and form.lead_time_days.data is not None:
         return services.compute_alert(product, form.period_days.data, form.lead_time_days.data,
                                       form.safety.data or 0)
@@ -139,7 +156,7 @@ def _preview(product, form):
 
 @bp.route("/alertes")
 def alerts():
-    return render_template("stocks/alerts.html", alerts=services.stock_alerts(current_firm))
+    return render_template("stocks/alerts.html", alerts=purchasing.alerts_with_orders(current_firm))
 
 
 # --- inventories ------------------------------------------------------------
@@ -211,3 +228,258 @@ def delete_count(count_id: int):
         return _count_page(count, {}), 422
     flash("L'inventaire en cours est supprimé.", "success")
     return redirect(url_for("stocks.counts"))
+
+
+# --- suppliers, purchase orders, goods receipts -------------------------------
+
+@bp.route("/fournisseurs")
+def suppliers():
+    query = scoped(Party).where(Party.kind == "supplier").order_by(Party.sort_key)
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    terms = {t.party_id: t for t in db.session.scalars(
+        scoped(SupplierTerms).where(SupplierTerms.party_id.in_([p.id for p in page.items])))}
+    return render_template("stocks/suppliers.html", page=page, terms=terms)
+
+
+@bp.route("/fournisseurs/<int:party_id>", methods=["GET", "POST"])
+def supplier_terms(party_id: int):
+    party = get_or_404(Party, party_id)
+    if party.kind != "supplier":
+        abort(404)
+    terms = purchasing.terms_of(party)
+    form = SupplierTermsForm(obj=terms)
+    if form.validate_on_submit():
+        try:
+            purchasing.set_supplier_terms(party, form.lead_time_days.data, form.minimum_order.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(f"Conditions de {party.name} enregistrées.", "success")
+            return redirect(url_for("stocks.suppliers"))
+    orders = db.session.scalars(scoped(PurchaseOrder).where(PurchaseOrder.supplier_id == party.id)
+                                .order_by(PurchaseOrder.id.desc()).limit(20)).all()
+    status = 422 if request.method == "POST" else 200
+    return render_template("stocks/supplier_terms.html", party=party, form=form, orders=orders), status
+
+
+@bp.route("/commandes")
+def orders():
+    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc())
+    status = request.args.get("statut", "")
+    if status in ORDER_STATUSES:
+        query = query.where(PurchaseOrder.status == status)
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    return render_template("stocks/orders.html", page=page, statuses=ORDER_STATUSES, status=status)
+
+
+@bp.route("/commandes/nouvelle", methods=["GET", "POST"])
+def new_order():
+    form = PurchaseOrderForm()
+    if request.method == "GET" and request.args.get("supplier_id", type=int):
+        form.supplier_id.data = request.args.get("supplier_id", type=int)
+    if form.validate_on_submit():
+        supplier = get_or_404(Party, form.supplier_id.data)
+        if supplier.kind != "supplier":
+            abort(404)
+        try:
+            order = purchasing.create_order(current_firm, current_user, supplier, form.order_date.data,
+                                            form.notes.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Commande fournisseur créée en brouillon : ajoutez les articles.", "success")
+            return redirect(url_for("stocks.show_order", order_id=order.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("stocks/order_form.html", form=form), status
+
+
+@bp.route("/commandes/depuis-alertes", methods=["POST"])
+def orders_from_alerts():
+    try:
+        result = purchasing.orders_from_proposals(current_firm, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("stocks.alerts"))
+    if result.orders:
+        flash(f"{len(result.orders)} commande(s) fournisseur préparée(s) en brouillon avec les quantités "
+              "proposées : vérifiez-les, puis validez-les.", "success")
+    for warning in result.warnings:
+        flash(warning, "warning")
+    if result.without_supplier:
+        references = ", ".join(p.reference for p in result.without_supplier)
+        flash(f"Sans fournisseur habituel, non commandé(s) : {references}. Indiquez leur fournisseur dans "
+              "leurs seuils ou créez la commande à la main.", "warning")
+    if len(result.orders) == 1:
+        return redirect(url_for("stocks.show_order", order_id=result.orders[0].id))
+    return redirect(url_for("stocks.orders") if result.orders else url_for("stocks.alerts"))
+
+
+def _order_page(order, line_form, status=200):
+    received = purchasing.accepted_by_line(line.id for line in order.lines)
+    return render_template("stocks/order.html", order=order, line_form=line_form, received=received,
+                           totals=purchasing.order_totals(order),
+                           shortfall=purchasing.minimum_shortfall(order) if order.is_draft else None,
+                           terms=purchasing.terms_of(order.supplier)), status
+
+
+@bp.route("/commandes/<int:order_id>", methods=["GET", "POST"])
+def show_order(order_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    form = OrderLineForm()
+    if form.validate_on_submit():
+        product = get_or_404(Product, form.product_id.data)
+        try:
+            purchasing.set_order_line(order, product, form.quantity.data, form.unit_price.data,
+                                      Decimal(form.vat_rate.data) if form.vat_rate.data else None)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(f"Ligne {product.reference} enregistrée.", "success")
+            return redirect(url_for("stocks.show_order", order_id=order.id))
+    return _order_page(order, form, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/commandes/<int:order_id>/lignes/<int:order_line_id>/supprimer", methods=["POST"])
+def remove_order_line(order_id: int, order_line_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    line = get_or_404(PurchaseOrderLine, order_line_id)
+    if line.order_id != order.id:
+        abort(404)
+    try:
+        purchasing.remove_order_line(order, line)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _order_page(order, OrderLineForm(formdata=None), 422)
+    flash("Ligne retirée de la commande.", "success")
+    return redirect(url_for("stocks.show_order", order_id=order.id))
+
+
+@bp.route("/commandes/<int:order_id>/valider", methods=["POST"])
+def validate_order(order_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    try:
+        purchasing.validate_order(current_firm, current_user, order)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _order_page(order, OrderLineForm(formdata=None), 422)
+    flash(f"Commande {order.number} validée : elle est numérotée et figée. Imprimez-la pour le fournisseur.",
+          "success")
+    return redirect(url_for("stocks.show_order", order_id=order.id))
+
+
+@bp.route("/commandes/<int:order_id>/supprimer", methods=["POST"])
+def delete_order(order_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    try:
+        purchasing.delete_order(order)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _order_page(order, OrderLineForm(formdata=None), 422)
+    flash("Le brouillon de commande est supprimé.", "success")
+    return redirect(url_for("stocks.orders"))
+
+
+@bp.route("/commandes/<int:order_id>/document")
+def order_document(order_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    return render_template("documents/purchase_order.html", **purchase_order_context(order),
+                           back_url=url_for("stocks.show_order", order_id=order.id),
+                           pdf_url=url_for("stocks.order_pdf", order_id=order.id))
+
+
+@bp.route("/commandes/<int:order_id>/pdf")
+def order_pdf(order_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    try:
+        pdf = render_pdf("documents/purchase_order.html", **purchase_order_context(order))
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("stocks.show_order", order_id=order.id))
+    return pdf_response(pdf, f"{order.number or f'commande-brouillon-{order.id}'}.pdf")
+
+
+@bp.route("/commandes/<int:order_id>/reception", methods=["GET", "POST"])
+def new_receipt(order_id: int):
+    order = get_or_404(PurchaseOrder, order_id)
+    if order.status not in purchasing.OPEN_STATUSES:
+        flash("Seule une commande validée et pas encore entièrement reçue peut être réceptionnée.", "error")
+        return redirect(url_for("stocks.show_order", order_id=order.id))
+    form = ReceiptForm()
+    remaining = purchasing.remaining_by_line(order)
+    errors: dict[int, str] = {}
+    if form.validate_on_submit():
+        values, errors = parse_receipt_lines(request.form, order.lines)
+        if not errors:
+            try:
+                receipt = purchasing.create_receipt(current_firm, current_user, order, form.received_on.data,
+                                                    values, form.delivery_note.data, form.note.data)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                flash("Bon de réception enregistré en brouillon : vérifiez-le, puis validez-le pour entrer "
+                      "la marchandise en stock.", "success")
+                return redirect(url_for("stocks.show_receipt", receipt_id=receipt.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("stocks/receipt_form.html", order=order, form=form, remaining=remaining,
+                           errors=errors, typed=request.form if request.method == "POST" else None), status
+
+
+def _receipt_page(receipt, status=200):
+    return render_template("stocks/receipt.html", receipt=receipt,
+                           discrepancies={line.id: purchasing.receipt_discrepancies(line)
+                                          for line in receipt.lines}), status
+
+
+@bp.route("/receptions/<int:receipt_id>")
+def show_receipt(receipt_id: int):
+    return _receipt_page(get_or_404(GoodsReceipt, receipt_id))
+
+
+@bp.route("/receptions/<int:receipt_id>/valider", methods=["POST"])
+def validate_receipt(receipt_id: int):
+    receipt = get_or_404(GoodsReceipt, receipt_id)
+    try:
+        purchasing.validate_receipt(current_firm, current_user, receipt)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _receipt_page(receipt, 422)
+    flash(f"Réception {receipt.number} validée : la marchandise acceptée est entrée en stock.", "success")
+    return redirect(url_for("stocks.show_receipt", receipt_id=receipt.id))
+
+
+@bp.route("/receptions/<int:receipt_id>/supprimer", methods=["POST"])
+def delete_receipt(receipt_id: int):
+    receipt = get_or_404(GoodsReceipt, receipt_id)
+    order_id = receipt.order_id
+    try:
+        purchasing.delete_receipt(receipt)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _receipt_page(receipt, 422)
+    flash("Le brouillon de réception est supprimé.", "success")
+    return redirect(url_for("stocks.show_order", order_id=order_id))
+
+
+def purchase_order_context(order: PurchaseOrder) -> dict:
+    """The context of documents/purchase_order.html (see documents/base_document.html)."""
+    firm = db.session.get(Firm, order.firm_id)
+    supplier = order.supplier
+    town = " ".join(p for p in (supplier.postcode, supplier.city) if p)
+    terms = purchasing.terms_of(supplier)
+    expected = order.order_date + timedelta(days=terms.lead_time_days) if terms else None
+    return {
+        "firm": firm, "logo_src": firm_logo_uri(firm),
+        "doc": SimpleNamespace(title="Commande fournisseur", number=order.number, issue_date=order.order_date,
+                               sale_date=None, due_date=expected, nature=None, references=[],
+                               client_code=None, notes=order.notes, payment_method=None),
+        "client": SimpleNamespace(
+            name=supplier.name, is_business=supplier.category == "business",
+            address_lines=[l for l in (supplier.address_line1, supplier.address_line2, town) if l],
+            siren=supplier.siret[:9] if supplier.siret else "", vat_number=supplier.vat_number),
+        "delivery_address_lines": None,
+        "lines": [SimpleNamespace(reference=l.product.reference, label=l.product.label, description="",
+                                  quantity=l.quantity, unit=l.product.unit, unit_price=l.unit_price,
+                                  discount_rate=None, vat_rate=l.vat_rate, net=l.net) for l in order.lines],
+        "totals": purchasing.order_totals(order),
+        "mentions": [],
+    }
