@@ -37,6 +37,11 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     alerts = stock_alerts(firms["Comptoir démo"])
     assert [a.product.reference for a in alerts] == ["TB-120"]
     assert alerts[0].proposed == 12
+    from crm.stocks.purchasing import terms_of
+
+    supplier = db.session.scalar(select(Party).where(Party.firm_id == demo_firm, Party.kind == "supplier"))
+    assert terms_of(supplier).lead_time_days == 7
+    assert alerts[0].threshold.supplier_id == supplier.id
     from crm.accueil.models import Service
 
     services = sorted(db.session.scalars(select(Service.name).where(Service.firm_id == demo_firm)))

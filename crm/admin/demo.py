@@ -39,8 +39,8 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
         organigramme = firm_data.pop("organigramme", [])
         firm = services.create_firm(classroom, _checked(firm_data))
         _load_organigramme(firm, organigramme)
-        _load_parties(firm, parties)
-        _load_products(firm, products)
+        suppliers = _load_parties(firm, parties)
+        _load_products(firm, products, suppliers)
         for trainee in trainees:
             user = services.create_user(
                 trainee["username"], trainee["display_name"], Role.TRAINEE, password, classroom
@@ -59,14 +59,25 @@ def _load_organigramme(firm, services_data: list[dict]) -> None:
             desk.add_staff_member(service, None, person)
 
 
-def _load_parties(firm, parties: list[dict]) -> None:
+def _load_parties(firm, parties: list[dict]) -> dict:
+    """Create the parties; returns the suppliers by name, with their terms set."""
+    from decimal import Decimal
+
     from crm.clients.services import create_party
+    from crm.stocks.purchasing import set_supplier_terms
 
-    for party in parties:
-        create_party(firm, None, party, journal=False)
+    suppliers = {}
+    for data in parties:
+        terms = data.pop("terms", None)
+        party = create_party(firm, None, data, journal=False)
+        if party.kind == "supplier":
+            suppliers[party.name] = party
+        if terms:
+            set_supplier_terms(party, terms["lead_time_days"], Decimal(terms["minimum_order"]))
+    return suppliers
 
 
-def _load_products(firm, products: list[dict]) -> None:
+def _load_products(firm, products: list[dict], suppliers: dict) -> None:
     """Catalogue and opening stock (a reception at the purchase price)."""
     from decimal import Decimal
 
@@ -85,8 +96,10 @@ def _load_products(firm, products: list[dict]) -> None:
             move_stock(firm, None, product, stock, "reception", unit_cost=product.purchase_price,
                        source="Stock d'ouverture")
         if thresholds:
+            supplier = suppliers.get(thresholds.get("supplier", ""))
             set_thresholds(product, thresholds["minimum"], thresholds["safety"],
-                           thresholds["maximum"], "typed", alert=thresholds["alert"])
+                           thresholds["maximum"], "typed", alert=thresholds["alert"],
+                           supplier_id=supplier.id if supplier else None)
 
 
 def _checked(firm_data: dict) -> dict:
