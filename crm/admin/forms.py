@@ -2,11 +2,14 @@
 import re
 
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField, IntegerField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from crm.core import identifiers
-from crm.core.forms import Form, Normalised, Required, strip_filter
+from crm.core.forms import AmountField, Form, Normalised, Required, strip_filter
 from crm.core.models import Position
 
 LEGAL_FORMS = [
@@ -109,3 +112,31 @@ class TeacherForm(Form):
     username = StringField("Identifiant", [Required(), Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$",
                            message="3 à 64 caractères : minuscules sans accent, chiffres, point, tiret.")],
                            filters=[strip_filter, lambda v: v.lower() if isinstance(v, str) else v])
+
+
+class FirmSettingsForm(Form):
+    """Commercial settings of a firm; one prefix field per numbered document type."""
+
+    payment_terms_days = IntegerField(
+        "Délai de paiement (jours)", [InputRequired("Indiquez le délai de paiement.")],
+        description="De 0 (comptant) à 60 jours après la date de facture (Code de commerce, L441-10).")
+    late_payment_rate = AmountField(
+        "Taux des pénalités de retard (%)", [InputRequired("Indiquez le taux des pénalités.")],
+        places=2, description="Taux annuel imprimé sur les factures.")
+    escompte_terms = TextAreaField(
+        "Conditions d'escompte", [Length(max=500)], render_kw={"rows": 2},
+        description="Vide : « Pas d'escompte pour paiement anticipé. »")
+
+
+def firm_settings_form(formdata=None, **data):
+    """FirmSettingsForm with one `prefix_<type>` field per document type, built at run time."""
+    from crm.core.numbering_models import DOCUMENT_TYPES
+
+    class Bound(FirmSettingsForm):
+        pass
+
+    for doc_type, label in DOCUMENT_TYPES.items():
+        setattr(Bound, f"prefix_{doc_type}", StringField(
+            f"Préfixe — {label}", [InputRequired("Indiquez un préfixe.")], filters=[strip_filter],
+            description="{year} : l'année (2026), {yy} : sur deux chiffres."))
+    return Bound(formdata=formdata, data=data) if formdata is not None else Bound(data=data)

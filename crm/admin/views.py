@@ -6,8 +6,11 @@ from sqlalchemy import select
 from crm.admin import access, services
 from crm.admin.forms import (
     ClassListForm, ClassroomForm, FirmForm, MemberForm, PositionForm, TeacherForm,
+    firm_settings_form,
 )
 from crm.core.errors import DomainError, ImportErrors
+from crm.core.firm_settings import get_firm_settings, update_firm_settings
+from crm.core.numbering_models import DOCUMENT_TYPES
 from crm.core.models import Position, Role, User
 from crm.core.tenancy import teacher_classrooms
 from crm.core.views_helpers import admin_required, form_error, teacher_required
@@ -124,6 +127,29 @@ def edit_firm(firm_id: int):
             flash("La fiche de l'entreprise est enregistrée.", "success")
             return redirect(url_for("admin.show_firm", firm_id=firm.id))
     return _form_page("admin/firm_form.html", form, classroom=firm.classroom, firm=firm)
+
+
+@bp.route("/entreprises/<int:firm_id>/parametres", methods=["GET", "POST"])
+def firm_settings(firm_id: int):
+    """Numbering prefixes and payment terms printed on the firm's documents."""
+    firm = access.firm_or_404(firm_id)
+    current = get_firm_settings(firm)
+    data = {"payment_terms_days": current.payment_terms_days,
+            "late_payment_rate": current.late_payment_rate, "escompte_terms": current.escompte_terms,
+            **{f"prefix_{t}": current.prefix_template(t) for t in DOCUMENT_TYPES}}
+    form = firm_settings_form(request.form if request.method == "POST" else None, **data)
+    if form.validate_on_submit():
+        try:
+            update_firm_settings(
+                firm, payment_terms_days=form.payment_terms_days.data,
+                late_payment_rate=form.late_payment_rate.data, escompte_terms=form.escompte_terms.data,
+                number_prefixes={t: form[f"prefix_{t}"].data for t in DOCUMENT_TYPES})
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Les paramètres commerciaux sont enregistrés.", "success")
+            return redirect(url_for("admin.show_firm", firm_id=firm.id))
+    return _form_page("admin/firm_settings.html", form, firm=firm, document_types=DOCUMENT_TYPES)
 
 
 @bp.route("/entreprises/<int:firm_id>/membres", methods=["POST"])

@@ -1,11 +1,14 @@
 """Form building blocks shared by every package."""
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Callable
 
 from flask_wtf import FlaskForm
 
+from wtforms import Field
 from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import TextInput
 
 
 class Form(FlaskForm):
@@ -50,3 +53,57 @@ class Required:
         if field.data is None or (isinstance(field.data, str) and not field.data.strip()):
             field.errors[:] = []
             raise StopValidation(self.message or f"Le champ « {field.label.text} » est obligatoire.")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """'1 234,50' or '1234.50' → Decimal; ValueError with a French message otherwise."""
+    cleaned = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "").replace("%", "")
+    cleaned = cleaned.replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("Ce n'est pas un nombre : saisissez par exemple 12,50.") from None
+    if not value.is_finite() or abs(value) >= Decimal("1e10"):
+        raise ValueError("Ce nombre n'est pas valide.")
+    return value
+
+
+class AmountField(Field):
+    """A decimal typed the French way (comma or point), kept as Decimal; empty → None."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, places: int = 2, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.places = places
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data, "f").replace(".", ",")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        try:
+            value = parse_decimal(valuelist[0])
+        except ValueError as error:
+            raise ValueError(str(error)) from None
+        if value.as_tuple().exponent < -self.places:
+            raise ValueError(f"{self.places} décimales au plus.")
+        self.data = value
+
+    def pre_validate(self, form):
+        # Bad input keeps its own message (not "required"), and nothing else runs.
+        if self.process_errors:
+            raise StopValidation()
+
+
+class NonNegative:
+    def __call__(self, form, field):
+        if field.data is not None and field.data < 0:
+            raise ValidationError("La valeur ne peut pas être négative.")

@@ -9,7 +9,8 @@ from wtforms.validators import StopValidation, Length, NumberRange, Optional
 from crm.core.forms import Form, Required, strip_filter
 from crm.core.tenancy import scoped
 from crm.extensions import db
-from crm.ventes.forms import VAT_CHOICES, AmountField, NonNegative
+from crm.core.forms import AmountField, NonNegative
+from crm.ventes.forms import VAT_CHOICES
 from crm.clients.models import Party
 from crm.ventes.models import Product, ProductFamily
 

@@ -192,3 +192,45 @@ def test_edit_classroom_needs_a_teacher(app, world):
     assert response.status_code == 422
     db.session.expire_all()
     assert world.classroom_a.teachers == [world.teacher_a]
+
+
+def _settings_data(**overrides):
+    from crm.core.numbering_models import DEFAULT_PREFIXES
+
+    data = {f"prefix_{t}": p for t, p in DEFAULT_PREFIXES.items()}
+    data.update({"payment_terms_days": "45", "late_payment_rate": "12,5", "escompte_terms": ""})
+    data.update(overrides)
+    return data
+
+
+def test_teacher_sets_prefixes_and_payment_terms(app, world):
+    from crm.core.firm_settings import get_firm_settings
+
+    browser = _teacher(app)
+    page = f"/admin/entreprises/{world.firm_a.id}/parametres"
+    response = browser.post(page, _settings_data(prefix_facture="F-{yy}-"), form_page=page)
+    assert response.status_code == 302
+    db.session.expire_all()
+    settings = get_firm_settings(world.firm_a)
+    assert settings.payment_terms_days == 45
+    assert str(settings.late_payment_rate) == "12.50"
+    assert settings.prefix_template("facture") == "F-{yy}-"
+    assert settings.prefix_template("devis") == "DE{year}-"
+
+
+def test_firm_settings_refusals_are_french_and_change_nothing(app, world):
+    from crm.core.firm_settings import get_firm_settings
+
+    browser = _teacher(app)
+    page = f"/admin/entreprises/{world.firm_a.id}/parametres"
+    for overrides, message in [
+        ({"payment_terms_days": "90"}, "De 0 (comptant) à 60 jours"),
+        ({"late_payment_rate": "abc"}, "Ce n'est pas un nombre"),
+        ({"prefix_facture": "FACTURE{année}"}, "entre accolades"),
+        ({"prefix_devis": ""}, "Indiquez un préfixe."),
+    ]:
+        response = browser.post(page, _settings_data(**overrides), form_page=page)
+        assert response.status_code == 422, overrides
+        assert message in page_text(response), overrides
+    db.session.expire_all()
+    assert get_firm_settings(world.firm_a).payment_terms_days == 30

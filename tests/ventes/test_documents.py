@@ -156,7 +156,7 @@ def test_the_whole_chain_with_partial_delivery_billing_and_payments(shop):
 
     # A partial payment, then the rest; the account statement follows.
     pay = f"/ventes/documents/{invoice.id}/reglements"
-    form = {"amount": "200.00", "method": "cheque", "paid_on": TODAY.isoformat(), "reference": "1234567"}
+    form = {"amount": "200,00", "method": "cheque", "paid_on": TODAY.isoformat(), "reference": "1234567"}
     assert _post(shop, pay, form).status_code == 302
     db.session.expire_all()
     assert invoice.status == "partially_paid" and services.balance_due(invoice) == D("292.24")
@@ -194,9 +194,9 @@ def test_bad_payments_are_refused_in_french(shop):
     pay = f"/ventes/documents/{invoice.id}/reglements"
     for form, message in [
         ({"amount": "-5", "method": "cash"}, "Le montant doit être positif."),
-        ({"amount": "abc", "method": "cash"}, "N'est pas une valeur décimale valide."),
+        ({"amount": "abc", "method": "cash"}, "Ce n'est pas un nombre : saisissez par exemple 12,50."),
         ({"amount": "10", "method": "bitcoin"}, "N'est pas un choix valide"),
-        ({"amount": "10.001", "method": "cash"}, "au centime près"),
+        ({"amount": "10,001", "method": "cash"}, "2 décimales au plus."),
         ({"amount": "10", "method": "cash", "paid_on": (TODAY - timedelta(days=1)).isoformat()},
          "ne peut pas précéder la date de la facture"),
     ]:

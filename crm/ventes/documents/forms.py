@@ -4,12 +4,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from wtforms import (
-    BooleanField, DateField, DecimalField, FieldList, Form as PlainForm, FormField,
+    BooleanField, DateField, FieldList, Form as PlainForm, FormField,
     HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.core.forms import Form, strip_filter
+from crm.core.forms import AmountField, Form, strip_filter
 from crm.ventes.documents.models import PAYMENT_METHODS
 
 VAT_CHOICES = [("", "Taux de l'article"), ("20", "20 %"), ("10", "10 %"), ("5.5", "5,5 %"),
@@ -25,10 +25,10 @@ class LineForm(PlainForm):
 
     product_id = SelectField("Article", coerce=str, validate_choice=True, default="")
     description = StringField("Désignation", [Length(max=255)], filters=[strip_filter])
-    quantity = DecimalField("Quantité", [Optional()], places=None)
-    unit_price = DecimalField("Prix unitaire HT", [Optional()], places=None,
-                              description="Vide : prix de l'article.")
-    discount_rate = DecimalField("Remise %", RATE_VALIDATORS, places=None)
+    quantity = AmountField("Quantité", [Optional()], places=3)
+    unit_price = AmountField("Prix unitaire HT", [Optional()], places=2,
+                             description="Vide : prix de l'article.")
+    discount_rate = AmountField("Remise %", RATE_VALIDATORS, places=2)
     vat_rate = SelectField("TVA", choices=VAT_CHOICES, validate_choice=True, default="")
     # The line of the previous document this one carries on (order line of a delivery line).
     source_line_id = HiddenField()
@@ -43,13 +43,13 @@ class DocumentForm(Form):
     valid_until = DateField("Valable jusqu'au", [Optional()])
     delivery_date = DateField("Date de livraison ou de vente", [Optional()],
                               description="Vide : la date du bon de livraison ou du document.")
-    remise_rate = DecimalField("Remise %", RATE_VALIDATORS, places=None,
+    remise_rate = AmountField("Remise %", RATE_VALIDATORS, places=2,
                                description="Réduction commerciale sur l'ensemble.")
-    rabais_rate = DecimalField("Rabais %", RATE_VALIDATORS, places=None,
+    rabais_rate = AmountField("Rabais %", RATE_VALIDATORS, places=2,
                                description="Pour un défaut ou un retard, sur le net après remise.")
-    ristourne_rate = DecimalField("Ristourne %", RATE_VALIDATORS, places=None,
+    ristourne_rate = AmountField("Ristourne %", RATE_VALIDATORS, places=2,
                                   description="Selon le chiffre d'affaires du client, sur le net après rabais.")
-    escompte_rate = DecimalField("Escompte %", RATE_VALIDATORS, places=None,
+    escompte_rate = AmountField("Escompte %", RATE_VALIDATORS, places=2,
                                  description="Réduction financière pour paiement anticipé.")
     goods_returned = BooleanField("Les marchandises sont retournées et remises en stock")
     notes = TextAreaField("Note", [Length(max=2000)], render_kw={"rows": 2})
@@ -61,9 +61,9 @@ class DocumentForm(Form):
 
 
 class PaymentForm(Form):
-    amount = DecimalField("Montant", [InputRequired("Indiquez le montant réglé."),
-                                      NumberRange(min=Decimal("0.01"), message="Le montant doit être positif.")],
-                          places=None)
+    amount = AmountField("Montant", [InputRequired("Indiquez le montant réglé."),
+                                     NumberRange(min=Decimal("0.01"), message="Le montant doit être positif.")],
+                         places=2)
     method = SelectField("Mode de règlement", choices=list(PAYMENT_METHODS.items()), validate_choice=True)
     paid_on = DateField("Date du règlement", [InputRequired("Indiquez la date du règlement.")])
     reference = StringField("Référence", [Length(max=60)], filters=[strip_filter],

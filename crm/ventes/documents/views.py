@@ -161,7 +161,7 @@ def _document_form(kind: str, document: SalesDocument | None = None) -> Document
         for line in document.lines:
             form.lines.append_entry({
                 "product_id": str(line.product_id or ""), "description": line.description,
-                "quantity": line.quantity, "unit_price": line.unit_price,
+                "quantity": line.quantity.normalize(), "unit_price": line.unit_price,
                 "discount_rate": line.discount_rate, "vat_rate": _rate_choice(line.vat_rate),
                 "source_line_id": str(line.source_line_id or "")})
         form.lines.append_entry()
