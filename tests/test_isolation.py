@@ -159,6 +159,30 @@ def _desk_request_b(world):
         channel="face", nature="other", request_text="?", visitor_name="B", answer="ok")).id
 
 
+def _counter_sale_b(world):
+    from crm.ventes.caisse import services
+    from crm.ventes.models import Product
+
+    product = Product(firm_id=world.firm_b.id, reference="B-CAISSE", label="Prestation de B",
+                      sale_price=15, vat_rate=20, stock_tracked=False)
+    db.session.add(product)
+    db.session.flush()
+    return services.sell(world.firm_b, world.trainee_b, [services.TicketLine(product, 1)],
+                         [("especes", "20")])
+
+
+def _sale_b(world):
+    return _counter_sale_b(world).id
+
+
+def _closing_b(world):
+    from datetime import date
+
+    from crm.ventes.caisse import services
+
+    return services.close_day(world.firm_b, world.trainee_b, date.today()).id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -179,6 +203,8 @@ FOREIGN_IDS = {
     "service_id": _service_b,
     "staff_member_id": _staff_member_b,
     "desk_request_id": _desk_request_b,
+    "sale_id": _sale_b,
+    "closing_id": _closing_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")
