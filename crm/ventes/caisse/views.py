@@ -7,7 +7,10 @@ the sealed tables only ever hold validated receipts (nothing to clean up).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -26,7 +29,19 @@ from crm.ventes.models import Product
 from crm.ventes.till import PAYMENT_MODES, settle
 
 
+TILL_TIMEZONE = ZoneInfo("Europe/Paris")
+
+
+def till_time(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm") -> str:
+    """A stored UTC time as read in the shop (French time): 23/11/2026 15:14."""
+    if value is None:
+        return ""
+    local = value.replace(tzinfo=timezone.utc).astimezone(TILL_TIMEZONE)
+    return format_datetime(local, format=pattern, tzinfo=TILL_TIMEZONE, locale="fr_FR")
+
+
 def register(bp) -> None:
+    bp.add_app_template_filter(till_time, "till_time")
     rule = bp.add_url_rule
     rule("/caisse/", "till", firm_required(till), methods=["GET", "POST"])
     rule("/caisse/tickets", "till_tickets", firm_required(till_tickets))
