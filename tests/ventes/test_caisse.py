@@ -186,6 +186,7 @@ def test_out_of_stock_lines_are_flagged(shop):
     ({"action": "validate", "especes": "abc"}, "Indiquez les montants payés en euros"),
     ({"action": "validate", "especes": "-5"}, "Le montant payé en espèces doit être positif."),
     ({"action": "validate"}, "Il manque 44,86 €"),
+    ({"action": "add", "reference": "X" * 41, "quantity": "1"}, "40 caractères"),
 ])
 def test_bad_input_is_refused_in_french_and_changes_nothing(shop, data, message):
     response = _till_post(shop, data, [(shop.pen, 3), (shop.notebook, 2)])
@@ -391,3 +392,19 @@ def test_receipt_times_are_shown_in_french_time():
     # Stored in UTC: 14:14 UTC is 15:14 in Paris in winter (UTC+1), 10:00 UTC is 12:00 in summer (UTC+2).
     assert till_time(datetime(2026, 11, 23, 14, 14, 30)) == "23/11/2026 15:14"
     assert till_time(datetime(2026, 7, 1, 10, 0), "HH:mm:ss") == "12:00:00"
+
+
+def test_days_are_closed_in_order(shop):
+    # A sale two days ago, never closed: yesterday cannot be closed before it.
+    two_days_ago, yesterday = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
+    wrapping = Product(firm_id=shop.firm.id, reference="EMB", label="Emballage", sale_price=D("10.00"),
+                       vat_rate=D("20"), stock_tracked=False)
+    db.session.add(wrapping)
+    db.session.flush()
+    services.sell(shop.firm, shop.user, [services.TicketLine(wrapping, 1)], [("especes", "12")],
+                  today=two_days_ago)
+    with pytest.raises(DomainError, match=f"La journée du {two_days_ago:%d/%m/%Y} a des ventes"):
+        services.close_day(shop.firm, shop.user, yesterday)
+    first = services.close_day(shop.firm, shop.user, two_days_ago)
+    second = services.close_day(shop.firm, shop.user, yesterday)
+    assert (first.sales_count, second.sales_count, second.grand_total) == (1, 0, D("12.00"))

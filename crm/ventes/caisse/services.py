@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from crm.core.errors import DomainError
@@ -232,6 +232,16 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
     head = _lock_chain(firm)
     if is_closed(firm, on):
         raise DomainError(f"La caisse du {day_text(on)} est déjà clôturée.", "closing_date")
+    earlier_open = db.session.scalar(
+        select(func.min(CounterSale.sale_date)).where(
+            CounterSale.firm_id == firm.id, CounterSale.sale_date < on,
+            ~select(DailyClosing.id).where(DailyClosing.firm_id == firm.id,
+                                           DailyClosing.closing_date == CounterSale.sale_date).exists())
+    )
+    if earlier_open is not None:
+        raise DomainError(
+            f"La journée du {day_text(earlier_open)} a des ventes et n'est pas clôturée : "
+            "clôturez d'abord cette journée (les clôtures suivent l'ordre des jours).", "closing_date")
     number = next_number(firm, "cloture", on)
     sales = sales_of_day(firm, on)
     report = z_report([(totals_of(s), settlement_of(s)) for s in sales], head.grand_total)

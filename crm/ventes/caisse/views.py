@@ -67,12 +67,15 @@ def till():
     payment_error = None  # shown next to the payment fields
     status = 200
     if request.method == "POST":
-        if not form.validate_on_submit():
+        valid = form.validate_on_submit()
+        if "csrf_token" in form.errors:
             abort(400)
-        action = request.form.get("action", "add")
+        action = request.form.get("action", "add") if valid else "invalid"
         try:
             lines = _posted_lines()
-            if action == "add":
+            if action == "invalid":  # the form's own messages, next to their fields
+                status = 422
+            elif action == "add":
                 product = services.find_product(current_firm, form.reference.data)
                 quantity = services.parse_quantity(form.quantity.data)
                 lines = services.add_line(lines, product, quantity)
