@@ -408,3 +408,15 @@ def test_days_are_closed_in_order(shop):
     first = services.close_day(shop.firm, shop.user, two_days_ago)
     second = services.close_day(shop.firm, shop.user, yesterday)
     assert (first.sales_count, second.sales_count, second.grand_total) == (1, 0, D("12.00"))
+
+
+def test_the_teacher_reads_the_verification_and_the_z(shop, app, world):
+    _sell(shop)
+    closing = services.close_day(shop.firm, shop.user, TODAY)
+    db.session.commit()
+    teacher = Auth(app.test_client())
+    teacher.login("prof_a")
+    teacher.post(f"/entreprises/{world.firm_a.id}/entrer")
+    page = _plain(teacher.client.get("/ventes/caisse/verification"))
+    assert "Chaîne intègre" in page and "2 enregistrements" in page
+    assert "44,86 €" in _plain(teacher.client.get(f"/ventes/caisse/clotures/{closing.id}"))
