@@ -420,3 +420,16 @@ def test_the_teacher_reads_the_verification_and_the_z(shop, app, world):
     page = _plain(teacher.client.get("/ventes/caisse/verification"))
     assert "Chaîne intègre" in page and "2 enregistrements" in page
     assert "44,86 €" in _plain(teacher.client.get(f"/ventes/caisse/clotures/{closing.id}"))
+
+
+def test_receipt_and_z_as_pdf(shop):
+    from crm.core.pdf import pdf_available
+
+    if not pdf_available():
+        pytest.skip("WeasyPrint indisponible (bibliothèques Pango absentes)")
+    sale = _sell(shop)
+    closing = services.close_day(shop.firm, shop.user, TODAY)
+    db.session.commit()
+    for path in (f"/ventes/caisse/tickets/{sale.id}/pdf", f"/ventes/caisse/clotures/{closing.id}/pdf"):
+        response = shop.browser.client.get(path)
+        assert response.status_code == 200 and response.data.startswith(b"%PDF"), path

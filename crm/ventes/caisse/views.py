@@ -19,6 +19,7 @@ from sqlalchemy import select
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
+from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
@@ -46,9 +47,11 @@ def register(bp) -> None:
     rule("/caisse/", "till", firm_required(till), methods=["GET", "POST"])
     rule("/caisse/tickets", "till_tickets", firm_required(till_tickets))
     rule("/caisse/tickets/<int:sale_id>", "show_receipt", firm_required(show_receipt))
+    rule("/caisse/tickets/<int:sale_id>/pdf", "receipt_pdf", firm_required(receipt_pdf))
     rule("/caisse/cloture/<day>", "close_day", firm_required(close_day), methods=["POST"])
     rule("/caisse/clotures", "till_closings", firm_required(till_closings))
     rule("/caisse/clotures/<int:closing_id>", "show_closing", firm_required(show_closing))
+    rule("/caisse/clotures/<int:closing_id>/pdf", "closing_pdf", firm_required(closing_pdf))
     rule("/caisse/verification", "till_verification", firm_required(till_verification))
 
 
@@ -154,11 +157,26 @@ def till_tickets():
                            payment_modes=PAYMENT_MODES)
 
 
+def _receipt_context(sale: CounterSale) -> dict:
+    # The PDF page is as long as the ticket (a roll of paper): a rough height in millimetres.
+    height = 95 + 9 * len(sale.lines) + 5 * (len(sale.payments) + len(services.totals_of(sale).vat))
+    return {"sale": sale, "totals": services.totals_of(sale), "firm": current_firm,
+            "page_height": height}
+
+
 def show_receipt(sale_id: int):
     sale = get_or_404(CounterSale, sale_id)
-    return render_template("ventes/caisse/receipt.html", sale=sale, totals=services.totals_of(sale),
-                           settlement=services.settlement_of(sale), firm=current_firm,
-                           payment_modes=PAYMENT_MODES)
+    return render_template("ventes/caisse/receipt.html", for_pdf=False, **_receipt_context(sale))
+
+
+def receipt_pdf(sale_id: int):
+    sale = get_or_404(CounterSale, sale_id)
+    try:
+        pdf = render_pdf("ventes/caisse/receipt.html", **_receipt_context(sale))
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("ventes.show_receipt", sale_id=sale.id))
+    return pdf_response(pdf, f"{sale.number}.pdf")
 
 
 # --- closings ---------------------------------------------------------------------------
@@ -187,10 +205,23 @@ def till_closings():
     return render_template("ventes/caisse/closings.html", page=page)
 
 
+def _closing_context(closing: DailyClosing) -> dict:
+    return {"closing": closing, "firm": current_firm, "page_height": 125 + 5 * len(closing.totals)}
+
+
 def show_closing(closing_id: int):
     closing = get_or_404(DailyClosing, closing_id)
-    return render_template("ventes/caisse/closing.html", closing=closing, firm=current_firm,
-                           payment_modes=PAYMENT_MODES)
+    return render_template("ventes/caisse/closing.html", for_pdf=False, **_closing_context(closing))
+
+
+def closing_pdf(closing_id: int):
+    closing = get_or_404(DailyClosing, closing_id)
+    try:
+        pdf = render_pdf("ventes/caisse/closing.html", **_closing_context(closing))
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("ventes.show_closing", closing_id=closing.id))
+    return pdf_response(pdf, f"{closing.number}.pdf")
 
 
 def till_verification():
