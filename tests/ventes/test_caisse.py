@@ -247,7 +247,7 @@ def test_verify_reports_exactly_the_altered_receipt(shop, runner):
     result = runner.invoke(args=["ventes", "verify"])
     assert result.exit_code == 1
     assert f"Firme A : CHAÎNE ROMPUE — Le ticket {second.number}" in result.output
-    assert "Firme B : chaîne intègre (0 enregistrements)" in result.output
+    assert "Firme B : chaîne intègre (0 enregistrement)" in result.output
     page = shop.browser.client.get("/ventes/caisse/verification")
     assert "Chaîne rompue" in _plain(page) and f"Voir le ticket {second.number}" in _plain(page)
 

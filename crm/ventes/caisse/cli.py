@@ -20,7 +20,8 @@ def verify_command():
     for firm in db.session.scalars(select(Firm).order_by(Firm.id)):
         result = verify(firm)
         if result.intact:
-            click.echo(f"{firm.trade_name} : chaîne intègre ({result.records} enregistrements).")
+            plural = "s" if result.records > 1 else ""
+            click.echo(f"{firm.trade_name} : chaîne intègre ({result.records} enregistrement{plural}).")
         else:
             broken += 1
             click.echo(f"{firm.trade_name} : CHAÎNE ROMPUE — {result.broken.message}")
