@@ -13,6 +13,9 @@ from crm.extensions import db
 def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(create_admin)
+    from crm.ventes.caisse.cli import ventes
+
+    app.cli.add_command(ventes)
 
 
 @click.command("demo")

@@ -10,3 +10,6 @@ from crm.stocks.models import (  # noqa: F401
 from crm.clients.models import Address, Contact, Interaction, Party, SavedFilter  # noqa: F401
 from crm.accueil.models import DeskRequest, DeskRequestEvent, Service, StaffMember  # noqa: F401
 from crm.ventes.documents.models import Payment, SalesDocument, SalesLine  # noqa: F401
+from crm.ventes.caisse.models import (  # noqa: F401
+    CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
+)

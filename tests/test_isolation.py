@@ -199,6 +199,28 @@ def _receipt_b(world):
     db.session.add(receipt)
     db.session.flush()
     return receipt.id
+def _counter_sale_b(world):
+    from crm.ventes.caisse import services
+    from crm.ventes.models import Product
+
+    product = Product(firm_id=world.firm_b.id, reference="B-CAISSE", label="Prestation de B",
+                      sale_price=15, vat_rate=20, stock_tracked=False)
+    db.session.add(product)
+    db.session.flush()
+    return services.sell(world.firm_b, world.trainee_b, [services.TicketLine(product, 1)],
+                         [("especes", "20")])
+
+
+def _sale_b(world):
+    return _counter_sale_b(world).id
+
+
+def _closing_b(world):
+    from datetime import date
+
+    from crm.ventes.caisse import services
+
+    return services.close_day(world.firm_b, world.trainee_b, date.today()).id
 
 
 # id argument name → factory(world) returning the id of an object of firm B
@@ -224,6 +246,8 @@ FOREIGN_IDS = {
     "order_id": _order_b,
     "order_line_id": _order_line_b,
     "receipt_id": _receipt_b,
+    "sale_id": _sale_b,
+    "closing_id": _closing_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

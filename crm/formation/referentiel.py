@@ -89,6 +89,9 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "invoice.validated": ["A3T3C2"],
     "credit_note.validated": ["A3T3C2"],
     "payment.recorded": ["A3T3C2"],
+    # Counter sales (caisse): cashing in a sale, closing the till (Z), reading the Z report.
+    "counter_sale.recorded": ["A3T3C2"],
+    "till.closed": ["A3T3C2", "A3T3C4"],
     # Foundation: a trainee (or teacher) updating the firm's identity sheet.
     "firm.identity_updated": ["A1T1C1"],
     # Catalogue (ventes): presenting a product's technical sheet and argumentaire.

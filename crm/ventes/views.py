@@ -274,3 +274,8 @@ def _form_page(template: str, form, **context):
 from crm.ventes.documents import views as _documents  # noqa: E402
 
 _documents.register(bp)
+
+# The till (caisse): counter sales, receipts, daily closings and the chain check.
+from crm.ventes.caisse import views as _caisse  # noqa: E402
+
+_caisse.register(bp)

@@ -1,0 +1,1 @@
+"""Counter sales (caisse): receipts in a hash chain, daily closings (Z), verification."""

@@ -1,0 +1,238 @@
+"""Screens of the till (caisse), registered on the `ventes` blueprint.
+
+The ticket being keyed in lives in the form itself (hidden inputs), not in the
+database: every action posts the whole ticket back and the server re-renders
+it, so the till works without JavaScript, two tills never share a draft, and
+the sealed tables only ever hold validated receipts (nothing to clean up).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.clients.models import Party
+from crm.core.errors import DomainError
+from crm.core.formatting import money
+from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
+from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.views_helpers import form_error, page_number
+from crm.extensions import db
+from crm.ventes.caisse import services
+from crm.ventes.caisse.forms import CloseDayForm, TillForm
+from crm.ventes.caisse.models import CounterSale, DailyClosing
+from crm.ventes.models import Product
+from crm.ventes.till import PAYMENT_MODES, settle
+
+
+TILL_TIMEZONE = ZoneInfo("Europe/Paris")
+
+
+def till_time(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm") -> str:
+    """A stored UTC time as read in the shop (French time): 23/11/2026 15:14."""
+    if value is None:
+        return ""
+    local = value.replace(tzinfo=timezone.utc).astimezone(TILL_TIMEZONE)
+    return format_datetime(local, format=pattern, tzinfo=TILL_TIMEZONE, locale="fr_FR")
+
+
+def register(bp) -> None:
+    bp.add_app_template_filter(till_time, "till_time")
+    rule = bp.add_url_rule
+    rule("/caisse/", "till", firm_required(till), methods=["GET", "POST"])
+    rule("/caisse/tickets", "till_tickets", firm_required(till_tickets))
+    rule("/caisse/tickets/<int:sale_id>", "show_receipt", firm_required(show_receipt))
+    rule("/caisse/tickets/<int:sale_id>/pdf", "receipt_pdf", firm_required(receipt_pdf))
+    rule("/caisse/cloture/<day>", "close_day", firm_required(close_day), methods=["POST"])
+    rule("/caisse/clotures", "till_closings", firm_required(till_closings))
+    rule("/caisse/clotures/<int:closing_id>", "show_closing", firm_required(show_closing))
+    rule("/caisse/clotures/<int:closing_id>/pdf", "closing_pdf", firm_required(closing_pdf))
+    rule("/caisse/verification", "till_verification", firm_required(till_verification))
+
+
+# --- the till screen -------------------------------------------------------------
+
+def till():
+    form = TillForm()
+    form.party_id.choices = [(0, "— Client de passage —")] + [
+        (p.id, p.name) for p in db.session.scalars(
+            scoped(Party).where(Party.kind.in_(["client", "prospect"]), Party.anonymised_at.is_(None))
+            .order_by(Party.sort_key))
+    ]
+    today = date.today()
+    lines: list[services.TicketLine] = []
+    settlement = None
+    payment_error = None  # shown next to the payment fields
+    status = 200
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if "csrf_token" in form.errors:
+            abort(400)
+        action = request.form.get("action", "add") if valid else "invalid"
+        try:
+            lines = _posted_lines()
+            if action == "invalid":  # the form's own messages, next to their fields
+                status = 422
+            elif action == "add":
+                product = services.find_product(current_firm, form.reference.data)
+                quantity = services.parse_quantity(form.quantity.data)
+                lines = services.add_line(lines, product, quantity)
+                form.reference.data = ""
+                form.quantity.data = "1"
+            elif action.startswith("remove-"):
+                index = int(action.removeprefix("remove-")) if action[7:].isdigit() else -1
+                if not 0 <= index < len(lines):
+                    abort(400)
+                del lines[index]
+            elif action == "change":
+                if not lines:
+                    raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
+                settlement = settle(services.ticket_totals(lines, today).total_ttc, form.tendered_payments())
+            elif action == "validate":
+                party = get_or_404(Party, form.party_id.data) if form.party_id.data else None
+                sale = services.sell(current_firm, current_user, lines, form.tendered_payments(), party)
+                message = f"Ticket {sale.number} enregistré : {money(sale.total_ttc)}."
+                if sale.change_given:
+                    message += f" Monnaie à rendre : {money(sale.change_given)}."
+                flash(message, "success")
+                return redirect(url_for("ventes.show_receipt", sale_id=sale.id))
+            elif action != "new":
+                abort(400)
+            else:
+                return redirect(url_for("ventes.till"))
+        except DomainError as error:
+            db.session.rollback()
+            if error.field == "payments":
+                payment_error = error.message
+            else:
+                form_error(form, error)
+            status = 422
+    totals = services.ticket_totals(lines, today) if lines else None
+    return render_template(
+        "ventes/caisse/till.html", form=form, lines=lines, totals=totals, settlement=settlement,
+        today=today, closed=services.is_closed(current_firm, today), short=services.short_of_stock,
+        prices={line.product.id: line.product.price_on(today) for line in lines},
+        products=db.session.scalars(
+            scoped(Product).where(Product.active.is_(True)).order_by(Product.reference)).all(),
+        payment_modes=PAYMENT_MODES, payment_error=payment_error,
+    ), status
+
+
+def _posted_lines() -> list[services.TicketLine]:
+    """The ticket as posted back by the page (hidden inputs); another firm's product → 404."""
+    ids = request.form.getlist("line_product")
+    quantities = request.form.getlist("line_quantity")
+    if len(ids) != len(quantities):
+        abort(400)
+    lines = []
+    for product_id, quantity in zip(ids, quantities):
+        if not product_id.isdigit():
+            abort(400)
+        lines.append(services.TicketLine(get_or_404(Product, int(product_id)),
+                                         services.parse_quantity(quantity)))
+    return lines
+
+
+# --- receipts -------------------------------------------------------------------------
+
+def till_tickets():
+    today = date.today()
+    day = _day_arg(request.args.get("jour"), today)
+    page = db.paginate(
+        scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc()),
+        page=page_number(), per_page=50, error_out=False)
+    closing = db.session.scalar(scoped(DailyClosing).where(DailyClosing.closing_date == day))
+    report = None if closing else services.day_report(current_firm, day)
+    days = db.session.execute(
+        scoped(CounterSale).with_only_columns(CounterSale.sale_date, db.func.count())
+        .group_by(CounterSale.sale_date).order_by(CounterSale.sale_date.desc()).limit(15)
+    ).all()
+    return render_template("ventes/caisse/tickets.html", page=page, day=day, today=today,
+                           closing=closing, report=report, days=days, close_form=CloseDayForm(),
+                           payment_modes=PAYMENT_MODES)
+
+
+def _receipt_context(sale: CounterSale) -> dict:
+    # The PDF page is as long as the ticket (a roll of paper): a rough height in millimetres.
+    height = 95 + 9 * len(sale.lines) + 5 * (len(sale.payments) + len(services.totals_of(sale).vat))
+    return {"sale": sale, "totals": services.totals_of(sale), "firm": current_firm,
+            "page_height": height}
+
+
+def show_receipt(sale_id: int):
+    sale = get_or_404(CounterSale, sale_id)
+    return render_template("ventes/caisse/receipt.html", for_pdf=False, **_receipt_context(sale))
+
+
+def receipt_pdf(sale_id: int):
+    sale = get_or_404(CounterSale, sale_id)
+    try:
+        pdf = render_pdf("ventes/caisse/receipt.html", **_receipt_context(sale))
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("ventes.show_receipt", sale_id=sale.id))
+    return pdf_response(pdf, f"{sale.number}.pdf")
+
+
+# --- closings ---------------------------------------------------------------------------
+
+def close_day(day: str):
+    on = _day_arg(day, None)
+    if on is None:
+        abort(404)
+    form = CloseDayForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        closing = services.close_day(current_firm, current_user, on)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("ventes.till_tickets", jour=on.isoformat())), 303
+    flash(f"Caisse du {on:%d/%m/%Y} clôturée : Z {closing.number}, {money(closing.total_ttc)}. "
+          "Les tickets de cette journée sont désormais figés.", "success")
+    return redirect(url_for("ventes.show_closing", closing_id=closing.id))
+
+
+def till_closings():
+    page = db.paginate(scoped(DailyClosing).order_by(DailyClosing.sequence.desc()),
+                       page=page_number(), per_page=25, error_out=False)
+    return render_template("ventes/caisse/closings.html", page=page)
+
+
+def _closing_context(closing: DailyClosing) -> dict:
+    return {"closing": closing, "firm": current_firm, "page_height": 125 + 5 * len(closing.totals)}
+
+
+def show_closing(closing_id: int):
+    closing = get_or_404(DailyClosing, closing_id)
+    return render_template("ventes/caisse/closing.html", for_pdf=False, **_closing_context(closing))
+
+
+def closing_pdf(closing_id: int):
+    closing = get_or_404(DailyClosing, closing_id)
+    try:
+        pdf = render_pdf("ventes/caisse/closing.html", **_closing_context(closing))
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("ventes.show_closing", closing_id=closing.id))
+    return pdf_response(pdf, f"{closing.number}.pdf")
+
+
+def till_verification():
+    result = services.verify(current_firm)
+    return render_template("ventes/caisse/verification.html", result=result)
+
+
+def _day_arg(text: str | None, default: date | None) -> date | None:
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return default

@@ -1,0 +1,52 @@
+"""A trainee keys in a counter sale at the till, prints the receipt, closes the day, checks the chain."""
+import pytest
+
+from tests.browser.conftest import login, shot
+
+pytestmark = pytest.mark.browser
+
+
+def _new_service(page, base, reference, label, price):
+    """A catalogue article not tracked in stock (the demo catalogue is empty)."""
+    page.goto(f"{base}/ventes/catalogue/nouveau")
+    page.fill("#reference", reference)
+    page.fill("#label", label)
+    page.fill("#purchase_price", "1")
+    page.fill("#sale_price", price)
+    page.uncheck("#stock_tracked")
+    page.get_by_role("button", name="Enregistrer").click()
+    assert reference in page.content()
+
+
+def test_counter_sale_receipt_closing_and_verification(page, live_server):
+    login(page, live_server, "eleve1")
+    _new_service(page, live_server, "EMB-01", "Emballage cadeau", "2.50")
+    page.goto(f"{live_server}/ventes/caisse/")
+    # Scan (type and Enter) the reference twice: one line of 3.
+    page.fill("#reference", "emb-01")
+    page.fill("#quantity", "2")
+    page.press("#reference", "Enter")
+    page.fill("#reference", "EMB-01")
+    page.press("#reference", "Enter")
+    assert page.locator("input[name=line_quantity]").input_value() == "3"
+    # 3 × 2,50 € HT = 7,50 HT; VAT 20 % 1,50; 9,00 € TTC.
+    assert "9,00" in page.locator(".till-totals").inner_text()
+    page.fill("#especes", "8")
+    page.get_by_role("button", name="Valider la vente").click()
+    assert "Il manque 1,00" in page.locator(".till-pay").inner_text()
+    page.fill("#especes", "20")
+    page.get_by_role("button", name="Calculer la monnaie").click()
+    assert "11,00" in page.locator(".till-change").inner_text()
+    shot(page, "caisse-ticket")
+    page.get_by_role("button", name="Valider la vente").click()
+    assert "Monnaie à rendre : 11,00" in page.locator(".flash").inner_text()
+    assert "TOTAL TTC" in page.locator(".receipt").inner_text()
+    shot(page, "caisse-recu")
+    page.get_by_role("link", name="Tickets du jour").click()
+    assert "Totaux provisoires (X)" in page.content()
+    page.locator("summary", has_text="Clôturer la journée").click()
+    page.get_by_role("button", name="Clôturer définitivement").click()
+    assert "RAPPORT Z" in page.locator(".receipt").inner_text()
+    shot(page, "caisse-z")
+    page.goto(f"{live_server}/ventes/caisse/verification")
+    assert "Chaîne intègre" in page.locator("main").inner_text()
