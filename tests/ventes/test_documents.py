@@ -366,3 +366,16 @@ def test_out_of_stock_products_are_flagged_in_the_line_choices(shop):
     html = page_text(shop.browser.client.get("/ventes/devis/nouveau"))
     assert "LI-001 — Livre de caisse — RUPTURE DE STOCK" in html
     assert "CH-045 — Chaise empilable (stock 30)" in html
+
+
+def test_a_quote_past_its_validity_date_has_expired(shop):
+    quote = _document(_new(shop, "devis", _form(shop, issue_date=(TODAY - timedelta(days=40)).isoformat(),
+                                               valid_until=(TODAY - timedelta(days=10)).isoformat())))
+    _validate(shop, quote)
+    assert quote.status == "sent" and quote.status_label == "Expiré"
+    assert "Expiré" in page_text(shop.browser.client.get("/ventes/devis/"))
+    response = _post(shop, f"/ventes/documents/{quote.id}/accepter")
+    assert response.status_code == 303
+    assert "Ce devis a expiré" in page_text(shop.browser.client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assert quote.status == "sent" and not quote.derived

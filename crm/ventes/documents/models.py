@@ -171,6 +171,16 @@ class SalesDocument(FirmScoped, db.Model):
 class Quote(SalesDocument):
     __mapper_args__ = {"polymorphic_identity": "quote"}
 
+    @property
+    def is_expired(self) -> bool:
+        """A sent quote past its validity date, still unanswered, has expired."""
+        return (self.status == "sent" and self.valid_until is not None
+                and self.valid_until < date.today())
+
+    @property
+    def status_label(self) -> str:
+        return "Expiré" if self.is_expired else STATUSES[self.status]
+
 
 class SalesOrder(SalesDocument):
     __mapper_args__ = {"polymorphic_identity": "order"}

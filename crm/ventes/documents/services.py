@@ -308,6 +308,10 @@ def accept_quote(quote: Quote, user: User) -> SalesOrder:
     """The client agrees: the quote is accepted and its order drafted from it."""
     if quote.is_draft or quote.status not in ("sent",):
         raise DomainError("Seul un devis envoyé peut être accepté.")
+    if quote.is_expired:
+        raise DomainError(
+            "Ce devis a expiré : sa date de validité est passée. Établissez un nouveau devis "
+            "aux conditions du jour.")
     quote.status = "accepted"
     return derive_document(quote, "order", user)
 
