@@ -27,8 +27,9 @@ from crm.formation.journal import record_activity
 from crm.stocks.models import (
     GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold, SupplierTerms,
 )
-from crm.stocks.services import MoveKind, compute_alert, move_stock, round_cent, stock_alerts
-from crm.ventes.models import VAT_RATES, Product
+from crm.core.money import VAT_RATES, VAT_RATES_TEXT, percentage_of, round_cent
+from crm.stocks.services import MoveKind, compute_alert, move_stock, stock_alerts
+from crm.ventes.models import Product
 
 OPEN_STATUSES = ("validated", "partially_received")
 
@@ -152,7 +153,7 @@ def order_totals(order: PurchaseOrder) -> OrderTotals:
     bases: dict[Decimal, Decimal] = defaultdict(Decimal)
     for line in order.lines:
         bases[Decimal(line.vat_rate)] += line.net
-    rows = [VatRow(rate, base, round_cent(base * rate / 100)) for rate, base in sorted(bases.items(), reverse=True)]
+    rows = [VatRow(rate, base, percentage_of(base, rate)) for rate, base in sorted(bases.items(), reverse=True)]
     total_ht = sum((row.base for row in rows), Decimal("0.00"))
     total_vat = sum((row.amount for row in rows), Decimal("0.00"))
     return OrderTotals(total_ht, total_vat, total_ht + total_vat, rows)
@@ -201,7 +202,7 @@ def set_order_line(order: PurchaseOrder, product: Product, quantity: int, unit_p
         raise DomainError("Le prix d'achat unitaire HT ne peut pas être négatif.", "unit_price")
     vat_rate = product.vat_rate if vat_rate is None else Decimal(vat_rate)
     if vat_rate not in VAT_RATES:
-        raise DomainError("Choisissez un taux de TVA en vigueur (20, 10, 5,5, 2,1 ou 0 %).", "vat_rate")
+        raise DomainError(f"Choisissez un taux de TVA en vigueur ({VAT_RATES_TEXT}).", "vat_rate")
     line = next((l for l in order.lines if l.product_id == product.id), None)
     if line is None:
         line = PurchaseOrderLine(firm_id=order.firm_id, product_id=product.id)

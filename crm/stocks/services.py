@@ -20,13 +20,8 @@ from crm.formation.journal import record_activity
 from crm.stocks.models import (
     MoveKind, StockCount, StockCountLine, StockMove, StockThreshold, SupplierTerms,
 )
+from crm.core.money import round_cent
 from crm.ventes.models import Product
-
-CENT = Decimal("0.01")
-
-
-def round_cent(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- settings -----------------------------------------------------------------

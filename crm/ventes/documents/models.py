@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import User, utcnow
+from crm.core.money import vat_rate_check
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 
@@ -66,7 +67,6 @@ PAYMENT_METHODS = {
     "transfer": "Virement",
 }
 
-VAT_RATES_SQL = "vat_rate IN (20, 10, 5.5, 2.1, 0)"
 
 
 def _in(column: str, values) -> str:
@@ -211,7 +211,7 @@ class CreditNote(SalesDocument):
 class SalesLine(FirmScoped, db.Model):
     __tablename__ = "sales_line"
     __table_args__ = (
-        CheckConstraint(VAT_RATES_SQL, name="vat_rate"),
+        CheckConstraint(vat_rate_check(), name="vat_rate"),
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
         CheckConstraint("discount_rate BETWEEN 0 AND 100", name="discount_rate"),
