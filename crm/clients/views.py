@@ -19,7 +19,7 @@ from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.ventes.documents.services import documents_of_party
 
@@ -216,7 +216,7 @@ def convert_party(party_id: int):
     try:
         services.convert_to_client(party, current_user)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("clients.show_party", party_id=party.id))
     flash(f"« {party.name} » est maintenant client. Son historique est conservé.", "success")
     return redirect(url_for("clients.show_party", party_id=party.id))
@@ -255,7 +255,7 @@ def anonymise_party(party_id: int):
     try:
         services.anonymise_party(party, current_user)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
     else:
         flash("Les données personnelles sont effacées ; l'historique et les chiffres sont conservés.", "success")
     return redirect(url_for("clients.show_party", party_id=party.id))

@@ -1,12 +1,13 @@
 """Request lifecycle: login gate, current firm, one commit per request, headers, errors."""
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from crm.core import formatting
+from crm.core.errors import DomainError
 from crm.core.models import Position, User
 from crm.core.sections import SECTIONS
 from crm.core.tenancy import current_firm, current_membership, load_current_firm
@@ -26,6 +27,7 @@ ERROR_PAGES = {
     404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible depuis votre entreprise."),
     405: ("Action impossible", "Cette action ne peut pas être faite de cette façon."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée (4 Mo)."),
+    422: ("Action refusée", "Cette action n'est pas possible. Rien n'a été enregistré."),
     429: ("Trop de tentatives", "Patientez une minute avant de réessayer."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. Rien n'a été enregistré."),
 }
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_end_transaction)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)
 
@@ -70,12 +73,23 @@ def _require_login():
 
 
 def _end_transaction(response):
-    """The one commit of the request: only when it succeeded; otherwise nothing is kept."""
-    if response.status_code < 400:
+    """The one commit of the request: only when the view finished without a refusal.
+
+    A view refuses through crm.core.views_helpers (form_error, refuse), which
+    also marks the request; a refusal answered with a redirect keeps nothing either.
+    """
+    if response.status_code < 400 and not g.get("refused"):
         db.session.commit()
     else:
         db.session.rollback()
     return response
+
+
+def _domain_error(error: DomainError):
+    """A refusal no view caught: nothing is kept, and the message is shown as is."""
+    db.session.rollback()
+    g.refused = True
+    return _render_error(422, error.message)
 
 
 def _security_headers(response):

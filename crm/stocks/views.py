@@ -11,7 +11,7 @@ from flask_login import current_user
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.stocks import purchasing, services
 from crm.clients.models import Party
@@ -189,7 +189,7 @@ def show_count(count_id: int):
             try:
                 services.enter_counts(count, values)
             except DomainError as error:
-                flash(error.message, "error")
+                refuse(error)
                 return _count_page(count, {}), 422
             flash("Les quantités comptées sont enregistrées.", "success")
             return redirect(url_for("stocks.show_count", count_id=count.id))
@@ -212,7 +212,7 @@ def validate_count(count_id: int):
     try:
         moves = services.validate_count(current_firm, current_user, count)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _count_page(count, {}), 422
     flash(f"Inventaire validé : {len(moves)} ajustement(s) de stock passé(s). Il est maintenant figé.", "success")
     return redirect(url_for("stocks.show_count", count_id=count.id))
@@ -224,7 +224,7 @@ def delete_count(count_id: int):
     try:
         services.delete_count(count)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _count_page(count, {}), 422
     flash("L'inventaire en cours est supprimé.", "success")
     return redirect(url_for("stocks.counts"))
@@ -298,7 +298,7 @@ def orders_from_alerts():
     try:
         result = purchasing.orders_from_proposals(current_firm, current_user)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("stocks.alerts"))
     if result.orders:
         flash(f"{len(result.orders)} commande(s) fournisseur préparée(s) en brouillon avec les quantités "
@@ -348,7 +348,7 @@ def remove_order_line(order_id: int, order_line_id: int):
     try:
         purchasing.remove_order_line(order, line)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _order_page(order, OrderLineForm(formdata=None), 422)
     flash("Ligne retirée de la commande.", "success")
     return redirect(url_for("stocks.show_order", order_id=order.id))
@@ -360,7 +360,7 @@ def validate_order(order_id: int):
     try:
         purchasing.validate_order(current_firm, current_user, order)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _order_page(order, OrderLineForm(formdata=None), 422)
     flash(f"Commande {order.number} validée : elle est numérotée et figée. Imprimez-la pour le fournisseur.",
           "success")
@@ -373,7 +373,7 @@ def delete_order(order_id: int):
     try:
         purchasing.delete_order(order)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _order_page(order, OrderLineForm(formdata=None), 422)
     flash("Le brouillon de commande est supprimé.", "success")
     return redirect(url_for("stocks.orders"))
@@ -441,7 +441,7 @@ def validate_receipt(receipt_id: int):
     try:
         purchasing.validate_receipt(current_firm, current_user, receipt)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _receipt_page(receipt, 422)
     flash(f"Réception {receipt.number} validée : la marchandise acceptée est entrée en stock.", "success")
     return redirect(url_for("stocks.show_receipt", receipt_id=receipt.id))
@@ -454,7 +454,7 @@ def delete_receipt(receipt_id: int):
     try:
         purchasing.delete_receipt(receipt)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _receipt_page(receipt, 422)
     flash("Le brouillon de réception est supprimé.", "success")
     return redirect(url_for("stocks.show_order", order_id=order_id))

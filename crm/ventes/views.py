@@ -10,7 +10,7 @@ from sqlalchemy import or_
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.ventes import catalogue
 from crm.ventes.forms import FamilyForm, ObjectionForm, PricingForm, ProductForm, PromotionForm
@@ -233,7 +233,7 @@ def apply_pricing(product_id: int):
     try:
         catalogue.update_product(product, data)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.product_pricing", product_id=product.id)), 303
     flash("Les prix de l'article sont mis à jour.", "success")
     return redirect(url_for("ventes.show_product", product_id=product.id))

@@ -21,7 +21,7 @@ from crm.core.errors import DomainError
 from crm.core.formatting import money
 from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, mark_refused, page_number, refuse
 from crm.extensions import db
 from crm.ventes.caisse import services
 from crm.ventes.caisse.forms import CloseDayForm, TillForm
@@ -106,7 +106,7 @@ def till():
             else:
                 return redirect(url_for("ventes.till"))
         except DomainError as error:
-            db.session.rollback()
+            mark_refused()
             if error.field == "payments":
                 payment_error = error.message
             else:
@@ -191,8 +191,7 @@ def close_day(day: str):
     try:
         closing = services.close_day(current_firm, current_user, on)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.till_tickets", jour=on.isoformat())), 303
     flash(f"Caisse du {on:%d/%m/%Y} clôturée : Z {closing.number}, {money(closing.total_ttc)}. "
           "Les tickets de cette journée sont désormais figés.", "success")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.ventes.documents import printing, services
 from crm.ventes.documents.forms import DocumentForm, InvoiceDeliveriesForm, PaymentForm
@@ -243,8 +243,7 @@ def _act(document_id: int, action, success: str):
     try:
         result = action(document)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.show_document", document_id=document_id)), 303
     target = result if isinstance(result, SalesDocument) else document
     flash(success.format(document=target), "success")
@@ -262,7 +261,7 @@ def delete_document(document_id: int):
     try:
         services.delete_draft(document)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.show_document", document_id=document_id)), 303
     flash("Brouillon supprimé.", "success")
     return redirect(url_for("ventes.list_documents", slug=slug))
