@@ -47,8 +47,13 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024  # KiB
     ARGON2_PARALLELISM = 1
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_SECONDS = 60
+    # Login throttling (crm/auth/services.py, README "Connexion"): growing delays, then a block a teacher clears.
+    LOGIN_FREE_FAILURES = 3  # per account, before delays of 1, 2, 4 … s
+    LOGIN_ACCOUNT_LIMIT = 10  # per account: blocked until a teacher unblocks it
+    LOGIN_WINDOW_SECONDS = 3600
+    LOGIN_ADDRESS_FREE_FAILURES = 20  # per address, failures no successful login cleared
+    LOGIN_ADDRESS_WINDOW_SECONDS = 900
+    LOGIN_MAX_DELAY_SECONDS = 60
     PAGE_SIZE = 25
 
     def __init__(self, instance_path: str):
@@ -57,8 +62,11 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = database_url(
             os.environ.get("CRM_DATABASE_URL"), instance
         )
+        # Cookies are also Secure on their own whenever the request came over HTTPS (crm.core.web).
         self.SESSION_COOKIE_SECURE = _flag("CRM_SECURE_COOKIES")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # Behind a reverse proxy (nginx, Caddy…): trust its X-Forwarded-For/-Proto/-Host, one hop.
+        self.BEHIND_PROXY = _flag("CRM_PROXY")
 
 
 def database_url(url: str | None, instance: Path) -> str:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from crm.admin import services
 from crm.core import identifiers
 from crm.core.models import Role, User
-from crm.core.passwords import generate_password
+from crm.core.errors import DomainError
+from crm.core.passwords import MIN_LENGTH, generate_password, hash_password
 from crm.extensions import db
 
 DEMO_FILE = Path(__file__).parent / "data" / "demo.yaml"
@@ -25,8 +26,11 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
     if db.session.scalar(select(User.id).where(User.username == data["teacher"]["username"])):
         return None
     password = password or generate_password()
+    if len(password) < MIN_LENGTH:
+        raise DomainError(f"Le mot de passe de démonstration doit contenir au moins {MIN_LENGTH} caractères.")
+    password_hash = hash_password(password)  # one hash for every demo account
     teacher = services.create_user(
-        data["teacher"]["username"], data["teacher"]["display_name"], Role.TEACHER, password
+        data["teacher"]["username"], data["teacher"]["display_name"], Role.TEACHER, password_hash
     )
     classroom = services.create_classroom(
         teacher, data["classroom"]["name"], data["classroom"]["school_year"]
@@ -43,7 +47,7 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
         _load_products(firm, products, suppliers)
         for trainee in trainees:
             user = services.create_user(
-                trainee["username"], trainee["display_name"], Role.TRAINEE, password, classroom
+                trainee["username"], trainee["display_name"], Role.TRAINEE, password_hash, classroom
             )
             services.add_member(firm, user, trainee["position"])
             accounts.append((user.username, password))

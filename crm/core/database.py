@@ -1,18 +1,119 @@
-"""Engine settings per database backend."""
+"""Engine settings per database backend, and the kind of transaction each piece of work opens.
+
+SQLite in WAL mode lets any number of readers run beside one writer. So that a
+class can work on one SQLite file, work opens one of three kinds of transaction:
+
+- READ (GET and HEAD requests, and the first phase of a `reads_first` view):
+  a deferred `BEGIN`, a snapshot that never takes the write lock. Writing in it
+  is refused at once: in WAL, a transaction that has read and then writes after
+  another writer committed fails with SQLITE_BUSY_SNAPSHOT, which no busy
+  timeout can wait out.
+- WRITE (other requests, the CLI, services called from threads): `BEGIN
+  IMMEDIATE` at the first statement, so a read-then-write (numbering, stock)
+  queues behind the current writer instead of failing half-way.
+- NONE (inside `outside_transaction()`): slow work such as argon2 runs with no
+  transaction open, and any statement is refused, so no lock is held meanwhile.
+
+PostgreSQL needs no special BEGIN; the same guards apply so both databases
+behave alike and the tests catch a misplaced write on either.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import Iterator
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
+class Transactions(enum.Enum):
+    READ = "read"
+    WRITE = "write"
+    NONE = "none"
+
+
+class TransactionMisuse(RuntimeError):
+    """A programming error: a write in a read-only phase, or a query during slow work."""
+
+
+_kind: ContextVar[Transactions] = ContextVar("transactions", default=Transactions.WRITE)
+# What work turns to after outside_transaction(): WRITE, except in read-only requests.
+_after_slow_work: ContextVar[Transactions] = ContextVar("after_slow_work", default=Transactions.WRITE)
+
+_WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT|MERGE|CREATE|DROP|ALTER)\b", re.I)
+
+
+def current_kind() -> Transactions:
+    return _kind.get()
+
+
+def set_kind(kind: Transactions, after_slow_work: Transactions = Transactions.WRITE) -> tuple[Token, Token]:
+    """Choose the transactions of the current context (a request); reset with reset_kind()."""
+    return _kind.set(kind), _after_slow_work.set(after_slow_work)
+
+
+def reset_kind(tokens: tuple[Token, Token]) -> None:
+    _kind.reset(tokens[0])
+    _after_slow_work.reset(tokens[1])
+
+
+def reads_first(view):
+    """Mark a view whose request reads, then does slow work, then writes (login, passwords).
+
+    Its request starts with READ transactions; the view's service ends the read
+    with outside_transaction() before hashing, and what follows writes.
+    """
+    view.transactions_read_first = True
+    return view
+
+
+@contextmanager
+def outside_transaction() -> Iterator[None]:
+    """End the current (read) transaction and run the block with no transaction open.
+
+    Read every value the block needs *before* entering: objects loaded earlier are
+    expired, and reloading one inside the block is refused (TransactionMisuse).
+    After the block, the next statement opens a write transaction (a read one in a
+    read-only request).
+    """
+    from crm.extensions import db
+
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise TransactionMisuse("outside_transaction() with unsaved changes: they would be lost")
+    session.rollback()  # a read transaction: nothing to keep, and its snapshot is released
+    token = _kind.set(Transactions.NONE)
+    try:
+        yield
+    finally:
+        _kind.reset(token)
+        _kind.set(_after_slow_work.get())
+
+
 def configure_engine(engine: Engine) -> None:
-    """Apply the SQLite recipe; PostgreSQL needs nothing special."""
+    """Apply the SQLite recipe; on every backend, guard the transaction kinds."""
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    event.listen(engine, "before_cursor_execute", _guard_statement)
+
+
+def _guard_statement(_conn, _cursor, statement, _parameters, _context, _executemany):
+    kind = _kind.get()
+    if kind is Transactions.NONE:
+        raise TransactionMisuse(f"database used during slow work: {statement[:80]!r}")
+    if kind is Transactions.READ and _WRITE_STATEMENT.match(statement):
+        raise TransactionMisuse(
+            f"write in a read-only transaction (a GET request, or before outside_transaction()): "
+            f"{statement[:80]!r}"
+        )
 
 
 def _configure_sqlite(engine: Engine) -> None:
     # SQLAlchemy's documented pysqlite recipe: take transaction control away from
-    # the driver and begin every transaction ourselves with BEGIN IMMEDIATE, so a
-    # read-then-write never fails half-way with SQLITE_BUSY (it waits instead).
+    # the driver and emit BEGIN ourselves, deferred or immediate by the kind of work.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -26,4 +127,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        kind = _kind.get()
+        connection.exec_driver_sql("BEGIN" if kind is Transactions.READ else "BEGIN IMMEDIATE")
