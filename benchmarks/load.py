@@ -211,6 +211,7 @@ class Sample:
     seconds: float
     ok: bool
     detail: str = ""
+    what: str = ""  # "GET /clients/{id}": the page, ids and query strings left out
 
 
 @dataclass
@@ -253,11 +254,12 @@ class Browser:
             self.results.add(Sample(kind, time.perf_counter() - began, False, f"{method} {path}: {error!r}"))
             raise Unexpected(str(error)) from None
         elapsed = time.perf_counter() - began
+        what = f"{method} " + re.sub(r"/\d+", "/{id}", path.split("?")[0]) + ("?…" if "?" in path else "")
         for header, value in response.getheaders():
             if header.lower() == "set-cookie" and value.startswith("session="):
                 self.cookie = value.split(";", 1)[0]
         ok = response.status in expect
-        self.results.add(Sample(kind, elapsed, ok, "" if ok else f"{method} {path}: {response.status}"))
+        self.results.add(Sample(kind, elapsed, ok, "" if ok else f"{method} {path}: {response.status}", what))
         if not ok:
             raise Unexpected(f"{method} {path}: {response.status}")
         return response.status, text, response.getheader("Location") or ""
@@ -397,6 +399,12 @@ def report(title: str, settings: Settings, results: Results) -> bool:
         errors = sum(not s.ok for s in chosen)
         print(f"  {label:<22}{len(chosen):>8}{errors:>9}{_percentile(times, 50):>8.0f} ms"
               f"{_percentile(times, 95):>7.0f} ms{max(times, default=float('nan')):>7.0f} ms")
+    by_page: dict[str, list[float]] = {}
+    for sample in samples:
+        by_page.setdefault(sample.what, []).append(sample.seconds * 1000)
+    slowest = sorted(by_page.items(), key=lambda item: -_percentile(item[1], 95))[:6]
+    print("  les plus lentes (p95) : " + ", ".join(f"{what} {_percentile(times, 95):.0f} ms"
+                                                    for what, times in slowest))
     errors = [s for s in samples if not s.ok]
     print(f"  débit : {len(samples) / results.wall:.1f} requêtes/s sur {results.wall:.0f} s")
     for sample in errors[:10]:

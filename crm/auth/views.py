@@ -96,4 +96,6 @@ def change_password():
 
 def _password_page(form):
     forced = current_user.must_change_password
+    if forced:
+        form.current_password.label.text = "Mot de passe provisoire (celui de la feuille)"
     return render_template("auth/password.html", form=form, forced=forced)
