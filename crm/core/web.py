@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
 from crm.core import formatting
 from crm.core.errors import DomainError
