@@ -13,7 +13,7 @@ GUNICORN = $(BIN)/gunicorn --worker-class gthread --threads $(THREADS) --access-
 	--graceful-timeout 10
 FLASK  := $(BIN)/flask --app crm
 
-.PHONY: run serve test bench install dev-install migrate demo clean check-pdf
+.PHONY: run serve test test-tools bench install dev-install migrate demo clean check-pdf
 
 ## make run: environment, migrations, demo data, then serve a class on http://$(HOST):$(PORT)
 run: install migrate demo
@@ -27,8 +27,18 @@ serve: install migrate
 	$(GUNICORN) --workers $(WORKERS) --bind 0.0.0.0:$(PORT) "crm:create_app()"
 
 ## make test: environment with test tools, then every test
-test: dev-install check-pdf
+test: dev-install check-pdf test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make test-tools: axe-core (accessibility checks of the browser tests), pinned in package-lock.json
+test-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --silent && touch $@; \
+	else \
+	  echo "npm absent : les contrôles d'accessibilité (axe-core) des tests navigateur seront ignorés."; \
+	fi
 
 ## make bench: page speed with large data, then a class of 60 on make run (SQLite) and,
 ## with BENCH_POSTGRES_URL (a database it empties), on make serve (PostgreSQL)
@@ -69,4 +79,4 @@ demo: install
 	$(FLASK) demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

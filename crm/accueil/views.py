@@ -1,12 +1,12 @@
 """Blueprint of the accueil section (URL prefix /accueil): the front desk register."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from crm.core.clock import business_today
 from crm.accueil import services
 from crm.accueil.forms import (
     CloseForm, DeskRequestForm, PeriodForm, RegisterFilterForm, ServiceForm, StaffMemberForm,
@@ -45,7 +45,7 @@ def index():
         if form.nature.data:
             query = query.where(DeskRequest.nature == form.nature.data)
     page = db.paginate(query, page=page_number(), per_page=30, error_out=False)
-    return render_template("accueil/index.html", page=page, form=form, today=date.today(),
+    return render_template("accueil/index.html", page=page, form=form, today=business_today(current_firm),
                            filtered=bool(form.status.data or form.nature.data))
 
 
@@ -102,7 +102,7 @@ def show_request(desk_request_id: int, forms: dict | None = None, status: int = 
     transmit_form = forms.get("transmit") or TransmitForm(formdata=None)
     transmit_form.fill_choices(services.services_of(current_firm.id))
     return render_template(
-        "accueil/request.html", r=desk_request, today=date.today(), transmit_form=transmit_form,
+        "accueil/request.html", r=desk_request, today=business_today(current_firm), transmit_form=transmit_form,
         treat_form=forms.get("treat") or TreatForm(formdata=None),
         close_form=forms.get("close") or CloseForm(formdata=None),
     ), status
@@ -207,7 +207,7 @@ def remove_staff_member(staff_member_id: int):
 def report():
     args = {"start": "", "end": ""} | request.args.to_dict()
     form = PeriodForm(MultiDict(args))
-    today = date.today()
+    today = business_today(current_firm)
     status = 200
     if not form.validate():
         status = 422

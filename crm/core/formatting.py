@@ -40,11 +40,14 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
 
 
-def timestamp(value: datetime | None) -> str:
-    """22/11/2026 14:05."""
+def timestamp(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm", zone=None) -> str:
+    """A stored UTC instant as read where the firm is: 22/11/2026 14:05 (crm.core.clock)."""
     if value is None:
         return ""
-    return format_datetime(value, format="dd/MM/yyyy HH:mm", locale=LOCALE)
+    from crm.core.clock import local
+
+    shown = local(value, zone)
+    return format_datetime(shown, format=pattern, tzinfo=shown.tzinfo, locale=LOCALE)
 
 
 def register(app) -> None:

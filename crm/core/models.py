@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
     Index,
     Column,
+    Date,
     ForeignKey,
     LargeBinary,
     String,
@@ -177,6 +178,8 @@ class Firm(db.Model):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_mimetype: Mapped[str] = mapped_column(String(20), default="")
     terms_of_sale: Mapped[str] = mapped_column(Text, default="")
+    # The simulated calendar the teacher moves (crm.core.clock); None: the real one.
+    business_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     classroom: Mapped[Classroom] = relationship(back_populates="firms")

@@ -7,7 +7,6 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.core import database, formatting

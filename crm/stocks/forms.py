@@ -1,11 +1,11 @@
 """Forms of the stock screens."""
 from __future__ import annotations
 
-from datetime import date
 
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import StopValidation, Length, NumberRange, Optional
 
+from crm.core.clock import current_business_date
 from crm.core.forms import Form, Required, strip_filter
 from crm.core.tenancy import scoped
 from crm.extensions import db
@@ -94,8 +94,8 @@ class SettingsForm(Form):
 
 class CountForm(Form):
     label = StringField("Libellé", [Required(), Length(max=120)], filters=[strip_filter],
-                        default=lambda: f"Inventaire du {date.today():%d/%m/%Y}")
-    counted_on = DateField("Date du comptage", [Required()], default=date.today)
+                        default=lambda: f"Inventaire du {current_business_date():%d/%m/%Y}")
+    counted_on = DateField("Date du comptage", [Required()], default=current_business_date)
     family_id = SelectField("Articles à compter", coerce=int, validate_choice=True)
 
     def __init__(self, *args, **kwargs):
@@ -142,7 +142,7 @@ class SupplierTermsForm(Form):
 class PurchaseOrderForm(Form):
     # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
     supplier_id = SelectField("Fournisseur", [Required()], coerce=int, validate_choice=False)
-    order_date = DateField("Date de la commande", [Required()], default=date.today)
+    order_date = DateField("Date de la commande", [Required()], default=current_business_date)
     notes = StringField("Remarque", [Length(max=255)], filters=[strip_filter])
 
     def __init__(self, *args, **kwargs):
@@ -169,7 +169,7 @@ class OrderLineForm(Form):
 
 
 class ReceiptForm(Form):
-    received_on = DateField("Date de réception", [Required()], default=date.today)
+    received_on = DateField("Date de réception", [Required()], default=current_business_date)
     delivery_note = StringField("N° du bon de livraison fournisseur", [Length(max=80)], filters=[strip_filter])
     note = StringField("Remarque générale", [Length(max=255)], filters=[strip_filter])
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
@@ -178,7 +179,7 @@ def create_order(firm: Firm, user: User | None, supplier: Party, order_date: dat
         raise ValueError("supplier of another firm")
     if supplier.kind != "supplier":
         raise DomainError("Choisissez un fournisseur (un tiers de type « fournisseur »).", "supplier_id")
-    order = PurchaseOrder(firm_id=firm.id, supplier_id=supplier.id, order_date=order_date or date.today(),
+    order = PurchaseOrder(firm_id=firm.id, supplier_id=supplier.id, order_date=order_date or business_today(firm),
                           notes=(notes or "").strip()[:255], status="draft", from_alerts=from_alerts,
                           author_id=user.id if user else None)
     db.session.add(order)
@@ -297,7 +298,7 @@ def orders_from_proposals(firm: Firm, user: User | None, order_date: date | None
             PurchaseOrder.firm_id == firm.id, PurchaseOrder.supplier_id == supplier_id,
             PurchaseOrder.status == "draft", PurchaseOrder.from_alerts.is_(True)).order_by(PurchaseOrder.id))
         if order is None:
-            order = create_order(firm, user, supplier, order_date or date.today(),
+            order = create_order(firm, user, supplier, order_date or business_today(firm),
                                  notes="Réapprovisionnement sur alertes de stock", from_alerts=True)
         for alert in rows:
             set_order_line(order, alert.product, alert.proposed)
@@ -356,7 +357,7 @@ def create_receipt(firm: Firm, user: User | None, order: PurchaseOrder, received
     if order.status not in OPEN_STATUSES:
         raise DomainError("Seule une commande validée et pas encore entièrement reçue peut être réceptionnée.")
     _check_receipt_lines(order, values)
-    receipt = GoodsReceipt(firm_id=firm.id, order_id=order.id, received_on=received_on or date.today(),
+    receipt = GoodsReceipt(firm_id=firm.id, order_id=order.id, received_on=received_on or business_today(firm),
                            delivery_note=(delivery_note or "").strip()[:80], note=(note or "").strip()[:255],
                            status="draft", author_id=user.id if user else None)
     for line_id, value in values.items():

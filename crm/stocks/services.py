@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
 
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
 from crm.core.models import Firm, User, utcnow
@@ -71,7 +72,7 @@ def move_stock(
         unit_cost = product.purchase_price if unit_cost is None else Decimal(unit_cost)
         if unit_cost < 0:
             raise DomainError("Le coût unitaire ne peut pas être négatif.", "unit_cost")
-    moved_on = moved_on or date.today()
+    moved_on = moved_on or business_today(firm)
     source, note = (source or "").strip(), (note or "").strip()
     last_day = db.session.scalar(select(func.max(StockMove.moved_on)).where(StockMove.product_id == product.id))
     if last_day is not None and moved_on < last_day:
@@ -174,7 +175,7 @@ class AlertComputation:
 
 def consumption(product: Product, period_days: int, today: date | None = None) -> int:
     """Units sold (deliveries and counter sales, less customer returns) over the last `period_days`."""
-    today = today or date.today()
+    today = today or business_today(product.firm_id)
     start = today - timedelta(days=period_days - 1)
     total = db.session.scalar(
         select(func.coalesce(func.sum(StockMove.quantity), 0)).where(

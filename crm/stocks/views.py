@@ -1,7 +1,7 @@
 """Blueprint of the stocks section (URL prefix /stocks)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 

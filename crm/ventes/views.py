@@ -1,12 +1,12 @@
 """Blueprint of the ventes section (URL prefix /ventes): catalogue and pricing calculator."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_
 
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
@@ -51,7 +51,7 @@ def list_products():
     page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
     families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
     return render_template("ventes/products.html", page=page, families=families, search=search,
-                           family_id=family_id, today=date.today())
+                           family_id=family_id, today=business_today(current_firm))
 
 
 @bp.route("/catalogue/nouveau", methods=["GET", "POST"])
@@ -71,7 +71,7 @@ def new_product():
 @bp.route("/catalogue/<int:product_id>")
 def show_product(product_id: int):
     product = get_or_404(Product, product_id)
-    today = date.today()
+    today = business_today(current_firm)
     return render_template(
         "ventes/product.html", product=product, today=today,
         promotion=product.promotion_on(today), objection_form=ObjectionForm(),
@@ -109,7 +109,7 @@ def present_product(product_id: int):
 def product_sheet(product_id: int):
     """The printable technical sheet and argumentaire of a product."""
     product = get_or_404(Product, product_id)
-    today = date.today()
+    today = business_today(current_firm)
     return render_template("ventes/product_sheet.html", product=product, today=today,
                            promotion=product.promotion_on(today))
 
@@ -168,7 +168,7 @@ def delete_promotion(product_id: int, promotion_id: int):
 
 
 def _refused_product_page(product: Product, **forms):
-    today = date.today()
+    today = business_today(current_firm)
     context = {"objection_form": ObjectionForm(formdata=None), "promotion_form": PromotionForm(formdata=None)}
     context.update(forms)
     return render_template("ventes/product.html", product=product, today=today,

@@ -19,7 +19,9 @@ def test_money():
 
 def test_dates():
     assert formatting.day(date(2026, 11, 22)) == "22/11/2026"
-    assert formatting.timestamp(datetime(2026, 11, 22, 14, 5)) == "22/11/2026 14:05"
+    # Stored in UTC, shown in Paris time (the default zone): UTC+1 in winter, UTC+2 in summer.
+    assert formatting.timestamp(datetime(2026, 11, 22, 14, 5)) == "22/11/2026 15:05"
+    assert formatting.timestamp(datetime(2026, 7, 1, 10, 0), "HH:mm:ss") == "12:00:00"
 
 
 def test_percent_and_number():

@@ -7,15 +7,13 @@ the sealed tables only ever hold validated receipts (nothing to clean up).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from babel.dates import format_datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
+from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
@@ -30,19 +28,7 @@ from crm.ventes.models import Product
 from crm.ventes.till import PAYMENT_MODES, settle
 
 
-TILL_TIMEZONE = ZoneInfo("Europe/Paris")
-
-
-def till_time(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm") -> str:
-    """A stored UTC time as read in the shop (French time): 23/11/2026 15:14."""
-    if value is None:
-        return ""
-    local = value.replace(tzinfo=timezone.utc).astimezone(TILL_TIMEZONE)
-    return format_datetime(local, format=pattern, tzinfo=TILL_TIMEZONE, locale="fr_FR")
-
-
 def register(bp) -> None:
-    bp.add_app_template_filter(till_time, "till_time")
     rule = bp.add_url_rule
     rule("/caisse/", "till", firm_required(till), methods=["GET", "POST"])
     rule("/caisse/tickets", "till_tickets", firm_required(till_tickets))
@@ -64,7 +50,7 @@ def till():
             scoped(Party).where(Party.kind.in_(["client", "prospect"]), Party.anonymised_at.is_(None))
             .order_by(Party.sort_key))
     ]
-    today = date.today()
+    today = business_today(current_firm)
     lines: list[services.TicketLine] = []
     settlement = None
     payment_error = None  # shown next to the payment fields
@@ -141,7 +127,7 @@ def _posted_lines() -> list[services.TicketLine]:
 # --- receipts -------------------------------------------------------------------------
 
 def till_tickets():
-    today = date.today()
+    today = business_today(current_firm)
     day = _day_arg(request.args.get("jour"), today)
     page = db.paginate(
         scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc()),

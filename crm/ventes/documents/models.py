@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.clock import business_today
 from crm.core.models import User, utcnow
 from crm.core.money import vat_rate_check
 from crm.core.tenancy import FirmScoped
@@ -175,7 +176,7 @@ class Quote(SalesDocument):
     def is_expired(self) -> bool:
         """A sent quote past its validity date, still unanswered, has expired."""
         return (self.status == "sent" and self.valid_until is not None
-                and self.valid_until < date.today())
+                and self.valid_until < business_today(self.firm_id))
 
     @property
     def status_label(self) -> str:

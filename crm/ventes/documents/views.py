@@ -1,12 +1,12 @@
 """Screens of the sales documents, registered on the `ventes` blueprint."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
@@ -74,7 +74,7 @@ def show_document(document_id: int):
     totals = services.totals_of(document)
     payment_form = None
     if isinstance(document, Invoice) and not document.is_draft:
-        payment_form = PaymentForm(formdata=None, paid_on=date.today(),
+        payment_form = PaymentForm(formdata=None, paid_on=business_today(current_firm),
                                    amount=max(services.balance_due(document), Decimal("0")))
     return render_template("ventes/documents/show.html", document=document, totals=totals,
                            payment_form=payment_form, **_document_context(document))
@@ -96,7 +96,7 @@ def new_document(slug: str):
         abort(404)
     form = _document_form(kind)
     if request.method == "GET":
-        form.issue_date.data = date.today()
+        form.issue_date.data = business_today(current_firm)
         party_id = request.args.get("client", type=int)
         if party_id:
             form.party_id.data = party_id
@@ -220,7 +220,7 @@ def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[se
         if unit_price is None:
             if product is None:
                 raise DomainError(f"Ligne {index} : indiquez le prix unitaire HT.")
-            unit_price = product.price_on(form.issue_date.data or date.today())  # promotions too
+            unit_price = product.price_on(form.issue_date.data or business_today(current_firm))  # promotions too
         vat = line.vat_rate.data
         if not vat:
             if product is None:
@@ -335,10 +335,10 @@ def account_statement(party_id: int):
 
 
 def overdue_invoices():
-    invoices = services.overdue_invoices(current_firm, date.today())
+    invoices = services.overdue_invoices(current_firm, business_today(current_firm))
     balances = {invoice.id: services.balance_due(invoice) for invoice in invoices}
     return render_template("ventes/documents/overdue.html", invoices=invoices, balances=balances,
-                           today=date.today())
+                           today=business_today(current_firm))
 
 
 def print_document(document_id: int):
