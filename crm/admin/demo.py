@@ -23,12 +23,12 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
     account: given by the caller (CRM_DEMO_PASSWORD) or generated.
     """
     data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
-    if db.session.scalar(select(User.id).where(User.username == data["teacher"]["username"])):
-        return None
     password = password or generate_password()
     if len(password) < MIN_LENGTH:
         raise DomainError(f"Le mot de passe de démonstration doit contenir au moins {MIN_LENGTH} caractères.")
-    password_hash = hash_password(password)  # one hash for every demo account
+    password_hash = hash_password(password)  # one hash for every demo account, before any transaction
+    if db.session.scalar(select(User.id).where(User.username == data["teacher"]["username"])):
+        return None
     teacher = services.create_user(
         data["teacher"]["username"], data["teacher"]["display_name"], Role.TEACHER, password_hash
     )

@@ -115,11 +115,6 @@ def record_login_failure(username: str, ip_address: str) -> None:
     current_app.logger.info("failed login for %r from %s", username, ip_address)
 
 
-def is_throttled(user: User) -> bool:
-    """For the teacher's screen: the account must wait or is blocked."""
-    return user.username in throttled_usernames([user.username])
-
-
 def throttled_usernames(usernames: list[str]) -> set[str]:
     """Which of these accounts have used their free failures (one query)."""
     if not usernames:

@@ -93,6 +93,16 @@ def outside_transaction() -> Iterator[None]:
         _kind.set(_after_slow_work.get())
 
 
+def begin_writing() -> None:
+    """In a `reads_first` view that only now knows it will write: end the read; what follows writes.
+
+    Objects read so far are reloaded under the write lock when next used, so the
+    checks the write makes (stock, numbering) see the latest committed data.
+    """
+    with outside_transaction():
+        pass
+
+
 def configure_engine(engine: Engine) -> None:
     """Apply the SQLite recipe; on every backend, guard the transaction kinds."""
     if engine.dialect.name == "sqlite":
