@@ -9,7 +9,8 @@ WORKERS ?= 4
 # THREADS threads each: pages are served while another trainee's password is hashed.
 RUN_WORKERS ?= 2
 THREADS ?= 8
-GUNICORN = $(BIN)/gunicorn --worker-class gthread --threads $(THREADS) --access-logfile - \
+# No control socket: its default path is shared by every gunicorn of the machine.
+GUNICORN = $(BIN)/gunicorn --worker-class gthread --threads $(THREADS) --access-logfile - --no-control-socket \
 	--graceful-timeout 10
 FLASK  := $(BIN)/flask --app crm
 
