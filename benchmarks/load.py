@@ -152,6 +152,18 @@ class Server:
                 time.sleep(0.5)
         raise SystemExit(f"the server did not answer within 120 s: see {self.log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (gunicorn master and workers), from /proc."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # process group: the server's session
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *exc):
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -406,7 +418,10 @@ def report(title: str, settings: Settings, results: Results) -> bool:
     print("  les plus lentes (p95) : " + ", ".join(f"{what} {_percentile(times, 95):.0f} ms"
                                                     for what, times in slowest))
     errors = [s for s in samples if not s.ok]
-    print(f"  débit : {len(samples) / results.wall:.1f} requêtes/s sur {results.wall:.0f} s")
+    print(f"  débit : {len(samples) / results.wall:.1f} requêtes/s sur {results.wall:.0f} s ; "
+          f"temps de calcul du serveur : {results.server_cpu:.1f} s, soit {results.server_cpu / results.wall:.2f} "
+          f"cœur en moyenne et {1000 * results.server_cpu / max(len(samples), 1):.0f} ms par requête "
+          f"(mesure peu sensible à la charge de la machine, contrairement aux temps de réponse)")
     for sample in errors[:10]:
         print(f"  ERREUR {sample.detail}")
     return not errors and results.logged_in == settings.users
@@ -430,8 +445,10 @@ def main(argv: list[str]) -> int:
             raise SystemExit("usage: python -m benchmarks.load [sqlite|postgresql]")
         print(f"Préparation ({title}) : {settings.users} comptes, {FIRMS} entreprises…", flush=True)
         seed(url, settings.users)
-        with Server(target, url, settings.port, workdir / "server.log"):
+        with Server(target, url, settings.port, workdir / "server.log") as server:
+            cpu_before = server.cpu_seconds()
             results = run(settings)
+            results.server_cpu = server.cpu_seconds() - cpu_before
         ok = report(title, settings, results)
     except BaseException:
         print(f"(journal du serveur et base gardés dans {workdir})")

@@ -43,6 +43,7 @@ _kind: ContextVar[Transactions] = ContextVar("transactions", default=Transaction
 # What work turns to after outside_transaction(): WRITE, except in read-only requests.
 _after_slow_work: ContextVar[Transactions] = ContextVar("after_slow_work", default=Transactions.WRITE)
 
+BUSY_TIMEOUT_MS = 30_000
 _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT|MERGE|CREATE|DROP|ALTER)\b", re.I)
 
 
@@ -129,7 +130,10 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        # A writer waits its turn for up to 30 s: writes hold the lock for milliseconds, but on an
+        # overloaded server (an old PC, a whole class at once) the queue can grow past 10 s, and
+        # waiting is better than a "database is locked" error page.
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
