@@ -146,7 +146,7 @@ def record_request(firm: Firm, user: User, data: RequestData, today: date | None
         visitor_email=data.visitor_email if party is None else "",
         channel=data.channel, nature=data.nature, request_text=data.request_text, answer=data.answer,
         documentation=data.documentation, handling=data.handling, created_by_id=user.id,
-        created_at=utcnow(), message="",
+        created_at=utcnow(), received_on=today, message="",
         satisfaction_comment="", reactions_note="", improvement_note="",
     )
     db.session.add(desk_request)
@@ -257,11 +257,9 @@ def report(firm_id: int, start: date, end: date, today: date | None = None) -> R
     """Requests recorded between start and end (inclusive), and what is pending today."""
     today = today or business_today(firm_id)
     in_period = select(DeskRequest).where(
-        DeskRequest.firm_id == firm_id,
-        DeskRequest.created_at >= datetime.combine(start, datetime.min.time()),
-        DeskRequest.created_at < datetime.combine(end + timedelta(days=1), datetime.min.time()),
+        DeskRequest.firm_id == firm_id, DeskRequest.received_on >= start, DeskRequest.received_on <= end,
     )
-    requests = list(db.session.scalars(in_period.order_by(DeskRequest.created_at)))
+    requests = list(db.session.scalars(in_period.order_by(DeskRequest.received_on, DeskRequest.created_at)))
     result = Report(start=start, end=end, total=len(requests))
     natures = Counter(r.nature for r in requests)
     channels = Counter(r.channel for r in requests)
