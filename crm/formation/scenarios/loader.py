@@ -372,5 +372,7 @@ def _event(firm: Firm, event: s.Event, scenario: s.ScenarioFile, book: _Book) ->
     payload = event.model_dump(mode="json", exclude={"key", "kind", "title", "day", "date", "time"},
                                exclude_defaults=True)
     payload["key"] = event.key or ""
+    if event.party:  # the party as created, whatever name the file gave it
+        payload["party_id"] = book.parties[payload.pop("party")].id
     db.session.add(ScenarioEvent(firm_id=firm.id, kind=event.kind, title=event.title, due_on=due_on,
                                  due_time=event.time, payload=payload))

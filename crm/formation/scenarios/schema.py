@@ -446,6 +446,13 @@ class EventLine(Strict):
     quantity: Quantity
 
 
+def _time_text(value):
+    """Unquoted 09:30 is a number to YAML (sexagesimal 570): ask for quotes rather than guess."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError('écrivez l\'heure entre guillemets, par exemple time: "09:30"')
+    return value
+
+
 class Event(Strict):
     """Something that happens to the firm on a day of its calendar (see crm.formation.events)."""
 
@@ -455,7 +462,7 @@ class Event(Strict):
     # `day`: days after start_date (0 = the first day); or an explicit `date`.
     day: Annotated[int, Field(ge=0, le=3650)] | None = None
     date: dt.date | None = None
-    time: dt.time = dt.time(9, 0)
+    time: Annotated[dt.time, BeforeValidator(_time_text)] = dt.time(9, 0)
     party: Key | None = None
     visitor_name: _text(120) = ""
     visitor_phone: Phone = ""
