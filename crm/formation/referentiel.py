@@ -119,4 +119,14 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "desk_request.treated": ["A1T4C1"],
     "desk_request.closed": ["A1T5C1"],
     "desk_request.feedback": ["A1T6C1", "A1T6C3"],
+    # The teacher's own actions: in the firm's journal for the record, training nothing.
+    "firm.scenario_loaded": [],
+    "firm.reset": [],
+    "firm.duplicated": [],
+    "firm.archived": [],
+    "firm.calendar_moved": [],
+    "event.fired": [],
+    # A teacher's observation of something done away from the software (greeting, taking leave…):
+    # its competency is the one the teacher chose on the grid.
+    "observation.recorded": [],
 }
