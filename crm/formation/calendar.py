@@ -17,7 +17,7 @@ from crm.core.formatting import day
 from crm.core.models import Firm, User
 from crm.extensions import db
 from crm.formation.events import fire_due_events
-from crm.formation.journal import record_activity
+from crm.formation.journal import TEACHER_ACTION, record_activity
 
 MAX_STEP_DAYS = 366
 
@@ -51,7 +51,7 @@ def move_calendar(firm: Firm, actor: User | None, target: date) -> int:
     db.session.flush()
     if actor is not None:
         record_activity(firm, actor, "firm.calendar_moved", firm,
-                        f"Calendrier de l'entreprise : du {day(current)} au {day(target)}")
+                        f"Calendrier de l'entreprise : du {day(current)} au {day(target)}", competencies=TEACHER_ACTION)
     return len(fire_due_events(firm))
 
 

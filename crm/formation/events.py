@@ -20,7 +20,7 @@ from crm.core.clock import business_today, firm_zone
 from crm.core.errors import DomainError
 from crm.core.models import Firm, User, utcnow
 from crm.extensions import db
-from crm.formation.journal import record_activity
+from crm.formation.journal import TEACHER_ACTION, record_activity
 from crm.formation.models import EVENT_KINDS, ScenarioEvent
 
 # event kind → (desk channel, desk nature) of the request it brings in
@@ -94,7 +94,7 @@ def _claim(event: ScenarioEvent, teacher: User | None) -> bool:
     firm = db.session.get(Firm, event.firm_id)
     record = _bring_in(firm, event)
     event.record_type, event.record_id = type(record).__name__, record.id
-    record_activity(firm, teacher, "event.fired", record, f"Événement : {event.title}")
+    record_activity(firm, teacher, "event.fired", record, f"Événement : {event.title}", competencies=TEACHER_ACTION)
     db.session.flush()
     return True
 

@@ -14,6 +14,10 @@ from crm.formation.models import Activity, ActivityCompetency
 from crm.formation.referentiel import VERB_COMPETENCIES, catalogue
 
 
+# What the teacher does in a firm (load, reset, move the calendar, fire an event) is in its
+# journal for the record, and trains no competency.
+TEACHER_ACTION: list[str] = []
+
 # Loading a scenario replays months of a firm's life through the services: that is the
 # teacher's setting, not a trainee's work, so the journal stays silent meanwhile.
 _silenced: ContextVar[bool] = ContextVar("journal_silenced", default=False)

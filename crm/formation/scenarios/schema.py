@@ -369,13 +369,19 @@ class Payment(Strict):
     reference: _text(80) = ""
 
 
+def _not_zero(value: int) -> int:
+    if value == 0:
+        raise ValueError("la quantité ne peut pas valoir 0")
+    return value
+
+
 class StockMove(Strict):
     type: Literal["stock_move"]
     date: dt.date
     product: Key
     kind: Annotated[str, _choice(("reception", "loss", "adjustment"), "Mouvement")]
     # Signed like the ledger: positive in, negative out.
-    quantity: Annotated[int, Field(ne=0)]
+    quantity: Annotated[int, AfterValidator(_not_zero)]
     unit_cost: Amount | None = None
     source: _text(80) = ""
     note: _text(255) = ""

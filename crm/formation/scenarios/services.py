@@ -16,7 +16,7 @@ from crm.admin import services as admin
 from crm.core.errors import DomainError
 from crm.core.models import Classroom, Firm, Membership, User, utcnow
 from crm.extensions import db
-from crm.formation.journal import record_activity
+from crm.formation.journal import TEACHER_ACTION, record_activity
 from crm.formation.models import FirmScenario, Scenario
 from crm.formation.scenarios.check import check_scenario
 from crm.formation.scenarios.export import export_firm
@@ -71,7 +71,7 @@ def instantiate(scenario: Scenario, classroom: Classroom, groups: int, actor: Us
         group.trainees.append(trainee)
     for group in result:
         record_activity(group.firm, actor, "firm.scenario_loaded", group.firm,
-                        f"Entreprise créée depuis le scénario « {scenario.name} »")
+                        f"Entreprise créée depuis le scénario « {scenario.name} »", competencies=TEACHER_ACTION)
     db.session.flush()
     return result
 
@@ -96,7 +96,7 @@ def reset_firm(firm: Firm, actor: User) -> Firm:
     _move_members(firm, replacement)
     _archive(firm, actor, f"Réinitialisée le {utcnow():%d/%m/%Y} depuis le scénario « {snapshot.name} »")
     record_activity(replacement, actor, "firm.reset", replacement,
-                    f"Entreprise réinitialisée depuis le scénario « {snapshot.name} » (l'ancienne est archivée)")
+                    f"Entreprise réinitialisée depuis le scénario « {snapshot.name} » (l'ancienne est archivée)", competencies=TEACHER_ACTION)
     db.session.flush()
     return replacement
 
@@ -107,7 +107,7 @@ def duplicate_firm(firm: Firm, actor: User) -> Firm:
     copy = admin.create_firm(firm.classroom, {"trade_name": firm.trade_name})
     load_source(copy, source, actor)
     copy.trade_name = f"{firm.trade_name} (copie)"[:120]
-    record_activity(copy, actor, "firm.duplicated", copy, f"Copie de l'entreprise « {firm.trade_name} »")
+    record_activity(copy, actor, "firm.duplicated", copy, f"Copie de l'entreprise « {firm.trade_name} »", competencies=TEACHER_ACTION)
     db.session.flush()
     return copy
 
@@ -132,4 +132,4 @@ def _archive(firm: Firm, actor: User, note: str) -> None:
         raise DomainError("Cette entreprise est déjà archivée.")
     firm.archived_at = utcnow()
     firm.archive_note = note[:255]
-    record_activity(firm, actor, "firm.archived", firm, note)
+    record_activity(firm, actor, "firm.archived", firm, note, competencies=TEACHER_ACTION)
