@@ -219,3 +219,14 @@ def test_cli_check_and_load(app, app_ctx, runner, make_firm, tmp_path):
     assert loaded.exit_code == 0, loaded.output
     exported = runner.invoke(args=["scenario", "export", "--firm", str(firm.id)])
     assert exported.exit_code == 0 and "FA2026-0001" in exported.output
+
+
+def test_the_documented_example_is_valid_and_loads(app_ctx, make_firm):
+    """docs/scenarios.md's complete example is checked and loaded as it is written."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    example = doc.split("## Exemple complet commenté")[1].split("```yaml\n")[1].split("```")[0]
+    firm = make_firm()
+    load_source(firm, example)
+    assert firm.business_date == date(2026, 10, 5)
