@@ -5,7 +5,7 @@ from datetime import date, time
 
 from sqlalchemy import func, select
 
-from crm.core.models import Firm, Membership, Role
+from crm.core.models import Firm, Membership, Position, Role
 from crm.extensions import db
 from crm.formation.models import Activity, Assessment, Scenario, ScenarioEvent
 from tests.conftest import page_text
@@ -243,7 +243,8 @@ def test_journal_filters_links_and_csv(auth, world):
     auth.login("prof_a")
     url = f"/formation/journal?classe={world.classroom_a.id}"
     page = page_text(auth.client.get(url))
-    assert "Chargé(e) d'accueil" in page and "Fiche mise à jour : Roux" in page
+    accueil = Position.ACCUEIL.label
+    assert accueil in page and "Fiche mise à jour : Roux" in page
     filtered = page_text(auth.client.get(url + "&activite=A1"))
     assert "Demande piégée" in filtered and "Fiche mise à jour : Roux" not in filtered
     by_code = page_text(auth.client.get(url + "&code=A2T3C3"))
@@ -252,4 +253,4 @@ def test_journal_filters_links_and_csv(auth, world):
     opened = auth.client.get(f"/formation/activites/{activity.id}/ouvrir")
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/clients/{party.id}")
     csv = auth.client.get(url + "&format=csv").get_data(as_text=True)
-    assert "'=Demande piégée" in csv and "Chargé(e) d'accueil" in csv
+    assert "'=Demande piégée" in csv and accueil in csv
