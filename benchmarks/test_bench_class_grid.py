@@ -39,9 +39,11 @@ def _class_of_a_term(teacher) -> Classroom:
                      "verb": "quote.created", "summary": f"Action {i}",
                      "at": start + timedelta(minutes=7 * i), "business_date": (start + timedelta(minutes=7 * i)).date()})
     db.session.execute(insert(Activity), rows)
-    ids = db.session.scalars(select(Activity.id).where(Activity.firm_id.in_([f.id for f in firms]))).all()
+    ids = db.session.execute(select(Activity.id, Activity.user_id, Activity.firm_id, Activity.at)
+                             .where(Activity.firm_id.in_([f.id for f in firms]))).all()
     db.session.execute(insert(ActivityCompetency), [
-        {"activity_id": i, "code": code} for i in ids for code in random.sample(codes, 2)])
+        {"activity_id": i, "code": code, "user_id": user_id, "firm_id": firm_id, "at": at}
+        for i, user_id, firm_id, at in ids for code in random.sample(codes, 2)])
     db.session.commit()
     return classroom
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from crm.core.errors import DomainError
 from crm.core.models import Firm, Membership, User
@@ -55,12 +55,16 @@ def grid(trainees: list[User], start: date | None = None, end: date | None = Non
     ids = [t.id for t in trainees]
     if not ids:
         return result
-    query = (select(Activity.user_id, ActivityCompetency.code, func.count(), func.max(Activity.at))
-             .join(ActivityCompetency, ActivityCompetency.activity_id == Activity.id)
-             .where(Activity.user_id.in_(ids)).group_by(Activity.user_id, ActivityCompetency.code))
+    ac = ActivityCompetency
+    query = (select(ac.user_id, ac.code, func.count(), func.max(ac.at))
+             .where(ac.user_id.in_(ids)).group_by(ac.user_id, ac.code))
     if firm_ids is not None:
-        query = query.where(Activity.firm_id.in_(firm_ids))
-    for user_id, code, count, last in db.session.execute(_period(query, start, end)):
+        query = query.where(ac.firm_id.in_(firm_ids))
+    if start:
+        query = query.where(ac.at >= datetime.combine(start, time.min))
+    if end:
+        query = query.where(ac.at < datetime.combine(end + timedelta(days=1), time.min))
+    for user_id, code, count, last in db.session.execute(query):
         result.cells[(user_id, code)] = Cell(count, last)
     for user_id, code, level in _latest_levels(ids):
         result.cells.setdefault((user_id, code), Cell()).level = level
@@ -133,17 +137,21 @@ class JournalFilter:
 
 
 def journal_query(f: JournalFilter):
-    query = select(Activity).where(Activity.firm_id.in_(f.firm_ids))
-    if f.user_id:
-        query = query.where(Activity.user_id == f.user_id)
-    if f.position:
-        query = query.where(Activity.position == f.position)
     codes = None
     if f.code:
         codes = [f.code]
     elif f.activity:
         codes = [e.code for e in competencies() if e.code.startswith(f.activity)]
     if codes is not None:
-        query = query.where(select(ActivityCompetency.activity_id).where(
-            and_(ActivityCompetency.activity_id == Activity.id, ActivityCompetency.code.in_(codes))).exists())
+        # Driven by the code index of activity_competency (which carries the firm): one set of ids,
+        # rather than reading every journal row of the class and checking its codes.
+        ids = select(ActivityCompetency.activity_id).where(ActivityCompetency.code.in_(codes),
+                                                           ActivityCompetency.firm_id.in_(f.firm_ids))
+        query = select(Activity).where(Activity.id.in_(ids))
+    else:
+        query = select(Activity).where(Activity.firm_id.in_(f.firm_ids))
+    if f.user_id:
+        query = query.where(Activity.user_id == f.user_id)
+    if f.position:
+        query = query.where(Activity.position == f.position)
     return _period(query, f.start, f.end).order_by(Activity.at.desc(), Activity.id.desc())

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm.core.clock import business_today
 
-from crm.core.models import Firm, Membership, User
+from crm.core.models import Firm, Membership, User, utcnow
 from crm.extensions import db
 from crm.formation.models import Activity, ActivityCompetency
 from crm.formation.referentiel import VERB_COMPETENCIES, catalogue
@@ -56,8 +56,11 @@ def record_activity(
         raise ValueError(f"unknown référentiel codes {unknown}")
     if _silenced.get():
         return None
+    now = utcnow()
+    user_id = user.id if user else None
     activity = Activity(
         firm_id=firm.id,
+        at=now,
         business_date=business_today(firm),
         user_id=user.id if user else None,
         position=_position(firm, user),
@@ -65,7 +68,8 @@ def record_activity(
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=getattr(obj, "id", None),
         summary=summary[:255],
-        competencies=[ActivityCompetency(code=code) for code in dict.fromkeys(competencies)],
+        competencies=[ActivityCompetency(code=code, user_id=user_id, firm_id=firm.id, at=now)
+                      for code in dict.fromkeys(competencies)],
     )
     db.session.add(activity)
     db.session.flush()

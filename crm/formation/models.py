@@ -48,11 +48,17 @@ class ActivityCompetency(db.Model):
     """One référentiel code an activity trains (one row per code, to query by code)."""
 
     __tablename__ = "activity_competency"
+    # The grid counts per trainee and code straight from this index, without reading the journal rows.
+    __table_args__ = (Index("ix_activity_competency_user_code_at", "user_id", "code", "at"),)
 
     activity_id: Mapped[int] = mapped_column(
         ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+    # Copied from the activity (never changed afterwards) so the référentiel grid is one index scan.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id", ondelete="CASCADE"))
+    at: Mapped[datetime | None]
 
 
 # --- assessment ------------------------------------------------------------------

@@ -184,7 +184,9 @@ def class_grid(classroom_id: int):
         return _grid_csv(classroom, data)
     if export == "xlsx":
         return _grid_xlsx(classroom, data)
+    period = "&".join(f"{k}={v.isoformat()}" for k, v in (("du", start), ("au", end)) if v)
     return render_template("formation/grid.html", classroom=classroom, firm=firm, grid=data, start=start, end=end,
+                           period_query=f"?{period}" if period else "",
                            activities=referentiel.activities(), catalogue=referentiel.catalogue(), levels=LEVELS)
 
 
@@ -325,7 +327,8 @@ def journal():
     if request.args.get("format") == "csv":
         return _journal_csv(db.session.scalars(query.limit(50_000)).all(), firms)
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    trainees = sorted({m.user for f in firms for m in f.memberships}, key=lambda u: u.display_name)
+    trainees = db.session.scalars(select(User).join(Membership).where(Membership.firm_id.in_(criteria.firm_ids))
+                                  .distinct().order_by(User.display_name)).all()
     return render_template("formation/journal.html", page=page, catalogue=referentiel.catalogue(), firms=firms,
                            classroom=classroom, trainees=trainees, positions=POSITIONS, criteria=criteria,
                            firm_names={f.id: f.trade_name for f in firms},

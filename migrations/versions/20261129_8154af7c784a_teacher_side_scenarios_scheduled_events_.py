@@ -94,6 +94,20 @@ def upgrade():
         batch_op.create_index('ix_activity_user_at', ['user_id', 'at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_activity_observer_id_user'), 'user', ['observer_id'], ['id'], ondelete='SET NULL')
 
+    # The grid reads counts per trainee and code from activity_competency alone.
+    with op.batch_alter_table('activity_competency', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('firm_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('at', sa.DateTime(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_activity_competency_user_id_user'), 'user', ['user_id'], ['id'],
+                                    ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_activity_competency_firm_id_firm'), 'firm', ['firm_id'], ['id'],
+                                    ondelete='CASCADE')
+        batch_op.create_index('ix_activity_competency_user_code_at', ['user_id', 'code', 'at'], unique=False)
+    for column in ("user_id", "firm_id", "at"):
+        op.execute(f"UPDATE activity_competency SET {column} = "
+                   f"(SELECT activity.{column} FROM activity WHERE activity.id = activity_competency.activity_id)")
+
     # Requests recorded before business dates existed: the day they were recorded (UTC).
     with op.batch_alter_table('desk_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('received_on', sa.Date(), nullable=True))
@@ -110,6 +124,14 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('activity_competency', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_competency_user_code_at')
+        batch_op.drop_constraint(batch_op.f('fk_activity_competency_firm_id_firm'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_activity_competency_user_id_user'), type_='foreignkey')
+        batch_op.drop_column('at')
+        batch_op.drop_column('firm_id')
+        batch_op.drop_column('user_id')
+
     with op.batch_alter_table('firm', schema=None) as batch_op:
         batch_op.drop_column('archive_note')
         batch_op.drop_column('archived_at')

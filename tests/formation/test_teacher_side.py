@@ -201,7 +201,7 @@ def test_grid_assessment_and_observation(auth, world):
     db.session.commit()
     auth.login("prof_a")
     grid = page_text(auth.client.get(f"/formation/suivi/classes/{world.classroom_a.id}"))
-    assert "A1T3C3 — Enregistrer la demande sur un support : 2 actions, Non évalué" in grid
+    assert "A1T3C3 : 2 actions, Non évalué" in grid
     page = f"/formation/suivi/eleves/{world.trainee_a.id}"
     assessed = auth.post(page, {"action": "assess", "code": "A1T3C3", "level": "acquired",
                                 "assessed_on": "2026-10-05", "comment": "Registre bien tenu"}, form_page=page)
@@ -218,8 +218,8 @@ def test_grid_assessment_and_observation(auth, world):
                                 .order_by(Assessment.id)).all()
     assert levels == ["acquired", "mastered"]  # history kept
     grid = page_text(auth.client.get(f"/formation/suivi/classes/{world.classroom_a.id}"))
-    assert "A1T3C3 — Enregistrer la demande sur un support : 2 actions, Maîtrisé" in grid
-    assert "A1T2C1 — Saluer et recevoir un interlocuteur : 1 action, Non évalué" in grid
+    assert "A1T3C3 : 2 actions, Maîtrisé" in grid
+    assert "A1T2C1 : 1 action, Non évalué" in grid
     csv = auth.client.get(f"/formation/suivi/classes/{world.classroom_a.id}?format=csv")
     assert csv.status_code == 200 and "2 · Maîtrisé" in csv.get_data(as_text=True)
     xlsx = auth.client.get(f"/formation/suivi/classes/{world.classroom_a.id}?format=xlsx")
