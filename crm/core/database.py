@@ -95,13 +95,19 @@ def outside_transaction() -> Iterator[None]:
 
 
 def begin_writing() -> None:
-    """In a `reads_first` view that only now knows it will write: end the read; what follows writes.
+    """A request that only now knows it will write: end the read; what follows writes (BEGIN IMMEDIATE).
 
     Objects read so far are reloaded under the write lock when next used, so the
-    checks the write makes (stock, numbering) see the latest committed data.
+    checks the write makes (stock, numbering, an event not yet fired) see the latest
+    committed data. Also in a GET request, for the rare page that must write.
     """
-    with outside_transaction():
-        pass
+    from crm.extensions import db
+
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise TransactionMisuse("begin_writing() with unsaved changes: they would be lost")
+    session.rollback()  # a read transaction: nothing to keep
+    _kind.set(Transactions.WRITE)
 
 
 def configure_engine(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""CSV files the app writes, safe to open in a spreadsheet: the one writer every export uses.
+"""CSV (and xlsx) files the app writes, safe to open in a spreadsheet: the one helper every export uses.
 
 A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be run
 as a formula by Excel or LibreOffice (OWASP "CSV injection"): such a cell is
@@ -20,6 +20,11 @@ def neutralise(value) -> str:
     """The cell's text, with an apostrophe before anything a spreadsheet would evaluate."""
     text = "" if value is None else str(value)
     return ESCAPE + text if text.startswith(FORMULA_STARTS) else text
+
+
+def neutralise_typed(value):
+    """For a typed spreadsheet (xlsx): only text can become a formula; numbers and dates stay as they are."""
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def restore(text: str) -> str:

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.core import database, formatting
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.models import Position, User
 from crm.core.sections import SECTIONS
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_require_login)
     app.before_request(_require_own_password)
     app.before_request(load_current_firm)
+    app.before_request(_scheduled_events)
     app.after_request(_end_transaction)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -127,6 +129,22 @@ def _require_own_password():
     return None
 
 
+def _scheduled_events():
+    """Events of the firm's scenario whose moment has come appear now (crm.formation.events).
+
+    Firing writes: on a page (a read transaction), the read ends first and the request
+    takes the write lock (database.begin_writing) — only in the rare request that fires.
+    """
+    if g.get("firm") is not None and request.endpoint != "static":
+        from crm.formation.events import due_events, fire_due_events
+
+        if not due_events(g.firm):
+            return
+        if database.current_kind() is database.Transactions.READ:
+            database.begin_writing()
+        fire_due_events(g.firm)
+
+
 def _end_transaction(response):
     """The one commit of the request: only when the view finished without a refusal.
 
@@ -183,8 +201,11 @@ def _render_error(code: int, message: str | None = None):
 def _layout_context() -> dict:
     membership = current_membership()
     position = Position(membership.position).label if membership else None
+    firm = g.get("firm")
     return {
         "current_firm": current_firm,
+        "firm_business_date": business_today(firm) if firm is not None else None,
+        "firm_simulated": firm is not None and firm.business_date is not None,
         "current_position": position,
         "nav_sections": SECTIONS,
     }

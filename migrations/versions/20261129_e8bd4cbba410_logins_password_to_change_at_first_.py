@@ -3,7 +3,7 @@
 Adding a column and an index: SQLite alters the table in place (no copy).
 
 Revision ID: e8bd4cbba410
-Revises: 5f98e439750c
+Revises: 8154af7c784a
 Create Date: 2026-11-29 09:34:44.787794
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e8bd4cbba410'
-down_revision = '5f98e439750c'
+down_revision = '8154af7c784a'
 branch_labels = None
 depends_on = None
 
