@@ -212,7 +212,7 @@ def test_exports_neutralise_cells_a_spreadsheet_would_run(auth, world, make_part
 
 
 def test_the_shared_helper_neutralises_every_trigger_and_imports_take_it_back():
-    from crm.core.spreadsheet_csv import neutralise, restore
+    from crm.core.spreadsheet_csv import neutralise, neutralise_typed, restore
 
     for text in DANGEROUS:
         assert neutralise(text) == "'" + text
@@ -220,6 +220,8 @@ def test_the_shared_helper_neutralises_every_trigger_and_imports_take_it_back():
     for text in ("Dupont", "1 234,50", "'quoted", "", "a=b"):
         assert neutralise(text) == text and restore(text) == text
     assert neutralise(None) == "" and neutralise(-3) == "'-3"
+    # In an xlsx file only text can be a formula: numbers keep their type.
+    assert neutralise_typed("=A1") == "'=A1" and neutralise_typed(-3) == -3 and neutralise_typed(None) is None
 
 
 def test_an_import_keeps_the_text_as_typed(auth, world):
