@@ -467,6 +467,16 @@ def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
     return [invoice for invoice in invoices if balance_due(invoice) > 0]
 
 
+def open_orders(firm: Firm) -> list[SalesOrder]:
+    """Validated orders not fully delivered yet (for a *suivi de commande*), oldest first."""
+    return list(db.session.scalars(
+        select(SalesOrder).where(
+            SalesOrder.firm_id == firm.id, SalesOrder.number.is_not(None),
+            SalesOrder.status.in_(["confirmed", "partially_delivered"]))
+        .order_by(SalesOrder.issue_date, SalesOrder.id)
+    ))
+
+
 # --- helpers ----------------------------------------------------------------
 
 def _move_stock(firm: Firm, user: User, product, quantity: Decimal, kind: str,
