@@ -37,16 +37,21 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
         parties = firm_data.pop("parties", [])
         products = firm_data.pop("products", [])
         organigramme = firm_data.pop("organigramme", [])
+        templates = firm_data.pop("message_templates", [])
+        call_plans = firm_data.pop("call_plans", [])
         firm = services.create_firm(classroom, _checked(firm_data))
         _load_organigramme(firm, organigramme)
         suppliers = _load_parties(firm, parties)
         _load_products(firm, products, suppliers)
+        users = {}
         for trainee in trainees:
             user = services.create_user(
                 trainee["username"], trainee["display_name"], Role.TRAINEE, password, classroom
             )
             services.add_member(firm, user, trainee["position"])
             accounts.append((user.username, password))
+            users[user.username] = user
+        _load_prospection(firm, teacher, templates, call_plans, users)
     return accounts
 
 
@@ -100,6 +105,32 @@ def _load_products(firm, products: list[dict], suppliers: dict) -> None:
             set_thresholds(product, thresholds["minimum"], thresholds["safety"],
                            thresholds["maximum"], "typed", alert=thresholds["alert"],
                            supplier_id=supplier.id if supplier else None)
+
+
+def _load_prospection(firm, author, templates: list[dict], call_plans: list[dict], users: dict) -> None:
+    """Message templates and call plans (targets named by party), as trainees would prepare them."""
+    from crm.clients.models import Party
+    from crm.core.clock import business_today
+    from crm.prospection import messaging
+    from crm.prospection import services as prospection
+    from crm.prospection.models import MessageTemplate
+
+    for item in templates:
+        messaging.save_template(firm, author, messaging.TemplateData(
+            name=item["name"], kind=item["kind"], purpose=item.get("purpose", ""), subject=item["subject"],
+            salutation=item.get("salutation", ""), body=item["body"].strip(), closing=item.get("closing", "")))
+    parties = {party.name: party for party in db.session.scalars(select(Party).where(Party.firm_id == firm.id))}
+    for item in call_plans:
+        template = db.session.scalar(select(MessageTemplate).where(
+            MessageTemplate.firm_id == firm.id, MessageTemplate.name == item["template"])) if item.get("template") else None
+        plan = prospection.create_plan(firm, author, prospection.PlanData(
+            name=item["name"], objective=item["objective"], channel=item["channel"],
+            starts_on=business_today(firm), script=item.get("script", "").strip(), template=template,
+            assignees=[users[name] for name in item.get("assignees", [])]))
+        for objection in item.get("objections", []):
+            prospection.add_objection(plan, author, objection["objection"], objection["answer"])
+        for name in item.get("targets", []):
+            prospection.add_target(plan, author, parties[name])
 
 
 def _checked(firm_data: dict) -> dict:

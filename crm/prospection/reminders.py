@@ -179,3 +179,9 @@ def level_of_party(party_id: int) -> str | None:
         .where(PaymentReminder.party_id == party_id, Invoice.status != "paid")))
     ordered = [level for level in LEVELS if level in levels]
     return ordered[-1] if ordered else None
+
+
+def level_label_of_party(party_id: int) -> str:
+    """« Relance amiable », « Deuxième relance »… reached on the party's unpaid invoices, or ''."""
+    level = level_of_party(party_id)
+    return REMINDER_LEVELS[level] if level else ""
