@@ -520,13 +520,14 @@ def schedule(firm: Firm, user: User, kind: str, on: date, at: time | None, title
     return item
 
 
-def agenda_of(firm: Firm, user: User, start: date, end: date, with_overdue: bool = True) -> list[AgendaItem]:
-    """`user`'s items from `start` to `end` (included), plus earlier ones not done (overdue)."""
+def agenda_of(firm: Firm, user: User, start: date, end: date, today: date | None = None) -> list[AgendaItem]:
+    """`user`'s items from `start` to `end` (included), plus the overdue ones: before the business
+    date (`today`) and not done."""
     from sqlalchemy.orm import joinedload
 
     window = and_(AgendaItem.day >= start, AgendaItem.day <= end)
-    if with_overdue:
-        window = or_(window, and_(AgendaItem.day < start, AgendaItem.done.is_(False)))
+    if today is not None:
+        window = or_(window, and_(AgendaItem.day < min(start, today), AgendaItem.done.is_(False)))
     return list(db.session.scalars(
         select(AgendaItem).where(AgendaItem.firm_id == firm.id, AgendaItem.user_id == user.id, window)
         .options(joinedload(AgendaItem.party))

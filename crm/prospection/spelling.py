@@ -21,7 +21,8 @@ WORD = re.compile(rf"[{LETTERS}]+(?:[-'’][{LETTERS}]+)*")
 ELISIONS = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
 # Words of commercial French the word list lacks.
 EXTRA_WORDS = {"aujourd'hui", "empilable", "empilables", "publipostage", "courriels", "e-mail", "ci-joint",
-               "ci-jointe", "ci-joints", "ci-dessous", "ci-dessus", "recouvrement", "escompte", "ristourne"}
+               "ci-jointe", "ci-joints", "ci-dessous", "ci-dessus", "recouvrement", "escompte", "ristourne",
+               "re", "tr"}  # « Re : » and « Tr : » before a subject
 MAX_SUGGESTIONS = 3
 MAX_WORDS_SUGGESTED = 20
 

@@ -49,7 +49,7 @@ def index():
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     today = business_today(current_firm)
     monday, sunday = services.week_of(today)
-    agenda = services.agenda_of(current_firm, current_user, today, today)
+    agenda = services.agenda_of(current_firm, current_user, today, today, today)
     return render_template(
         "prospection/index.html", page=page, mine=mine, progress=_progress_of([p.id for p in page.items]),
         unread=messaging.unread_count(current_firm), agenda=agenda, today=today,
@@ -361,7 +361,7 @@ def agenda(form: AgendaItemForm | None = None, status: int = 200):
         shown = today
     owner, members = _agenda_owner()
     start, end = (shown, shown) if view == "jour" else services.week_of(shown)
-    items = services.agenda_of(current_firm, owner, start, end)
+    items = services.agenda_of(current_firm, owner, start, end, today)
     step = timedelta(days=1 if view == "jour" else 7)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     return render_template(
