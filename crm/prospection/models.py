@@ -195,6 +195,7 @@ class CallPlanEntry(FirmScoped, db.Model):
         # The phone session's queue: next target of a plan by status, then order of addition.
         Index("ix_call_plan_entry_queue", "plan_id", "status", "id"),
         Index("ix_call_plan_entry_plan_party", "plan_id", "party_id"),
+        Index("ix_call_plan_entry_holder", "plan_id", "held_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

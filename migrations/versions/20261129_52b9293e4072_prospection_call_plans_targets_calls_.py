@@ -104,6 +104,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_call_plan_entry_document_id'), ['document_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_plan_entry_firm_id'), ['firm_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_plan_entry_party_id'), ['party_id'], unique=False)
+        batch_op.create_index('ix_call_plan_entry_holder', ['plan_id', 'held_by_id'], unique=False)
         batch_op.create_index('ix_call_plan_entry_plan_party', ['plan_id', 'party_id'], unique=False)
         batch_op.create_index('ix_call_plan_entry_queue', ['plan_id', 'status', 'id'], unique=False)
 
@@ -324,6 +325,7 @@ def downgrade():
     with op.batch_alter_table('call_plan_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_call_plan_entry_queue')
         batch_op.drop_index('ix_call_plan_entry_plan_party')
+        batch_op.drop_index('ix_call_plan_entry_holder')
         batch_op.drop_index(batch_op.f('ix_call_plan_entry_party_id'))
         batch_op.drop_index(batch_op.f('ix_call_plan_entry_firm_id'))
         batch_op.drop_index(batch_op.f('ix_call_plan_entry_document_id'))
