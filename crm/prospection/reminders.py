@@ -85,17 +85,36 @@ def next_level(reached: str | None) -> str | None:
 
 def overdue_list(firm: Firm, today: date) -> list[Overdue]:
     """The overdue invoices with what is due today and the reminder level each reached."""
-    from crm.ventes.documents.services import balance_due, overdue_invoices
+    from crm.ventes.documents.services import balances_due
 
     settings = get_firm_settings(firm)
-    invoices = overdue_invoices(firm, today)
+    invoices = overdue_invoices_of(firm, today)
     reached = levels_reached([invoice.id for invoice in invoices])
+    balances = balances_due(invoices)
     rows = []
     for invoice in invoices:
         level = reached.get(invoice.id)
-        rows.append(Overdue(invoice, figures_of(invoice, today, settings, balance_due(invoice)), level,
+        rows.append(Overdue(invoice, figures_of(invoice, today, settings, balances[invoice.id]), level,
                             next_level(level)))
     return rows
+
+
+def overdue_invoices_of(firm: Firm, today: date) -> list:
+    """The overdue invoices with their party, as a list.
+
+    crm.ventes.documents.services.overdue_invoices() gives a list today; a teammate's
+    branch (bounded queries) makes it a query to paginate. Both are read here, in one place.
+    """
+    from sqlalchemy import Select
+    from sqlalchemy.orm import joinedload
+
+    from crm.ventes.documents.models import Invoice
+    from crm.ventes.documents.services import overdue_invoices
+
+    found = overdue_invoices(firm, today)
+    if isinstance(found, Select):
+        return list(db.session.scalars(found.options(joinedload(Invoice.party))))
+    return list(found)
 
 
 def template_for(firm: Firm, level: str, kind: str) -> MessageTemplate:

@@ -141,7 +141,9 @@ def members_of(firm: Firm) -> list[User]:
 
 def plans_of(firm: Firm, user: User | None = None):
     """The firm's plans, newest first; with `user`, only those assigned to them (a query)."""
-    query = select(CallPlan).where(CallPlan.firm_id == firm.id)
+    from sqlalchemy.orm import selectinload
+
+    query = select(CallPlan).where(CallPlan.firm_id == firm.id).options(selectinload(CallPlan.assignees))
     if user is not None:
         query = query.where(CallPlan.assignees.any(User.id == user.id))
     return query.order_by(CallPlan.starts_on.desc(), CallPlan.id.desc())
@@ -201,11 +203,12 @@ def add_target(plan: CallPlan, user: User, party: Party) -> CallPlanEntry:
 
 def add_targets_from_documents(plan: CallPlan, user: User, source: str, today: date | None = None) -> int:
     """One target per overdue invoice (*relances impayées*) or per open order (*suivi de commande*)."""
-    from crm.ventes.documents.services import open_orders, overdue_invoices
+    from crm.prospection.reminders import overdue_invoices_of
+    from crm.ventes.documents.services import open_orders
 
     firm = _firm(plan)
     if source == FROM_OVERDUE:
-        documents = overdue_invoices(firm, today or business_today(firm))
+        documents = overdue_invoices_of(firm, today or business_today(firm))
         nothing = "Aucune facture n'est en retard de paiement : aucune cible ajoutée."
     else:
         documents = open_orders(firm)
@@ -214,9 +217,11 @@ def add_targets_from_documents(plan: CallPlan, user: User, source: str, today: d
         raise DomainError(nothing)
     present = set(db.session.scalars(select(CallPlanEntry.document_id).where(
         CallPlanEntry.plan_id == plan.id, CallPlanEntry.document_id.is_not(None))))
+    anonymised = set(db.session.scalars(select(Party.id).where(
+        Party.id.in_({d.party_id for d in documents}), Party.anonymised_at.is_not(None))))
     rows = [{"firm_id": plan.firm_id, "plan_id": plan.id, "party_id": d.party_id, "document_id": d.id,
              "source": source, "status": TODO, "attempts": 0}
-            for d in documents if d.id not in present and d.party.anonymised_at is None]
+            for d in documents if d.id not in present and d.party_id not in anonymised]
     if not rows:
         raise DomainError("Ces documents sont déjà tous dans le plan.")
     db.session.execute(insert(CallPlanEntry), rows)
