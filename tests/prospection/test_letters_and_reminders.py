@@ -212,3 +212,24 @@ def test_a_missing_reminder_template_is_said(auth, firm_a, world, late_invoice):
     response = auth.client.get(f"/prospection/relances/{late_invoice.id}/courrier?niveau=friendly",
                                follow_redirects=True)
     assert "Créez d'abord un courrier type pour l'usage « Relance amiable »" in page_text(response)
+
+
+def test_letters_are_printed_outside_any_transaction(app, monkeypatch, firm_a, world, make_party, letter_plan):
+    """SQLite begins every transaction IMMEDIATE: printing inside one would hold every other user's writes."""
+    from crm.prospection import letters
+
+    services.add_target(letter_plan, world.trainee_a, make_party(firm_a, last_name="Dubois"))
+    mailing = letters.start_mailing(letter_plan, world.trainee_a)
+    db.session.commit()
+    seen = []
+
+    def fake_pdf(html):
+        seen.append(db.session().in_transaction())
+        return b"%PDF-1.7 fake"
+
+    monkeypatch.setattr(letters, "html_to_pdf", fake_pdf)
+    monkeypatch.setattr(letters, "finish_mailing", lambda mailing, user: mailing)
+    with app.test_request_context():
+        letters.print_next_part(mailing, world.trainee_a)
+    assert seen == [False]
+    assert db.session.get(Mailing, mailing.id).done == 1  # the part was stored afterwards
