@@ -359,6 +359,8 @@ def agenda(form: AgendaItemForm | None = None, status: int = 200):
         shown = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         shown = today
+    if not date(1900, 1, 8) <= shown <= date(9998, 12, 24):  # weeks and steps stay within the calendar
+        shown = today
     owner, members = _agenda_owner()
     start, end = (shown, shown) if view == "jour" else services.week_of(shown)
     items = services.agenda_of(current_firm, owner, start, end, today)

@@ -83,3 +83,12 @@ def test_ics_export(auth, agenda):
     assert all_day["dtstart"].dt == date(2026, 3, 16) and all_day["dtend"].dt == date(2026, 3, 17)
     assert [c["tzid"] for c in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
     assert len({str(e["uid"]) for e in events.values()}) == 4
+
+
+def test_dates_at_the_ends_of_the_calendar_show_today(auth, firm_a):
+    commit()
+    auth.login("eleve_a")
+    for value in ("9999-12-31", "0001-01-01", "2026-02-30", "demain"):
+        response = auth.client.get(f"/prospection/agenda?date={value}")
+        assert response.status_code == 200, value
+        assert "Semaine du 16/03/2026 au 22/03/2026" in visible(response)
