@@ -172,8 +172,10 @@ def add_targets_from_filter(plan: CallPlan, user: User, saved) -> int:
     rows = matches.where(_not_in_plan(plan)).with_only_columns(
         literal(plan.firm_id), literal(plan.id), Party.id, literal(FROM_FILTER), literal(TODO),
         literal(0), maintain_column_froms=True)
-    added = db.session.execute(insert(CallPlanEntry).from_select(
-        ["firm_id", "plan_id", "party_id", "source", "status", "attempts"], rows)).rowcount
+    # RETURNING counts the rows on both databases (psycopg gives no rowcount for INSERT … SELECT).
+    added = len(db.session.execute(insert(CallPlanEntry).from_select(
+        ["firm_id", "plan_id", "party_id", "source", "status", "attempts"], rows)
+        .returning(CallPlanEntry.id)).all())
     if not added:
         found = db.session.scalar(select(func.count()).select_from(matches.order_by(None).subquery()))
         if found:
