@@ -189,15 +189,13 @@ def _added(count: int) -> str:
 @bp.route("/plans/<int:plan_id>/cibles/<any(factures, commandes):source>", methods=["POST"])
 def generate_targets(plan_id: int, source: str):
     plan = get_or_404(CallPlan, plan_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            added = services.add_targets_from_documents(
-                plan, current_user, FROM_OVERDUE if source == "factures" else FROM_OPEN_ORDERS)
-        except DomainError as error:
-            refuse(error)
-        else:
-            flash(_added(added), "success")
+    try:
+        added = services.add_targets_from_documents(
+            plan, current_user, FROM_OVERDUE if source == "factures" else FROM_OPEN_ORDERS)
+    except DomainError as error:
+        refuse(error)
+    else:
+        flash(_added(added), "success")
     return redirect(url_for("prospection.show_plan", plan_id=plan.id))
 
 
@@ -253,9 +251,7 @@ def remove_target(entry_id: int):
 
 @bp.route("/plans/<int:plan_id>/suivant", methods=["POST"])
 def next_target(plan_id: int):
-    plan = get_or_404(CallPlan, plan_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    plan = get_or_404(CallPlan, plan_id)  # CSRFProtect checked the form's token before this view
     try:
         entry = services.take_next(plan, current_user)
     except DomainError as error:

@@ -326,8 +326,6 @@ def mailing_preview(plan_id: int):
 @bp.route("/plans/<int:plan_id>/publipostage", methods=["POST"])
 def start_mailing(plan_id: int):
     plan = get_or_404(CallPlan, plan_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     try:
         mailing = letters.start_mailing(plan, current_user)
     except DomainError as error:
@@ -348,8 +346,6 @@ def continue_mailing(mailing_id: int):
     """Print the next letters (called again and again by static/js/mailing.js, or by a button)."""
     mailing = get_or_404(Mailing, mailing_id)
     wants_json = request.accept_mimetypes.best == "application/json"
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     try:
         mailing = letters.print_next_part(mailing, current_user)
     except PdfUnavailable as error:
@@ -382,32 +378,27 @@ def unpaid_reminders():
                            today=today, levels=REMINDER_LEVELS)
 
 
-def _reminder_context(document_id: int):
+def _reminder_context(document_id: int, kind: str):
+    """(invoice, today, level, template) of the reminder asked for, or the refusal to answer with."""
     invoice = get_or_404(Invoice, document_id)
     today = business_today(current_firm)
     level = request.values.get("niveau", "")
     try:
-        balance = reminders.check_level(invoice, level, today)
+        reminders.check_level(invoice, level, today)
+        template = reminders.template_for(current_firm, level, kind)
     except DomainError as error:
         refuse(error)
         return None, redirect(url_for("prospection.unpaid_reminders"))
-    return (invoice, today, level, balance), None
+    return (invoice, today, level, template), None
 
 
 @bp.route("/relances/<int:document_id>/courrier", methods=["GET", "POST"])
 def reminder_letter(document_id: int):
-    context, refused = _reminder_context(document_id)
+    context, refused = _reminder_context(document_id, LETTER)
     if refused:
         return refused
-    invoice, today, level, balance = context
-    try:
-        template = reminders.template_for(current_firm, level, LETTER)
-    except DomainError as error:
-        refuse(error)
-        return redirect(url_for("prospection.unpaid_reminders"))
+    invoice, today, level, template = context
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
         try:
             reminder = reminders.record_reminder(invoice, current_user, level, LETTER, today)
         except DomainError as error:
@@ -444,15 +435,10 @@ def reminder_pdf(reminder_id: int):
 
 @bp.route("/relances/<int:document_id>/courriel", methods=["GET", "POST"])
 def reminder_email(document_id: int):
-    context, refused = _reminder_context(document_id)
+    context, refused = _reminder_context(document_id, EMAIL)
     if refused:
         return refused
-    invoice, today, level, _ = context
-    try:
-        template = reminders.template_for(current_firm, level, EMAIL)
-    except DomainError as error:
-        refuse(error)
-        return redirect(url_for("prospection.unpaid_reminders"))
+    invoice, today, level, template = context
     form = ComposeForm()
     party = invoice.party
     if request.method == "GET":
