@@ -1,7 +1,7 @@
 """Prospection: call plans, targets, calls, agenda, templates, messages, reminders, mailings
 
 Revision ID: 52b9293e4072
-Revises: 5f98e439750c
+Revises: 8154af7c784a
 Create Date: 2026-11-29 09:50:56.030668
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '52b9293e4072'
-down_revision = '5f98e439750c'
+down_revision = '8154af7c784a'
 branch_labels = None
 depends_on = None
 
