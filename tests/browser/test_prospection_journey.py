@@ -22,10 +22,11 @@ def _logout(page):
 
 def test_a_phone_session_from_the_plan_to_its_results(page, live_server, browser):
     login(page, live_server, "eleve2")
-    page.get_by_role("link", name="Prospection").first.click()
+    page.goto(f"{live_server}/prospection/")
+    shot(page, "prospection-plans")
     page.get_by_role("link", name=PLAN).click()
     page.get_by_role("button", name="Commencer la séance d'appels").click()
-    assert page.locator("h1").inner_text().startswith("Clinique vétérinaire Saxe")
+    assert page.locator("h1").inner_text().startswith("Boulangerie Martin")
     assert "Présentation" in page.locator(".script-card").inner_text()
     shot(page, "prospection-session")
     # An appointment without its date is refused, the note kept.
@@ -51,7 +52,7 @@ def test_a_phone_session_from_the_plan_to_its_results(page, live_server, browser
     assert "Absent — rappeler" in text and "25 %" in text  # 1 appointment, 1 sale of 4 reached
     shot(page, "prospection-results")
     page.goto(f"{live_server}/prospection/agenda?date={tomorrow}")
-    assert "Rendez-vous : Clinique vétérinaire Saxe" in page.content()
+    assert "Rendez-vous : Boulangerie Martin" in page.content()
     shot(page, "prospection-agenda")
     # The same screen on a phone.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR", is_mobile=True)
