@@ -83,8 +83,7 @@ def outside_transaction() -> Iterator[None]:
     from crm.extensions import db
 
     session = db.session
-    if session.new or session.dirty or session.deleted:
-        raise TransactionMisuse("outside_transaction() with unsaved changes: they would be lost")
+    _check_nothing_written(session, "outside_transaction()")
     session.rollback()  # a read transaction: nothing to keep, and its snapshot is released
     token = _kind.set(Transactions.NONE)
     try:
@@ -99,15 +98,21 @@ def begin_writing() -> None:
 
     Objects read so far are reloaded under the write lock when next used, so the
     checks the write makes (stock, numbering, an event not yet fired) see the latest
-    committed data. Also in a GET request, for the rare page that must write.
+    committed data. Also for the rare page (GET) that must write. Nothing to do when
+    the request already writes.
     """
+    if _kind.get() is Transactions.WRITE:
+        return
     from crm.extensions import db
 
-    session = db.session
-    if session.new or session.dirty or session.deleted:
-        raise TransactionMisuse("begin_writing() with unsaved changes: they would be lost")
-    session.rollback()  # a read transaction: nothing to keep
+    _check_nothing_written(db.session, "begin_writing()")
+    db.session.rollback()  # a read transaction: nothing to keep
     _kind.set(Transactions.WRITE)
+
+
+def _check_nothing_written(session, what: str) -> None:
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        raise TransactionMisuse(f"{what} after a write or with unsaved changes: they would be lost")
 
 
 def configure_engine(engine: Engine) -> None:
@@ -149,3 +154,40 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         kind = _kind.get()
         connection.exec_driver_sql("BEGIN" if kind is Transactions.READ else "BEGIN IMMEDIATE")
+
+
+def track_flushes(session_class) -> None:
+    """Remember on each session whether its transaction has written (see end_read_transaction)."""
+    if event.contains(session_class, "after_flush", _flushed):
+        return
+    event.listen(session_class, "after_flush", _flushed)
+    event.listen(session_class, "do_orm_execute", _executed)
+    event.listen(session_class, "after_transaction_end", _ended)
+
+
+def _flushed(session, _context) -> None:
+    session.info["wrote"] = True
+
+
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
+def end_read_transaction(session) -> None:
+    """End a transaction that only read, before slow work (a PDF, an SMTP exchange).
+
+    In a writing request (POST) on SQLite the transaction began IMMEDIATE, so even
+    its reads hold the write lock until it ends: other users would wait for the slow
+    work (see also outside_transaction, which also refuses queries meanwhile). Ending it is a
+    rollback, harmless while nothing was written; objects loaded so far reload on
+    their next use. Writing first and then calling this is a programming error.
+    """
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read_transaction() after a write would lose it")
+    session.rollback()

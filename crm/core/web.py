@@ -140,8 +140,7 @@ def _scheduled_events():
 
         if not due_events(g.firm):
             return
-        if database.current_kind() is database.Transactions.READ:
-            database.begin_writing()
+        database.begin_writing()
         fire_due_events(g.firm)
 
 

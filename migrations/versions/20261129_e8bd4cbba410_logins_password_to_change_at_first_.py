@@ -3,7 +3,7 @@
 Adding a column and an index: SQLite alters the table in place (no copy).
 
 Revision ID: e8bd4cbba410
-Revises: 8154af7c784a
+Revises: 52b9293e4072
 Create Date: 2026-11-29 09:34:44.787794
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e8bd4cbba410'
-down_revision = '8154af7c784a'
+down_revision = '52b9293e4072'
 branch_labels = None
 depends_on = None
 
