@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from crm.core.errors import DomainError
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
@@ -287,7 +288,8 @@ def _alert_query(firm: Firm):
 
 def stock_alerts(firm: Firm) -> list[StockAlert]:
     """Products at or under their alert point or minimum (on order: 0 until purchase orders exist)."""
-    rows = db.session.execute(_alert_query(firm).order_by(Product.reference)).all()
+    rows = db.session.execute(_alert_query(firm).order_by(Product.reference)
+                              .options(joinedload(StockThreshold.supplier))).all()
     return [StockAlert(product, threshold, on_order=0) for product, threshold in rows]
 
 

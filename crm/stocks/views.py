@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
@@ -22,7 +23,8 @@ from crm.stocks.forms import (
     ThresholdForm, parse_counts, parse_receipt_lines,
 )
 from crm.stocks.models import (
-    ORDER_STATUSES, GoodsReceipt, PurchaseOrder, PurchaseOrderLine, StockCount, StockMove, SupplierTerms,
+    ORDER_STATUSES, GoodsReceipt, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine, StockMove,
+    SupplierTerms,
 )
 from crm.ventes.models import Product
 
@@ -75,7 +77,8 @@ def save_settings():
 
 @bp.route("/mouvements")
 def list_moves():
-    query = scoped(StockMove).order_by(StockMove.id.desc())
+    query = (scoped(StockMove).order_by(StockMove.id.desc())
+             .options(joinedload(StockMove.product), joinedload(StockMove.author)))
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template("stocks/moves.html", page=page)
 
@@ -179,9 +182,16 @@ def counts():
     return render_template("stocks/counts.html", form=form, page=page), status
 
 
+def _count_with_lines(count_id: int) -> StockCount:
+    """The inventory with its lines, their products and families, in three queries."""
+    return get_or_404(StockCount, count_id, selectinload(StockCount.lines).joinedload(StockCountLine.product)
+                      .joinedload(Product.family), joinedload(StockCount.author),
+                      joinedload(StockCount.validated_by))
+
+
 @bp.route("/inventaires/<int:count_id>", methods=["GET", "POST"])
 def show_count(count_id: int):
-    count = get_or_404(StockCount, count_id)
+    count = _count_with_lines(count_id)
     errors: dict[int, str] = {}
     if request.method == "POST":
         values, errors = parse_counts(request.form, count.lines)
@@ -202,7 +212,7 @@ def _count_page(count, errors):
 
 @bp.route("/inventaires/<int:count_id>/feuille")
 def count_sheet(count_id: int):
-    count = get_or_404(StockCount, count_id)
+    count = _count_with_lines(count_id)
     return render_template("stocks/count_sheet.html", count=count)
 
 
@@ -264,7 +274,7 @@ def supplier_terms(party_id: int):
 
 @bp.route("/commandes")
 def orders():
-    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc())
+    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc()).options(joinedload(PurchaseOrder.supplier))
     status = request.args.get("statut", "")
     if status in ORDER_STATUSES:
         query = query.where(PurchaseOrder.status == status)

@@ -14,6 +14,21 @@ from crm.ventes.models import (
     VAT_RATES, Product, ProductFamily, ProductObjection, PromotionalPrice,
 )
 
+def promotions_on(product_ids, day: date) -> dict[int, PromotionalPrice]:
+    """The promotion running on `day` for each of these products, in one query (lists)."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(PromotionalPrice)
+        .where(PromotionalPrice.product_id.in_(ids), PromotionalPrice.starts_on <= day,
+               PromotionalPrice.ends_on >= day)
+        .order_by(PromotionalPrice.starts_on, PromotionalPrice.id)
+    )
+    # Same rule as Product.promotion_on: the latest started wins (later rows overwrite).
+    return {promotion.product_id: promotion for promotion in rows}
+
+
 PRODUCT_FIELDS = (
     "reference", "label", "family_id", "description", "advantages", "unit", "purchase_price",
     "sale_price", "vat_rate", "stock_tracked", "active",

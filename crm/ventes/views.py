@@ -6,6 +6,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
 
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
@@ -48,10 +49,12 @@ def list_products():
         query = query.where(Product.family_id == family_id)
     if not request.args.get("inactifs"):
         query = query.where(Product.active.is_(True))
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query.options(joinedload(Product.family)), page=page_number(), per_page=25,
+                       error_out=False)
     families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
+    promotions = catalogue.promotions_on((p.id for p in page.items), date.today())
     return render_template("ventes/products.html", page=page, families=families, search=search,
-                           family_id=family_id, today=date.today())
+                           family_id=family_id, promotions=promotions)
 
 
 @bp.route("/catalogue/nouveau", methods=["GET", "POST"])

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.core.errors import DomainError
 from crm.core.formatting import money
@@ -281,6 +282,33 @@ def delivered_quantity(order_line: SalesLine, exclude: SalesDocument | None = No
     return Decimal(db.session.scalar(query))
 
 
+def delivered_quantities(order_lines, exclude: SalesDocument | None = None) -> dict[int, Decimal]:
+    """delivered_quantity() of several order lines in one query (a delivery note's print)."""
+    ids = [line.id for line in order_lines]
+    if not ids:
+        return {}
+    query = (
+        select(SalesLine.source_line_id, func.sum(SalesLine.quantity))
+        .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
+        .where(SalesLine.source_line_id.in_(ids), SalesDocument.kind == "delivery",
+               SalesDocument.number.is_not(None))
+        .group_by(SalesLine.source_line_id)
+    )
+    if exclude is not None and exclude.id:
+        query = query.where(SalesDocument.id != exclude.id)
+    delivered = {line_id: Decimal(total) for line_id, total in db.session.execute(query)}
+    return {line_id: delivered.get(line_id, ZERO) for line_id in ids}
+
+
+def with_lines(document_id: int) -> SalesDocument:
+    """This firm's document with its lines, their products and the party, in a fixed number of queries."""
+    from crm.core.tenancy import get_or_404
+
+    return get_or_404(SalesDocument, document_id, joinedload(SalesDocument.party),
+                      selectinload(SalesDocument.lines).joinedload(SalesLine.product),
+                      selectinload(SalesDocument.lines).joinedload(SalesLine.source_line))
+
+
 def refresh_order_status(order: SalesOrder) -> None:
     remaining = [line.quantity - delivered_quantity(line) for line in order.lines]
     if all(r <= 0 for r in remaining):
@@ -455,15 +483,39 @@ def documents_of_party(firm: Firm, party, limit: int = 20) -> list[SalesDocument
     ))
 
 
-def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
-    """Validated invoices past their due date and not fully settled (for *relances*)."""
-    invoices = db.session.scalars(
+def _balance_due_sql():
+    """SQL of an invoice's balance: total TTC less payments and validated credit notes.
+
+    The same figure as balance_due(), computed by the database for a whole list at once.
+    """
+    credit = aliased(SalesDocument)
+    paid = (select(func.coalesce(func.sum(Payment.amount), 0))
+            .where(Payment.invoice_id == Invoice.id).scalar_subquery())
+    credited = (select(func.coalesce(func.sum(credit.total_ttc), 0))
+                .where(credit.credited_invoice_id == Invoice.id, credit.kind == "credit_note",
+                       credit.number.is_not(None)).scalar_subquery())
+    return Invoice.total_ttc - paid - credited
+
+
+def overdue_invoices(firm: Firm, today: date) -> Select:
+    """Validated invoices past their due date and not fully settled (for *relances*), as a query."""
+    return (
         select(Invoice).where(
             Invoice.firm_id == firm.id, Invoice.number.is_not(None),
-            Invoice.status.in_(["unpaid", "partially_paid"]), Invoice.due_date < today)
-        .order_by(Invoice.due_date)
-    ).all()
-    return [invoice for invoice in invoices if balance_due(invoice) > 0]
+            Invoice.status.in_(["unpaid", "partially_paid"]), Invoice.due_date < today,
+            _balance_due_sql() > 0)
+        .options(joinedload(Invoice.party))
+        .order_by(Invoice.due_date, Invoice.id)
+    )
+
+
+def balances_due(invoices) -> dict[int, Decimal]:
+    """balance_due() of several invoices in one query (lists of invoices)."""
+    ids = [invoice.id for invoice in invoices]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Invoice.id, _balance_due_sql()).where(Invoice.id.in_(ids)))
+    return {invoice_id: Decimal(balance) for invoice_id, balance in rows}
 
 
 # --- helpers ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from crm.clients.models import Party
 from crm.core.errors import DomainError
@@ -59,6 +60,7 @@ def register(bp) -> None:
 def list_documents(slug: str):
     kind = SLUGS[slug]
     query = (scoped(SalesDocument).where(SalesDocument.kind == kind)
+             .options(joinedload(SalesDocument.party))
              .order_by(SalesDocument.number.is_(None).desc(), SalesDocument.issue_date.desc(),
                        SalesDocument.id.desc()))
     status = request.args.get("statut", "")
@@ -70,7 +72,7 @@ def list_documents(slug: str):
 
 
 def show_document(document_id: int):
-    document = get_or_404(SalesDocument, document_id)
+    document = services.with_lines(document_id)
     totals = services.totals_of(document)
     payment_form = None
     if isinstance(document, Invoice) and not document.is_draft:
@@ -313,7 +315,7 @@ def invoice_deliveries():
     form = InvoiceDeliveriesForm()
     pending = db.session.scalars(
         scoped(DeliveryNote).where(DeliveryNote.status == "issued")
-        .order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
+        .options(joinedload(DeliveryNote.party)).order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
     ).all()
     form.delivery_ids.choices = [(d.id, f"{d.number} — {d.party.name}") for d in pending]
     if form.validate_on_submit():
@@ -336,15 +338,15 @@ def account_statement(party_id: int):
 
 
 def overdue_invoices():
-    invoices = services.overdue_invoices(current_firm, date.today())
-    balances = {invoice.id: services.balance_due(invoice) for invoice in invoices}
-    return render_template("ventes/documents/overdue.html", invoices=invoices, balances=balances,
-                           today=date.today())
+    page = db.paginate(services.overdue_invoices(current_firm, date.today()), page=page_number(),
+                       per_page=50, error_out=False)
+    return render_template("ventes/documents/overdue.html", page=page,
+                           balances=services.balances_due(page.items), today=date.today())
 
 
 def print_document(document_id: int):
     """The document as printed, in the browser (same template as the PDF)."""
-    document = get_or_404(SalesDocument, document_id)
+    document = services.with_lines(document_id)
     context = printing.document_context(document, services.totals_of(document))
     preview = bool(request.args.get("apercu"))  # shown inside the document's page: no toolbar
     return render_template(
@@ -355,7 +357,7 @@ def print_document(document_id: int):
 
 
 def document_pdf(document_id: int):
-    document = get_or_404(SalesDocument, document_id)
+    document = services.with_lines(document_id)
     pdf = printing.document_pdf(document, services.totals_of(document))
     filename = f"{document.number or 'brouillon-' + str(document.id)}.pdf"
     return Response(pdf, mimetype="application/pdf",
