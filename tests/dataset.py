@@ -31,7 +31,7 @@ from crm.stocks.models import (
     StockMove, StockThreshold, SupplierTerms,
 )
 from crm.ventes.documents.models import Payment, SalesDocument, SalesLine, invoice_deliveries
-from crm.ventes.models import Product, ProductFamily, PromotionalPrice
+from crm.ventes.models import Product, ProductFamily, PromotionalPrice, product_search_text
 
 LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
         "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
@@ -176,9 +176,10 @@ def _products(rnd, firm_id, sizes, suppliers):
     for n in range(sizes.products):
         word = WORDS[n % len(WORDS)]
         price = D(rnd.randrange(200, 50_000)) / 100
+        reference, label, barcode = f"{word[:3].upper()}-{n:05d}", f"{word} {rnd.choice(COLOURS)} modèle {n}", f"{3760000000000 + n}"
         rows.append({
-            "firm_id": firm_id, "reference": f"{word[:3].upper()}-{n:05d}",
-            "label": f"{word} {rnd.choice(COLOURS)} modèle {n}", "family_id": families[n % len(families)],
+            "firm_id": firm_id, "reference": reference, "label": label, "barcode": barcode,
+            "search_text": product_search_text(reference, label, barcode), "family_id": families[n % len(families)],
             "description": "", "advantages": "Solide\nGarantie deux ans", "unit": "unité",
             "purchase_price": (price * D("0.6")).quantize(D("0.01")), "sale_price": price,
             "vat_rate": rnd.choice(VAT), "stock_tracked": n % 10 != 3, "active": n % 50 != 49,

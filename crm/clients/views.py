@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from crm.clients import csv_io, services
+from crm.clients import csv_io, picking, services
 from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
     PartyForm, SaveFilterForm, StageForm,
@@ -52,6 +52,12 @@ def index():
     return render_template("clients/index.html", form=form, page=page, filtered=filtered,
                            saved=services.saved_filters(current_firm.id), save_form=SaveFilterForm(),
                            ), 422 if form.errors else 200
+
+
+@bp.route("/choix.json")
+def pick_parties():
+    """Search-as-you-type of the party fields (crm.core.picker): at most 20 matches, as JSON."""
+    return picking.SOURCES.get(request.args.get("type", ""), picking.CUSTOMERS).json_response()
 
 
 @bp.route("/export.csv")

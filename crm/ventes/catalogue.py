@@ -31,7 +31,7 @@ def promotions_on(product_ids, day: date) -> dict[int, PromotionalPrice]:
 
 PRODUCT_FIELDS = (
     "reference", "label", "family_id", "description", "advantages", "unit", "purchase_price",
-    "sale_price", "vat_rate", "stock_tracked", "active",
+    "sale_price", "vat_rate", "stock_tracked", "active", "barcode",
 )
 
 
@@ -93,6 +93,12 @@ def _apply(product: Product, data: dict) -> None:
     for key, label in (("purchase_price", "prix d'achat HT"), ("sale_price", "prix de vente HT")):
         if data[key] is None or Decimal(data[key]) < 0:
             raise DomainError(f"Le {label} doit être un montant positif ou nul.", key)
+    barcode = (data.get("barcode") or "").strip()
+    if barcode:
+        taken = db.session.scalar(select(Product.reference).where(
+            Product.firm_id == product.firm_id, Product.barcode == barcode, Product.id != product.id))
+        if taken is not None:
+            raise DomainError(f"Le code-barres {barcode} est déjà celui de l'article {taken}.", "barcode")
     family_id = data.get("family_id") or None
     if family_id is not None:
         family = db.session.get(ProductFamily, family_id)

@@ -13,7 +13,7 @@ from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
-from crm.ventes import catalogue
+from crm.ventes import catalogue, picking
 from crm.ventes.forms import FamilyForm, ObjectionForm, PricingForm, ProductForm, PromotionForm
 from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice
 from crm.ventes.pricing import LABELS, compute_pricing
@@ -36,6 +36,12 @@ def index():
 
 
 # --- catalogue --------------------------------------------------------------
+
+@bp.route("/catalogue/choix.json")
+def pick_products():
+    """Search-as-you-type of the article fields (crm.core.picker): at most 20 matches, as JSON."""
+    return picking.SOURCES.get(request.args.get("type", ""), picking.PRODUCTS).json_response()
+
 
 @bp.route("/catalogue")
 def list_products():

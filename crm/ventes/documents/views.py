@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.clients.models import Party
 from crm.core.errors import DomainError
+from crm.core.picker import searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
@@ -102,7 +103,7 @@ def new_document(slug: str):
         party_id = request.args.get("client", type=int)
         if party_id:
             form.party_id.data = party_id
-    if form.validate_on_submit() and not _adding_line(form):
+    if not searching(form) and form.validate_on_submit() and not _adding_line(form):
         party = get_or_404(Party, form.party_id.data)
         try:
             document = services.create_document(current_firm, current_user, kind, party,
@@ -122,7 +123,7 @@ def edit_document(document_id: int):
         flash(f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.", "error")
         return redirect(url_for("ventes.show_document", document_id=document.id))
     form = _document_form(document.kind, document)
-    if form.validate_on_submit() and not _adding_line(form):
+    if not searching(form) and form.validate_on_submit() and not _adding_line(form):
         try:
             header = _header(form) | {"party": get_or_404(Party, form.party_id.data)}
             services.save_draft(document, header, _lines(form, document))
@@ -136,26 +137,23 @@ def edit_document(document_id: int):
 
 def _edit_page(form: DocumentForm, document, kind: str):
     status = 422 if form.errors else 200
+    has_parties = db.session.scalar(
+        scoped(Party).with_only_columns(Party.id).where(Party.kind.in_(["client", "prospect"])).limit(1))
     return render_template("ventes/documents/edit.html", form=form, document=document, kind=kind,
-                           label=KINDS[kind][0], slug=SLUG_OF[kind]), status
+                           label=KINDS[kind][0], slug=SLUG_OF[kind],
+                           has_parties=has_parties is not None), status
 
 
 def _adding_line(form: DocumentForm) -> bool:
     """'Ajouter une ligne' re-displays the form with one more empty line, saving nothing."""
     if "add_line" in request.form:
         form.lines.append_entry()
-        _fill_line_choices(form)
         return True
     return False
 
 
 def _document_form(kind: str, document: SalesDocument | None = None) -> DocumentForm:
     form = DocumentForm(obj=document) if document else DocumentForm()
-    parties = db.session.scalars(
-        scoped(Party).where(Party.kind.in_(["client", "prospect"]), Party.anonymised_at.is_(None))
-        .order_by(Party.sort_key)
-    )
-    form.party_id.choices = [(p.id, f"{p.name} ({p.kind_label.lower()})") for p in parties]
     if document is not None and not form.is_submitted():
         form.party_id.data = document.party_id
         while len(form.lines.entries):
@@ -167,29 +165,11 @@ def _document_form(kind: str, document: SalesDocument | None = None) -> Document
                 "discount_rate": line.discount_rate, "vat_rate": _rate_choice(line.vat_rate),
                 "source_line_id": str(line.source_line_id or "")})
         form.lines.append_entry()
-    _fill_line_choices(form)
     return form
 
 
 def _rate_choice(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
-
-
-def _fill_line_choices(form: DocumentForm) -> None:
-    products = db.session.scalars(scoped(Product).where(Product.active).order_by(Product.reference))
-    choices = [("", "— Ligne libre —")] + [(str(p.id), _product_choice(p)) for p in products]
-    for entry in form.lines.entries:
-        entry.form.product_id.choices = choices
-
-
-def _product_choice(product: Product) -> str:
-    """'CH-045 — Chaise (stock 12)', flagged when out of stock, as the seller must know."""
-    label = f"{product.reference} — {product.label}"
-    if not product.stock_tracked:
-        return label
-    if product.on_hand <= 0:
-        return f"{label} — RUPTURE DE STOCK"
-    return f"{label} (stock {product.on_hand})"
 
 
 def _header(form: DocumentForm) -> dict:
