@@ -28,9 +28,10 @@ Using it in a form (the pieces are: a source, the field, the macro, the view):
    `get_or_404(Party, form.party_id.data)` as for any posted id (another firm's
    id is a 404). `empty_label="Client de passage"` makes the choice optional.
 
-3. In the template: `{% from "_picker.html" import picker %}{{ picker(form.party_id) }}`
-   (inside the form; one call per field, lines of a FieldList included), and
-   the page loads the script once: `{% block scripts %}{{ picker_script() }}{% endblock %}`.
+3. In the template: `field(form.party_id)` and `render_form(form)` of _forms.html
+   render it; or `{% from "_picker.html" import picker %}{{ picker(form.party_id) }}`
+   to place it yourself (a line of a FieldList: `picker(f, label="Article ligne 2",
+   show_label=False)`). base.html loads the script on every page.
 
 4. In the view, before saving: `if searching(form): return <the same form page>`
    — the search step re-renders the form (status 200) without saving anything.
@@ -117,8 +118,11 @@ class PickerField(Field):
         return str(self.data) if self.data else ""
 
     def pre_validate(self, form):
-        if self.data is None and self.text and self.empty_label is None:
-            raise StopValidation("Choisissez dans la liste des résultats (tapez quelques lettres puis « Rechercher »).")
+        if self.data is None and self.text:
+            message = "Choisissez dans la liste des résultats (tapez quelques lettres puis « Rechercher »)."
+            if self.empty_label:
+                message += f" Videz la case pour : {self.empty_label.lower()}."
+            raise StopValidation(message)
 
     @property
     def chosen(self) -> Match | None:

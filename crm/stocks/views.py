@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core.errors import DomainError
+from crm.core.picker import searching
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
@@ -90,7 +91,7 @@ def new_move():
         form.product_id.data = request.args.get("product_id", type=int)
         form.quantity.data = request.args.get("quantity", type=int)
         form.alert.data = "1" if request.args.get("alert") else ""
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         product = get_or_404(Product, form.product_id.data)
         try:
             move = services.record_manual_move(
@@ -102,8 +103,10 @@ def new_move():
             flash(f"{move.kind_label} enregistrée : {product.reference}, stock {move.on_hand_after} {product.unit}.",
                   "success")
             return redirect(url_for("stocks.stock_card", product_id=product.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("stocks/move_form.html", form=form), status
+    status = 422 if request.method == "POST" and not searching(form) else 200
+    has_products = db.session.scalar(scoped(Product).with_only_columns(Product.id)
+                                     .where(Product.stock_tracked.is_(True)).limit(1)) is not None
+    return render_template("stocks/move_form.html", form=form, has_products=has_products), status
 
 
 @bp.route("/articles/<int:product_id>")
@@ -122,7 +125,7 @@ def edit_thresholds(product_id: int):
     threshold = services.threshold_of(product)
     form = ThresholdForm(obj=threshold)
     computation = None
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         if form.supplier_id.data and purchasing.supplier_of_firm(current_firm, form.supplier_id.data) is None:
             abort(404)
         data = {name: form[name].data for name in
@@ -141,7 +144,7 @@ def edit_thresholds(product_id: int):
     elif threshold is not None and threshold.alert_mode == "computed" and request.method == "GET":
         computation = services.compute_alert(product, threshold.period_days, threshold.lead_time_days,
                                              threshold.safety)
-    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    status = 422 if request.method == "POST" and (form.errors or form.form_errors) and not searching(form) else 200
     return render_template("stocks/thresholds.html", product=product, form=form, computation=computation), status
 
 
@@ -287,7 +290,7 @@ def new_order():
     form = PurchaseOrderForm()
     if request.method == "GET" and request.args.get("supplier_id", type=int):
         form.supplier_id.data = request.args.get("supplier_id", type=int)
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         supplier = get_or_404(Party, form.supplier_id.data)
         if supplier.kind != "supplier":
             abort(404)
@@ -299,8 +302,10 @@ def new_order():
         else:
             flash("Commande fournisseur créée en brouillon : ajoutez les articles.", "success")
             return redirect(url_for("stocks.show_order", order_id=order.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("stocks/order_form.html", form=form), status
+    status = 422 if request.method == "POST" and not searching(form) else 200
+    has_suppliers = db.session.scalar(scoped(Party).with_only_columns(Party.id)
+                                      .where(Party.kind == "supplier").limit(1)) is not None
+    return render_template("stocks/order_form.html", form=form, has_suppliers=has_suppliers), status
 
 
 @bp.route("/commandes/depuis-alertes", methods=["POST"])
@@ -336,7 +341,7 @@ def _order_page(order, line_form, status=200):
 def show_order(order_id: int):
     order = get_or_404(PurchaseOrder, order_id)
     form = OrderLineForm()
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         product = get_or_404(Product, form.product_id.data)
         try:
             purchasing.set_order_line(order, product, form.quantity.data, form.unit_price.data,
@@ -346,7 +351,7 @@ def show_order(order_id: int):
         else:
             flash(f"Ligne {product.reference} enregistrée.", "success")
             return redirect(url_for("stocks.show_order", order_id=order.id))
-    return _order_page(order, form, 422 if request.method == "POST" else 200)
+    return _order_page(order, form, 422 if request.method == "POST" and not searching(form) else 200)
 
 
 @bp.route("/commandes/<int:order_id>/lignes/<int:order_line_id>/supprimer", methods=["POST"])
