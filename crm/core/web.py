@@ -1,7 +1,9 @@
 """Request lifecycle: login gate, current firm, one commit per request, headers, errors."""
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from typing import Callable
+
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -73,9 +75,29 @@ def _end_transaction(response):
     """The one commit of the request: only when it succeeded; otherwise nothing is kept."""
     if response.status_code < 400:
         db.session.commit()
+        _run_after_commit()
     else:
         db.session.rollback()
     return response
+
+
+def after_commit(task: Callable[[], None]) -> None:
+    """Run `task` once this request's commit has succeeded (never if it is rolled back).
+
+    For slow work that must not hold the database's write lock, such as printing
+    a validated document's PDF: the task runs outside the request's transaction
+    and commits its own short one (see crm.ventes.documents.storage).
+    """
+    g.setdefault("after_commit", []).append(task)
+
+
+def _run_after_commit() -> None:
+    for task in g.pop("after_commit", []):
+        try:
+            task()
+        except Exception:  # noqa: BLE001 - the request succeeded; the task has its own fallback
+            db.session.rollback()
+            current_app.logger.exception("after-commit task failed: %r", task)
 
 
 def _security_headers(response):

@@ -6,7 +6,9 @@ from types import SimpleNamespace
 from crm.core.firm_settings import get_firm_settings, payment_mentions
 from crm.core.formatting import day, percent
 from crm.core.models import Firm
-from crm.core.pdf import firm_logo_uri, render_pdf
+from flask import render_template
+
+from crm.core.pdf import firm_logo_uri
 from crm.extensions import db
 from crm.ventes.documents.models import SalesDocument
 
@@ -75,8 +77,12 @@ def _line(document: SalesDocument, line, delivered: dict) -> SimpleNamespace:
     return row
 
 
-def document_pdf(document: SalesDocument, totals) -> bytes:
-    return render_pdf(template_of(document), **document_context(document, totals))
+def document_html(document: SalesDocument) -> str:
+    """The document as printed to PDF (HTML for WeasyPrint; crm.ventes.documents.storage keeps the PDF)."""
+    from crm.ventes.documents.services import totals_of
+
+    return render_template(template_of(document), for_pdf=True,
+                           **document_context(document, totals_of(document)))
 
 
 def mentions(document: SalesDocument, firm: Firm) -> list[str]:

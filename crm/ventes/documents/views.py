@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -14,7 +14,8 @@ from crm.core.picker import searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
-from crm.ventes.documents import printing, services
+from crm.core.pdf import PdfUnavailable, pdf_response
+from crm.ventes.documents import printing, services, storage
 from crm.ventes.documents.forms import DocumentForm, InvoiceDeliveriesForm, PaymentForm
 from crm.ventes.documents.models import KINDS, DeliveryNote, Invoice, SalesDocument
 from crm.ventes.models import Product
@@ -234,8 +235,11 @@ def _act(document_id: int, action, success: str):
 
 
 def validate_document(document_id: int):
-    return _act(document_id, lambda d: services.validate_document(d, current_user),
-                "{document.title} validé : il est numéroté et ne peut plus être modifié.")
+    def validate(document: SalesDocument) -> None:
+        services.validate_document(document, current_user)
+        storage.store_pdf_after_commit(document)  # printed once, after the commit (no lock held)
+
+    return _act(document_id, validate, "{document.title} validé : il est numéroté et ne peut plus être modifié.")
 
 
 def delete_document(document_id: int):
@@ -337,8 +341,12 @@ def print_document(document_id: int):
 
 
 def document_pdf(document_id: int):
-    document = services.with_lines(document_id)
-    pdf = printing.document_pdf(document, services.totals_of(document))
-    filename = f"{document.number or 'brouillon-' + str(document.id)}.pdf"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    document = get_or_404(SalesDocument, document_id)
+    if document.is_draft or storage.stored_file(document) is None:  # to be printed: lines and products at once
+        document = services.with_lines(document_id)
+    try:
+        pdf = storage.pdf_of(document)
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("ventes.show_document", document_id=document.id))
+    return pdf_response(pdf, storage.filename_of(document))
