@@ -42,6 +42,15 @@ def _digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 
 
+SEARCH_TEXT_BYTES = 1000
+
+
+def bounded(text: str) -> str:
+    """The search text cut to 1 000 bytes (UTF-8): it sits in a B-tree index, whose entries
+    PostgreSQL limits to about 2 700 bytes (the words of a party's first contacts are kept)."""
+    return text.encode()[:SEARCH_TEXT_BYTES].decode(errors="ignore")
+
+
 def refresh_derived(party: Party) -> None:
     """Recompute the sort name and the search text from the party and its contacts."""
     if party.category == "business":
@@ -53,7 +62,7 @@ def refresh_derived(party: Party) -> None:
              _digits(party.phone), party.siret]
     for contact in party.contacts:
         words += [contact.name, contact.email, _digits(contact.phone)]
-    party.search_text = fold(" ".join(w for w in words if w))
+    party.search_text = bounded(fold(" ".join(w for w in words if w)))
 
 
 def _check_party(data: dict) -> None:

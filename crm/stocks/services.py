@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.core.errors import DomainError
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
@@ -291,6 +291,18 @@ def stock_alerts(firm: Firm) -> list[StockAlert]:
     rows = db.session.execute(_alert_query(firm).order_by(Product.reference)
                               .options(joinedload(StockThreshold.supplier))).all()
     return [StockAlert(product, threshold, on_order=0) for product, threshold in rows]
+
+
+def alert_thresholds(firm: Firm):
+    """The thresholds reached, with their product and supplier loaded, in reference order (a query)."""
+    return (
+        select(StockThreshold).join(Product, StockThreshold.product_id == Product.id)
+        .where(Product.firm_id == firm.id, StockThreshold.firm_id == firm.id,
+               Product.active.is_(True), Product.stock_tracked.is_(True),
+               or_(Product.on_hand <= StockThreshold.alert, Product.on_hand <= StockThreshold.minimum))
+        .options(contains_eager(StockThreshold.product), joinedload(StockThreshold.supplier))
+        .order_by(Product.reference, Product.id)
+    )
 
 
 def stock_alert_count(firm: Firm) -> int:

@@ -162,7 +162,8 @@ def _preview(product, form):
 
 @bp.route("/alertes")
 def alerts():
-    return render_template("stocks/alerts.html", alerts=purchasing.alerts_with_orders(current_firm))
+    page = purchasing.alerts_page(current_firm, page_number())
+    return render_template("stocks/alerts.html", page=page, alerts=page.items)
 
 
 # --- inventories ------------------------------------------------------------

@@ -61,9 +61,27 @@ def upgrade():
     op.create_index('ix_product_firm_barcode', 'product', ['firm_id', 'barcode'], unique=False)
     op.create_index('ix_sales_document_firm_kind_status_due', 'sales_document',
                     ['firm_id', 'kind', 'status', 'due_date'], unique=False)
+    op.create_index('ix_product_firm_stock', 'product', ['firm_id', 'active', 'stock_tracked', 'on_hand'], unique=False)
+    op.create_index('ix_stock_threshold_levels', 'stock_threshold', ['product_id', 'firm_id', 'alert', 'minimum'],
+                    unique=False)
+    op.create_index('ix_party_firm_segment', 'party', ['firm_id', 'segment'], unique=False)
+    # The party search filters inside the name-order index: its text must fit a B-tree entry.
+    party = sa.table('party', sa.column('id', sa.Integer), sa.column('search_text', sa.Text))
+    long_texts = connection.execute(sa.select(party.c.id, party.c.search_text)
+                                    .where(sa.func.length(party.c.search_text) > 250)).all()
+    for party_id, search_text in long_texts:
+        connection.execute(party.update().where(party.c.id == party_id)
+                           .values(search_text=search_text.encode()[:1000].decode(errors="ignore")))
+    op.drop_index('ix_party_firm_sort', table_name='party')
+    op.create_index('ix_party_firm_sort', 'party', ['firm_id', 'sort_key', 'id', 'search_text'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_party_firm_sort', table_name='party')
+    op.create_index('ix_party_firm_sort', 'party', ['firm_id', 'sort_key'], unique=False)
+    op.drop_index('ix_party_firm_segment', table_name='party')
+    op.drop_index('ix_stock_threshold_levels', table_name='stock_threshold')
+    op.drop_index('ix_product_firm_stock', table_name='product')
     op.drop_index('ix_sales_document_firm_kind_status_due', table_name='sales_document')
     op.drop_index('ix_product_firm_barcode', table_name='product')
     op.drop_index('ix_product_firm_active_reference', table_name='product')

@@ -51,6 +51,8 @@
     function choose(index) {
       var match = results[index];
       if (!match) return;
+      clearTimeout(timer);
+      asked += 1; // a search still on its way must not reopen the list
       if (textMode) {
         input.value = match.code;
       } else {
@@ -98,7 +100,7 @@
 
     function search() {
       var query = input.value.trim();
-      if (!query) { close(); results = []; return; }
+      if (!query || query === chosen) { close(); results = []; return; }
       var mine = ++asked;
       var address = url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query);
       fetch(address, { credentials: "same-origin", headers: { Accept: "application/json" } })

@@ -40,6 +40,7 @@ CLASSES = {"quote": Quote, "order": SalesOrder, "delivery": DeliveryNote,
 FIRST_STATUS = {"quote": "sent", "order": "confirmed", "delivery": "issued",
                 "invoice": "unpaid", "credit_note": "validated"}
 QUOTE_VALIDITY_DAYS = 30
+UNSETTLED = ("unpaid", "partially_paid")  # validated invoices with a balance still due
 
 
 @dataclass
@@ -498,12 +499,15 @@ def _balance_due_sql():
 
 
 def overdue_invoices(firm: Firm, today: date) -> Select:
-    """Validated invoices past their due date and not fully settled (for *relances*), as a query."""
+    """Validated invoices past their due date and not fully settled (for *relances*), as a query.
+
+    The status says "not fully settled": refresh_invoice_status() keeps it with every
+    payment and credit note, in their transaction. So the list reads one index
+    (firm, kind, status, due date) instead of summing payments for every invoice.
+    """
     return (
         select(Invoice).where(
-            Invoice.firm_id == firm.id, Invoice.number.is_not(None),
-            Invoice.status.in_(["unpaid", "partially_paid"]), Invoice.due_date < today,
-            _balance_due_sql() > 0)
+            Invoice.firm_id == firm.id, Invoice.status.in_(UNSETTLED), Invoice.due_date < today)
         .options(joinedload(Invoice.party))
         .order_by(Invoice.due_date, Invoice.id)
     )

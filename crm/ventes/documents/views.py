@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from crm.clients.models import Party
@@ -25,6 +26,7 @@ SLUGS = {"devis": "quote", "commandes": "order", "livraisons": "delivery",
 SLUG_OF = {kind: slug for slug, kind in SLUGS.items()}
 PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraison",
            "invoice": "Factures", "credit_note": "Avoirs"}
+DRAFTS_SHOWN = 10  # drafts listed above a list of documents; the rest behind "?statut=draft"
 # Documents started from scratch; the others are made from the previous one.
 NEW_KINDS = {"quote", "order", "invoice"}
 
@@ -61,16 +63,25 @@ def register(bp) -> None:
 
 def list_documents(slug: str):
     kind = SLUGS[slug]
+    # Newest first, read in the order of the (firm, kind, date) index: no sort of the whole kind.
     query = (scoped(SalesDocument).where(SalesDocument.kind == kind)
              .options(joinedload(SalesDocument.party))
-             .order_by(SalesDocument.number.is_(None).desc(), SalesDocument.issue_date.desc(),
-                       SalesDocument.id.desc()))
+             .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc()))
     status = request.args.get("statut", "")
+    drafts, draft_count = [], 0
     if status:
         query = query.where(SalesDocument.status == status)
+    else:  # drafts to finish come first, in a box of their own; the list holds validated documents
+        query = query.where(SalesDocument.status != "draft")
+        draft_query = scoped(SalesDocument).where(SalesDocument.kind == kind, SalesDocument.status == "draft")
+        draft_count = db.session.scalar(draft_query.with_only_columns(func.count()))
+        drafts = db.session.scalars(draft_query.options(joinedload(SalesDocument.party))
+                                    .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc())
+                                    .limit(DRAFTS_SHOWN)).all()
     page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
     return render_template("ventes/documents/list.html", page=page, kind=kind, slug=slug,
-                           title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status)
+                           title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status,
+                           drafts=drafts, draft_count=draft_count)
 
 
 def show_document(document_id: int):
