@@ -23,9 +23,11 @@ serve: install migrate
 test: dev-install check-pdf
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make bench: speed and memory targets
+## make bench: speed and memory targets; pages at a school's scale on SQLite, and on
+## PostgreSQL too with CRM_BENCH_DATABASE_URL=postgresql://… (that database is emptied)
 bench: dev-install
 	$(BIN)/python -m pytest benchmarks -q -s $(PYTEST_ARGS)
+	$(BIN)/python -m benchmarks.pages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 
 from crm.clients.models import Contact, Interaction, Party
 from crm.clients.services import fold
@@ -89,17 +89,22 @@ class Populated:
 
 
 def _bulk(model, rows: list[dict]) -> list[int]:
-    """Multi-row INSERT … RETURNING id, ids in the order of `rows`."""
+    """Multi-row INSERTs, then the new ids in the order of `rows` (ids grow in insertion order;
+    the data set is built by one session alone, so no other row takes an id meanwhile)."""
     if not rows:
         return []
-    result = db.session.scalars(
-        insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    return list(result)
+    before = db.session.scalar(select(func.coalesce(func.max(model.id), 0)))
+    _plain(model, rows)
+    ids = list(db.session.scalars(select(model.id).where(model.id > before).order_by(model.id)))
+    assert len(ids) == len(rows), f"{model.__tablename__}: rows inserted by someone else meanwhile"
+    return ids
 
 
 def _plain(table_or_model, rows: list[dict]) -> None:
-    if rows:
-        db.session.execute(insert(table_or_model), rows)
+    """Core executemany (SQLAlchemy's insertmanyvalues: a few hundred rows per statement)."""
+    table = getattr(table_or_model, "__table__", table_or_model)
+    for start in range(0, len(rows), 10_000):
+        db.session.connection().execute(insert(table), rows[start:start + 10_000])
 
 
 def populate(firm, user, sizes: Sizes, seed: int = 10) -> Populated:
