@@ -211,10 +211,11 @@ def _documents(rnd, firm_id, user, sizes, parties, products):
     for kind, share, statuses, prefix, doc_type in KINDS:
         plan += [(kind, statuses, prefix, doc_type)] * max(1, round(sizes.documents * share))
     rnd.shuffle(plan)
-    docs = []
+    docs, seen = [], set()
     for n, (kind, statuses, prefix, doc_type) in enumerate(plan):
         issue = START + timedelta(days=rnd.randrange(DAYS))
-        draft = n % 10 == 0
+        draft = n % 10 == 0 or kind not in seen  # every kind has drafts, as every list shows some
+        seen.add(kind)
         docs.append({
             "firm_id": firm_id, "kind": kind, "number": None, "status": "draft",
             "party_id": parties[rnd.randrange(len(parties))], "issue_date": issue,

@@ -3,7 +3,7 @@
 Two firms are filled by tests/dataset.py, one with n rows of everything and one
 with 10 × n. The test walks app.url_map: every GET page of the firm's sections
 (lists, forms, documents, PDFs, search endpoints) is opened in both firms and
-must run the same number of SQL statements. A query per row (N+1) in a view, a
+must not run more SQL statements in the larger one. A query per row (N+1) in a view, a
 service or a template makes the counts differ, and the failure names the page
 and the statements that grew. A new page is covered the day it is added; an id
 argument the test cannot fill fails the test.
@@ -33,7 +33,6 @@ VARIANTS = {
     "clients.index": ["?q=martin", "?kind=client&sort=recent", "?page=2"],
     "ventes.list_documents": ["?statut=unpaid"],
     "ventes.products": ["?q=chaise"],
-    "stocks.list_moves": ["?page=2"],
 }
 
 
@@ -100,7 +99,8 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
     grown = []
     for (endpoint, small_url), (_, large_url) in zip(small_pages, large_pages):
         (n_small, statements_small), (n_large, statements_large) = small_counts[small_url], large_counts[large_url]
-        if n_large != n_small:
+        # Fewer is fine: a helper may skip its query when a page happens to have nothing to look up.
+        if n_large > n_small:
             extra = Counter(statements_large) - Counter(statements_small)
             sample = "\n      ".join(s.split("\n")[0][:160] for s in list(extra)[:3])
             grown.append(f"{large_url} ({endpoint}): {n_small} → {n_large} queries\n      {sample}")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.core.errors import DomainError
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
@@ -289,7 +289,7 @@ def _alert_query(firm: Firm):
 def stock_alerts(firm: Firm) -> list[StockAlert]:
     """Products at or under their alert point or minimum (on order: 0 until purchase orders exist)."""
     rows = db.session.execute(_alert_query(firm).order_by(Product.reference)
-                              .options(joinedload(StockThreshold.supplier))).all()
+                              .options(selectinload(StockThreshold.supplier))).all()
     return [StockAlert(product, threshold, on_order=0) for product, threshold in rows]
 
 
@@ -300,7 +300,7 @@ def alert_thresholds(firm: Firm):
         .where(Product.firm_id == firm.id, StockThreshold.firm_id == firm.id,
                Product.active.is_(True), Product.stock_tracked.is_(True),
                or_(Product.on_hand <= StockThreshold.alert, Product.on_hand <= StockThreshold.minimum))
-        .options(contains_eager(StockThreshold.product), joinedload(StockThreshold.supplier))
+        .options(contains_eager(StockThreshold.product), selectinload(StockThreshold.supplier))
         .order_by(Product.reference, Product.id)
     )
 

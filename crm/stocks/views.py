@@ -79,7 +79,7 @@ def save_settings():
 @bp.route("/mouvements")
 def list_moves():
     query = (scoped(StockMove).order_by(StockMove.id.desc())
-             .options(joinedload(StockMove.product), joinedload(StockMove.author)))
+             .options(selectinload(StockMove.product), selectinload(StockMove.author)))
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template("stocks/moves.html", page=page)
 
@@ -278,7 +278,7 @@ def supplier_terms(party_id: int):
 
 @bp.route("/commandes")
 def orders():
-    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc()).options(joinedload(PurchaseOrder.supplier))
+    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc()).options(selectinload(PurchaseOrder.supplier))
     status = request.args.get("statut", "")
     if status in ORDER_STATUSES:
         query = query.where(PurchaseOrder.status == status)

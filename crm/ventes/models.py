@@ -37,7 +37,7 @@ class Product(FirmScoped, db.Model):
         CheckConstraint("purchase_price >= 0 AND sale_price >= 0", name="prices"),
         CheckConstraint("average_cost >= 0", name="average_cost"),
         # The catalogue filters by family and activity, sorted by reference; the till scans barcodes.
-        Index("ix_product_firm_active_reference", "firm_id", "active", "reference"),
+        Index("ix_product_firm_active_reference", "firm_id", "active", "reference", "search_text"),
         Index("ix_product_firm_barcode", "firm_id", "barcode"),
         # The stock alert count (every page's menu) read from the index alone.
         Index("ix_product_firm_stock", "firm_id", "active", "stock_tracked", "on_hand"),

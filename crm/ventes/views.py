@@ -5,12 +5,12 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.text import escape_like, fold
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
 from crm.ventes import catalogue, picking
@@ -47,15 +47,14 @@ def pick_products():
 def list_products():
     query = scoped(Product).order_by(Product.reference)
     search = request.args.get("q", "").strip()
-    if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(Product.reference.ilike(pattern), Product.label.ilike(pattern)))
+    for word in fold(search).split():  # accent- and case-insensitive, as the search fields
+        query = query.where(Product.search_text.like(f"%{escape_like(word)}%", escape="\\"))
     family_id = request.args.get("famille", type=int)
     if family_id:
         query = query.where(Product.family_id == family_id)
     if not request.args.get("inactifs"):
         query = query.where(Product.active.is_(True))
-    page = db.paginate(query.options(joinedload(Product.family)), page=page_number(), per_page=25,
+    page = db.paginate(query.options(selectinload(Product.family)), page=page_number(), per_page=25,
                        error_out=False)
     families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
     promotions = catalogue.promotions_on((p.id for p in page.items), date.today())

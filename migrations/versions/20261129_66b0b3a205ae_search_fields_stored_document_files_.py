@@ -57,7 +57,8 @@ def upgrade():
     for product_id, reference, label in rows:
         connection.execute(product.update().where(product.c.id == product_id)
                            .values(search_text=fold(f"{reference} {label}")[:240]))
-    op.create_index('ix_product_firm_active_reference', 'product', ['firm_id', 'active', 'reference'], unique=False)
+    op.create_index('ix_product_firm_active_reference', 'product', ['firm_id', 'active', 'reference', 'search_text'],
+                    unique=False)
     op.create_index('ix_product_firm_barcode', 'product', ['firm_id', 'barcode'], unique=False)
     op.create_index('ix_sales_document_firm_kind_status_due', 'sales_document',
                     ['firm_id', 'kind', 'status', 'due_date'], unique=False)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.clients.models import Party
 from crm.core.errors import DomainError
@@ -65,7 +65,7 @@ def list_documents(slug: str):
     kind = SLUGS[slug]
     # Newest first, read in the order of the (firm, kind, date) index: no sort of the whole kind.
     query = (scoped(SalesDocument).where(SalesDocument.kind == kind)
-             .options(joinedload(SalesDocument.party))
+             .options(selectinload(SalesDocument.party))
              .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc()))
     status = request.args.get("statut", "")
     drafts, draft_count = [], 0
@@ -75,7 +75,7 @@ def list_documents(slug: str):
         query = query.where(SalesDocument.status != "draft")
         draft_query = scoped(SalesDocument).where(SalesDocument.kind == kind, SalesDocument.status == "draft")
         draft_count = db.session.scalar(draft_query.with_only_columns(func.count()))
-        drafts = db.session.scalars(draft_query.options(joinedload(SalesDocument.party))
+        drafts = db.session.scalars(draft_query.options(selectinload(SalesDocument.party))
                                     .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc())
                                     .limit(DRAFTS_SHOWN)).all()
     page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
@@ -310,7 +310,7 @@ def invoice_deliveries():
     form = InvoiceDeliveriesForm()
     pending = db.session.scalars(
         scoped(DeliveryNote).where(DeliveryNote.status == "issued")
-        .options(joinedload(DeliveryNote.party)).order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
+        .options(selectinload(DeliveryNote.party)).order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
     ).all()
     form.delivery_ids.choices = [(d.id, f"{d.number} — {d.party.name}") for d in pending]
     if form.validate_on_submit():
