@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from crm.core.clock import business_today
 from crm.accueil.models import (
     CHANNELS, HANDLINGS, NATURES, STATUSES, DeskRequest, DeskRequestEvent, Service, StaffMember,
 )
@@ -49,7 +50,7 @@ def add_staff_member(service: Service, user: User, data: dict) -> StaffMember:
     service.people.append(person)
     db.session.flush()
     record_activity(db.session.get(Firm, service.firm_id), user, "organigramme.updated", person,
-                    f"{person.name} ajouté(e) au service {service.name}")
+                    f"{person.name} rejoint le service {service.name}")
     return person
 
 
@@ -114,7 +115,7 @@ class RequestData:
 
 def record_request(firm: Firm, user: User, data: RequestData, today: date | None = None) -> DeskRequest:
     """Record a desk request and its handling: answered at once, or transmitted to a service."""
-    today = today or date.today()
+    today = today or business_today(firm)
     if data.channel not in CHANNELS:
         raise DomainError("Choisissez le canal de la demande.", "channel")
     if data.nature not in NATURES:
@@ -187,7 +188,7 @@ def transmit_request(desk_request: DeskRequest, user: User, service: Service | N
                      today: date | None = None) -> None:
     if desk_request.status != "open":
         raise DomainError("Seule une demande ouverte peut être transmise.")
-    _check_transmission(desk_request.firm_id, service, recipient, due_on, message, today or date.today())
+    _check_transmission(desk_request.firm_id, service, recipient, due_on, message, today or business_today(desk_request.firm_id))
     _transmit(desk_request, user, service, recipient, due_on, message)
 
 
@@ -254,7 +255,7 @@ class Report:
 
 def report(firm_id: int, start: date, end: date, today: date | None = None) -> Report:
     """Requests recorded between start and end (inclusive), and what is pending today."""
-    today = today or date.today()
+    today = today or business_today(firm_id)
     in_period = select(DeskRequest).where(
         DeskRequest.firm_id == firm_id,
         DeskRequest.created_at >= datetime.combine(start, datetime.min.time()),

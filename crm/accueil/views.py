@@ -1,12 +1,12 @@
 """Blueprint of the accueil section (URL prefix /accueil): the front desk register."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from crm.core.clock import business_today
 from crm.accueil import services
 from crm.accueil.forms import (
     CloseForm, DeskRequestForm, PeriodForm, RegisterFilterForm, ServiceForm, StaffMemberForm,
@@ -45,7 +45,7 @@ def index():
         if form.nature.data:
             query = query.where(DeskRequest.nature == form.nature.data)
     page = db.paginate(query, page=page_number(), per_page=30, error_out=False)
-    return render_template("accueil/index.html", page=page, form=form, today=date.today(),
+    return render_template("accueil/index.html", page=page, form=form, today=business_today(current_firm),
                            filtered=bool(form.status.data or form.nature.data))
 
 
@@ -102,7 +102,7 @@ def show_request(desk_request_id: int, forms: dict | None = None, status: int = 
     transmit_form = forms.get("transmit") or TransmitForm(formdata=None)
     transmit_form.fill_choices(services.services_of(current_firm.id))
     return render_template(
-        "accueil/request.html", r=desk_request, today=date.today(), transmit_form=transmit_form,
+        "accueil/request.html", r=desk_request, today=business_today(current_firm), transmit_form=transmit_form,
         treat_form=forms.get("treat") or TreatForm(formdata=None),
         close_form=forms.get("close") or CloseForm(formdata=None),
     ), status
@@ -180,7 +180,7 @@ def add_staff_member(service_id: int):
         person = services.add_staff_member(service, current_user, {
             "name": form.name.data, "role": _text(form.role), "phone": _text(form.phone),
             "email": _text(form.email)})
-        flash(f"{person.name} est ajouté(e) au service {service.name}.", "success")
+        flash(f"{person.name} fait maintenant partie du service {service.name}.", "success")
         return redirect(url_for("accueil.organigramme"))
     return _organigramme_page(ServiceForm(formdata=None), form, service.id, 422)
 
@@ -197,7 +197,7 @@ def delete_service(service_id: int):
 def remove_staff_member(staff_member_id: int):
     person = get_or_404(StaffMember, staff_member_id)
     services.remove_staff_member(person)
-    flash(f"{person.name} est retiré(e) de l'organigramme.", "success")
+    flash(f"{person.name} ne figure plus dans l'organigramme.", "success")
     return redirect(url_for("accueil.organigramme"))
 
 
@@ -207,14 +207,15 @@ def remove_staff_member(staff_member_id: int):
 def report():
     args = {"start": "", "end": ""} | request.args.to_dict()
     form = PeriodForm(MultiDict(args))
-    today = date.today()
+    today = business_today(current_firm)
     status = 200
     if not form.validate():
         status = 422
         form.start.data = form.end.data = None
     start = form.start.data or today.replace(day=1)
     end = form.end.data or today
-    if status == 200:
-        form.start.data, form.end.data = start, end  # show the period actually reported
+    if status == 200:  # the fields show the period actually reported, also when none was typed
+        for field, value in ((form.start, start), (form.end, end)):
+            field.raw_data, field.data = None, value
     return render_template("accueil/report.html", form=form,
                            report=services.report(current_firm.id, start, end, today), today=today), status

@@ -8,6 +8,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from crm.core.clock import FRENCH_TIME_ZONES
 from crm.core import identifiers
 from crm.core.forms import AmountField, Form, Normalised, Required, strip_filter
 from crm.core.models import Position
@@ -126,6 +127,9 @@ class FirmSettingsForm(Form):
     escompte_terms = TextAreaField(
         "Conditions d'escompte", [Length(max=500)], render_kw={"rows": 2},
         description="Vide : « Pas d'escompte pour paiement anticipé. »")
+    time_zone = SelectField(
+        "Fuseau horaire", choices=FRENCH_TIME_ZONES, validate_choice=True,
+        description="Les heures (tickets, journal, historique) s'affichent à l'heure de ce lieu.")
 
 
 def firm_settings_form(formdata=None, **data):

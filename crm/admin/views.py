@@ -136,6 +136,7 @@ def firm_settings(firm_id: int):
     current = get_firm_settings(firm)
     data = {"payment_terms_days": current.payment_terms_days,
             "late_payment_rate": current.late_payment_rate, "escompte_terms": current.escompte_terms,
+            "time_zone": current.time_zone,
             **{f"prefix_{t}": current.prefix_template(t) for t in DOCUMENT_TYPES}}
     form = firm_settings_form(request.form if request.method == "POST" else None, **data)
     if form.validate_on_submit():
@@ -143,6 +144,7 @@ def firm_settings(firm_id: int):
             update_firm_settings(
                 firm, payment_terms_days=form.payment_terms_days.data,
                 late_payment_rate=form.late_payment_rate.data, escompte_terms=form.escompte_terms.data,
+                time_zone=form.time_zone.data,
                 number_prefixes={t: form[f"prefix_{t}"].data for t in DOCUMENT_TYPES})
         except DomainError as error:
             form_error(form, error)
@@ -163,7 +165,7 @@ def add_member(firm_id: int):
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{user.display_name} est affecté(e) à « {firm.trade_name} ».", "success")
+            flash(f"{user.display_name} travaille maintenant dans « {firm.trade_name} ».", "success")
             return redirect(url_for("admin.show_firm", firm_id=firm.id))
     return render_template("admin/firm.html", firm=firm, member_form=form,
                            positions=Position.choices()), 422

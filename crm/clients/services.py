@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 
+from crm.core.clock import business_today, firm_zone, local, to_utc
 from crm.clients.models import (
     CATEGORIES, CHANNELS, KINDS, STAGES, Address, Contact, Interaction, Party, SavedFilter,
 )
@@ -155,7 +156,7 @@ def create_party(firm: Firm, user: User | None, data: dict, journal: bool = True
                   **{key: "" for key in TEXT_FIELDS}, marketing_consent=False)
     _apply(party, data)
     if party.marketing_consent:
-        party.marketing_consent_on = data.get("marketing_consent_on") or date.today()
+        party.marketing_consent_on = data.get("marketing_consent_on") or business_today(firm)
     refresh_derived(party)
     db.session.add(party)
     db.session.flush()
@@ -171,7 +172,7 @@ def update_party(party: Party, user: User | None, data: dict) -> None:
     had_consent = party.marketing_consent
     _apply(party, data)
     if party.marketing_consent and not had_consent:
-        party.marketing_consent_on = date.today()
+        party.marketing_consent_on = business_today(party.firm_id)
     elif not party.marketing_consent:
         party.marketing_consent_on = None
     refresh_derived(party)
@@ -260,8 +261,10 @@ def record_interaction(party: Party, user: User | None, channel: str, subject: s
         raise DomainError("Choisissez le canal du contact.", "channel")
     if not subject:
         raise DomainError("Indiquez l'objet du contact.", "subject")
-    if at and at.date() > date.today():
+    if at and at.date() > business_today(party.firm_id):
         raise DomainError("La date du contact ne peut pas être dans le futur.", "at")
+    if at:  # typed as read on the firm's clock; stored in UTC
+        at = to_utc(at, firm_zone(db.session.get(Firm, party.firm_id)))
     interaction = Interaction(
         firm_id=party.firm_id, channel=channel, subject=subject, summary=summary, outcome=outcome,
         author_id=user.id if user else None, at=at or utcnow(), desk_request_id=desk_request_id,
@@ -359,7 +362,12 @@ def saved_filters(firm_id: int) -> list[SavedFilter]:
 # --- GDPR -------------------------------------------------------------------
 
 def personal_data(party: Party) -> dict:
-    """Everything the firm holds on one party (the right of access)."""
+    """Everything the firm holds on one party (the right of access); times on the firm's clock."""
+    zone = firm_zone(db.session.get(Firm, party.firm_id))
+
+    def when(value):
+        return local(value, zone).replace(tzinfo=None).isoformat(timespec="minutes")
+
     return {
         "tiers": {
             "identifiant": party.id, "type": party.kind_label, "catégorie": party.category_label,
@@ -373,7 +381,7 @@ def personal_data(party: Party) -> dict:
             "consentement prospection": "oui" if party.marketing_consent else "non",
             "date du consentement": party.marketing_consent_on.isoformat() if party.marketing_consent_on else "",
             "notes": party.notes, "étape": party.stage_label, "intérêt": party.interest_label,
-            "créé le": party.created_at.isoformat(timespec="minutes"),
+            "créé le": when(party.created_at),
         },
         "interlocuteurs": [
             {"nom": c.name, "fonction": c.role, "téléphone": c.phone, "courriel": c.email}
@@ -385,7 +393,7 @@ def personal_data(party: Party) -> dict:
             for a in party.addresses
         ],
         "historique": [
-            {"date": i.at.isoformat(timespec="minutes"), "canal": i.channel_label, "objet": i.subject,
+            {"date": when(i.at), "canal": i.channel_label, "objet": i.subject,
              "compte rendu": i.summary, "suite donnée": i.outcome}
             for i in party.interactions
         ],

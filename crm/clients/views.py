@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
+from crm.core.formatting import counted
 from crm.clients import csv_io, picking, services
 from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
@@ -19,7 +20,7 @@ from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.ventes.documents.services import documents_of_party
 
@@ -222,7 +223,7 @@ def convert_party(party_id: int):
     try:
         services.convert_to_client(party, current_user)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("clients.show_party", party_id=party.id))
     flash(f"« {party.name} » est maintenant client. Son historique est conservé.", "success")
     return redirect(url_for("clients.show_party", party_id=party.id))
@@ -261,7 +262,7 @@ def anonymise_party(party_id: int):
     try:
         services.anonymise_party(party, current_user)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
     else:
         flash("Les données personnelles sont effacées ; l'historique et les chiffres sont conservés.", "success")
     return redirect(url_for("clients.show_party", party_id=party.id))
@@ -328,7 +329,7 @@ def confirm_import():
             return render_template("clients/import.html", form=ImportForm(formdata=None),
                                    confirm=ConfirmImportForm(formdata=None), rows=[],
                                    errors=error.errors, columns=csv_io.COLUMNS), 422
-        flash(f"{len(parties)} fiche(s) importée(s).", "success")
+        flash(f"{counted(len(parties), 'fiche importée', 'fiches importées')}.", "success")
         return redirect(url_for("clients.index", sort="recent"))
     return render_template("clients/import.html", form=ImportForm(formdata=None), confirm=confirm,
                            rows=[], errors=[], columns=csv_io.COLUMNS), 422

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import insert, select
 
+from crm.core.clock import is_time_zone
 from crm.core.errors import DomainError
 from crm.core.formatting import percent
 from crm.core.numbering_models import DEFAULT_PREFIXES, DOCUMENT_TYPES, FirmSettings
@@ -51,6 +52,7 @@ def update_firm_settings(
     late_payment_rate: Decimal | str | None = None,
     payment_terms_days: int | None = None,
     escompte_terms: str | None = None,
+    time_zone: str | None = None,
 ) -> FirmSettings:
     """Change the given settings (None leaves one as is); DomainError in French on bad input. Flushes."""
     changes: dict = {}
@@ -67,6 +69,10 @@ def update_firm_settings(
         if len(terms) > 500:
             raise DomainError("Les conditions d'escompte tiennent en 500 caractères au plus.", "escompte_terms")
         changes["escompte_terms"] = terms
+    if time_zone is not None:
+        if not is_time_zone(time_zone):
+            raise DomainError("Choisissez un fuseau horaire de la liste (par exemple Europe/Paris).", "time_zone")
+        changes["time_zone"] = time_zone
 
     insert_ignoring_conflict(
         FirmSettings, {"firm_id": firm.id, **_defaults()}, ["firm_id"]
@@ -91,6 +97,7 @@ def _defaults() -> dict:
         "late_payment_rate": blank.late_payment_rate,
         "payment_terms_days": blank.payment_terms_days,
         "escompte_terms": blank.escompte_terms,
+        "time_zone": blank.time_zone,
     }
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     LargeBinary,
     String,
@@ -50,9 +51,9 @@ class Position(str, enum.Enum):
     @property
     def label(self) -> str:
         return {
-            "accueil": "Chargé(e) d'accueil",
-            "commercial": "Commercial(e)",
-            "magasinier": "Magasinier / magasinière",
+            "accueil": "Accueil",
+            "commercial": "Commercial",
+            "magasinier": "Magasin",
             "responsable": "Responsable",
         }[self.value]
 
@@ -173,6 +174,8 @@ class Firm(db.Model):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_mimetype: Mapped[str] = mapped_column(String(20), default="")
     terms_of_sale: Mapped[str] = mapped_column(Text, default="")
+    # The simulated calendar the teacher moves (crm.core.clock); None: the real one.
+    business_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     classroom: Mapped[Classroom] = relationship(back_populates="firms")

@@ -82,6 +82,8 @@ class FirmSettings(FirmScoped, db.Model):
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     # Empty: documents print « Pas d'escompte pour paiement anticipé ».
     escompte_terms: Mapped[str] = mapped_column(Text, default="")
+    # IANA name; times are stored in UTC and shown in this zone (crm.core.clock).
+    time_zone: Mapped[str] = mapped_column(String(40), default="Europe/Paris")
 
     def __init__(self, **kwargs):
         # Defaults also on unsaved rows: get_firm_settings() hands one out for firms without a row.
@@ -90,6 +92,7 @@ class FirmSettings(FirmScoped, db.Model):
         kwargs.setdefault("late_payment_rate", Decimal("10.00"))
         kwargs.setdefault("payment_terms_days", 30)
         kwargs.setdefault("escompte_terms", "")
+        kwargs.setdefault("time_zone", "Europe/Paris")
         super().__init__(**kwargs)
 
     def prefix_template(self, doc_type: str) -> str:

@@ -1,20 +1,39 @@
 """Small helpers shared by the views of every package."""
 from __future__ import annotations
 
-from flask import abort, request
-from flask_login import current_user
 from functools import wraps
 
+from flask import abort, flash, g, request
+from flask_login import current_user
+
 from crm.core.errors import DomainError
+from crm.extensions import db
+
+
+def mark_refused() -> None:
+    """Undo everything this request flushed, and keep its end from committing.
+
+    A service refuses by raising DomainError after it may have flushed rows; the
+    request must then keep nothing (crm.core.web commits only unrefused requests).
+    """
+    db.session.rollback()
+    g.refused = True
 
 
 def form_error(form, error: DomainError) -> None:
-    """Show a service's refusal next to its field, or at the top of the form."""
+    """Refuse the request and show the service's message next to its field (or atop the form)."""
+    mark_refused()
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def refuse(error: DomainError) -> None:
+    """Refuse the request and flash the message; the view then redirects (PRG)."""
+    mark_refused()
+    flash(error.message, "error")
 
 
 def teacher_required(view):

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
 from crm.core import formatting
+from crm.core.errors import DomainError
 from crm.core.models import Position, User
 from crm.core.sections import SECTIONS
 from crm.core.tenancy import current_firm, current_membership, load_current_firm
 from crm.extensions import db, login_manager
 
 # Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health", "core.favicon"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -28,6 +28,7 @@ ERROR_PAGES = {
     404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible depuis votre entreprise."),
     405: ("Action impossible", "Cette action ne peut pas être faite de cette façon."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée (4 Mo)."),
+    422: ("Action refusée", "Cette action n'est pas possible. Rien n'a été enregistré."),
     429: ("Trop de tentatives", "Patientez une minute avant de réessayer."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. Rien n'a été enregistré."),
 }
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_end_transaction)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)
 
@@ -72,8 +74,12 @@ def _require_login():
 
 
 def _end_transaction(response):
-    """The one commit of the request: only when it succeeded; otherwise nothing is kept."""
-    if response.status_code < 400:
+    """The one commit of the request: only when the view finished without a refusal.
+
+    A view refuses through crm.core.views_helpers (form_error, refuse), which
+    also marks the request; a refusal answered with a redirect keeps nothing either.
+    """
+    if response.status_code < 400 and not g.get("refused"):
         db.session.commit()
         _run_after_commit()
     else:
@@ -98,6 +104,13 @@ def _run_after_commit() -> None:
         except Exception:  # noqa: BLE001 - the request succeeded; the task has its own fallback
             db.session.rollback()
             current_app.logger.exception("after-commit task failed: %r", task)
+
+
+def _domain_error(error: DomainError):
+    """A refusal no view caught: nothing is kept, and the message is shown as is."""
+    db.session.rollback()
+    g.refused = True
+    return _render_error(422, error.message)
 
 
 def _security_headers(response):

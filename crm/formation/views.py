@@ -1,6 +1,5 @@
 """Teacher side: the référentiel and the activity journal of a firm."""
 from flask import Blueprint, render_template
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.core.tenancy import firm_required, scoped

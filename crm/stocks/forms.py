@@ -1,12 +1,12 @@
 """Forms of the stock screens."""
 from __future__ import annotations
 
-from datetime import date
 
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import StopValidation, Length, NumberRange, Optional
 
 from crm.clients.picking import SUPPLIERS
+from crm.core.clock import current_business_date
 from crm.core.forms import AmountField, Form, NonNegative, Required, strip_filter
 from crm.core.picker import PickerField
 from crm.core.tenancy import scoped
@@ -82,8 +82,8 @@ class SettingsForm(Form):
 
 class CountForm(Form):
     label = StringField("Libellé", [Required(), Length(max=120)], filters=[strip_filter],
-                        default=lambda: f"Inventaire du {date.today():%d/%m/%Y}")
-    counted_on = DateField("Date du comptage", [Required()], default=date.today)
+                        default=lambda: f"Inventaire du {current_business_date():%d/%m/%Y}")
+    counted_on = DateField("Date du comptage", [Required()], default=current_business_date)
     family_id = SelectField("Articles à compter", coerce=int, validate_choice=True)
 
     def __init__(self, *args, **kwargs):
@@ -124,7 +124,7 @@ class SupplierTermsForm(Form):
 class PurchaseOrderForm(Form):
     # The view loads the id with get_or_404 (a foreign id → 404).
     supplier_id = PickerField("Fournisseur", [Required("Choisissez le fournisseur.")], source=SUPPLIERS)
-    order_date = DateField("Date de la commande", [Required()], default=date.today)
+    order_date = DateField("Date de la commande", [Required()], default=current_business_date)
     notes = StringField("Remarque", [Length(max=255)], filters=[strip_filter])
 
 
@@ -139,7 +139,7 @@ class OrderLineForm(Form):
 
 
 class ReceiptForm(Form):
-    received_on = DateField("Date de réception", [Required()], default=date.today)
+    received_on = DateField("Date de réception", [Required()], default=current_business_date)
     delivery_note = StringField("N° du bon de livraison fournisseur", [Length(max=80)], filters=[strip_filter])
     note = StringField("Remarque générale", [Length(max=255)], filters=[strip_filter])
 

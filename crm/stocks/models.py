@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.clients.models import Party
 from crm.core.models import User, utcnow
+from crm.core.money import round_cent, vat_rate_check
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 from crm.ventes.models import Product
@@ -89,7 +90,7 @@ class StockMove(FirmScoped, db.Model):
 
     @property
     def value(self) -> Decimal:
-        return (abs(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+        return round_cent(abs(self.quantity) * self.unit_cost)
 
 
 class StockThreshold(FirmScoped, db.Model):
@@ -181,7 +182,7 @@ class StockCountLine(FirmScoped, db.Model):
     def difference_value(self) -> Decimal | None:
         if self.difference is None or self.unit_cost is None:
             return None
-        return (self.difference * self.unit_cost).quantize(Decimal("0.01"))
+        return round_cent(self.difference * self.unit_cost)
 
 
 # --- purchasing: supplier terms, purchase orders, goods receipts ------------------
@@ -265,7 +266,7 @@ class PurchaseOrderLine(FirmScoped, db.Model):
         UniqueConstraint("order_id", "product_id"),
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
-        CheckConstraint("vat_rate IN (20, 10, 5.5, 2.1, 0)", name="vat_rate"),
+        CheckConstraint(vat_rate_check(), name="vat_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -280,7 +281,7 @@ class PurchaseOrderLine(FirmScoped, db.Model):
 
     @property
     def net(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return round_cent(self.quantity * self.unit_price)
 
 
 class GoodsReceipt(FirmScoped, db.Model):

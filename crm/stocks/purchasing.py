@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
-from crm.core.formatting import money
+from crm.core.formatting import counted, money, plural
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
@@ -27,10 +28,9 @@ from crm.formation.journal import record_activity
 from crm.stocks.models import (
     GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold, SupplierTerms,
 )
-from crm.stocks.services import (
-    MoveKind, StockAlert, alert_thresholds, compute_alert, move_stock, round_cent, stock_alerts,
-)
-from crm.ventes.models import VAT_RATES, Product
+from crm.core.money import VAT_RATES, VAT_RATES_TEXT, percentage_of, round_cent
+from crm.stocks.services import MoveKind, StockAlert, alert_thresholds, compute_alert, move_stock, stock_alerts
+from crm.ventes.models import Product
 
 OPEN_STATUSES = ("validated", "partially_received")
 
@@ -164,7 +164,7 @@ def order_totals(order: PurchaseOrder) -> OrderTotals:
     bases: dict[Decimal, Decimal] = defaultdict(Decimal)
     for line in order.lines:
         bases[Decimal(line.vat_rate)] += line.net
-    rows = [VatRow(rate, base, round_cent(base * rate / 100)) for rate, base in sorted(bases.items(), reverse=True)]
+    rows = [VatRow(rate, base, percentage_of(base, rate)) for rate, base in sorted(bases.items(), reverse=True)]
     total_ht = sum((row.base for row in rows), Decimal("0.00"))
     total_vat = sum((row.amount for row in rows), Decimal("0.00"))
     return OrderTotals(total_ht, total_vat, total_ht + total_vat, rows)
@@ -189,7 +189,7 @@ def create_order(firm: Firm, user: User | None, supplier: Party, order_date: dat
         raise ValueError("supplier of another firm")
     if supplier.kind != "supplier":
         raise DomainError("Choisissez un fournisseur (un tiers de type « fournisseur »).", "supplier_id")
-    order = PurchaseOrder(firm_id=firm.id, supplier_id=supplier.id, order_date=order_date or date.today(),
+    order = PurchaseOrder(firm_id=firm.id, supplier_id=supplier.id, order_date=order_date or business_today(firm),
                           notes=(notes or "").strip()[:255], status="draft", from_alerts=from_alerts,
                           author_id=user.id if user else None)
     db.session.add(order)
@@ -213,7 +213,7 @@ def set_order_line(order: PurchaseOrder, product: Product, quantity: int, unit_p
         raise DomainError("Le prix d'achat unitaire HT ne peut pas être négatif.", "unit_price")
     vat_rate = product.vat_rate if vat_rate is None else Decimal(vat_rate)
     if vat_rate not in VAT_RATES:
-        raise DomainError("Choisissez un taux de TVA en vigueur (20, 10, 5,5, 2,1 ou 0 %).", "vat_rate")
+        raise DomainError(f"Choisissez un taux de TVA en vigueur ({VAT_RATES_TEXT}).", "vat_rate")
     line = next((l for l in order.lines if l.product_id == product.id), None)
     if line is None:
         line = PurchaseOrderLine(firm_id=order.firm_id, product_id=product.id)
@@ -308,7 +308,7 @@ def orders_from_proposals(firm: Firm, user: User | None, order_date: date | None
             PurchaseOrder.firm_id == firm.id, PurchaseOrder.supplier_id == supplier_id,
             PurchaseOrder.status == "draft", PurchaseOrder.from_alerts.is_(True)).order_by(PurchaseOrder.id))
         if order is None:
-            order = create_order(firm, user, supplier, order_date or date.today(),
+            order = create_order(firm, user, supplier, order_date or business_today(firm),
                                  notes="Réapprovisionnement sur alertes de stock", from_alerts=True)
         for alert in rows:
             set_order_line(order, alert.product, alert.proposed)
@@ -351,7 +351,8 @@ def _check_receipt_lines(order: PurchaseOrder, values: dict[int, ReceiptLineInpu
                               f"que d'unités reçues ({value.received}).")
         if value.received > remaining[line_id] and not value.extra:
             raise DomainError(
-                f"{reference} : {value.received} reçu(s) pour {remaining[line_id]} attendu(s). Réception "
+                f"{reference} : {value.received} {plural(value.received, 'reçu')} pour {remaining[line_id]} "
+                f"{plural(remaining[line_id], 'attendu')}. Réception "
                 "refusée : cochez « En plus » pour accepter l'excédent livré, ou corrigez la quantité.")
         if (value.damaged or value.extra) and not (value.note or "").strip():
             raise DomainError(f"{reference} : décrivez l'écart (abîmé ou en plus) dans la remarque de la ligne.")
@@ -367,7 +368,7 @@ def create_receipt(firm: Firm, user: User | None, order: PurchaseOrder, received
     if order.status not in OPEN_STATUSES:
         raise DomainError("Seule une commande validée et pas encore entièrement reçue peut être réceptionnée.")
     _check_receipt_lines(order, values)
-    receipt = GoodsReceipt(firm_id=firm.id, order_id=order.id, received_on=received_on or date.today(),
+    receipt = GoodsReceipt(firm_id=firm.id, order_id=order.id, received_on=received_on or business_today(firm),
                            delivery_note=(delivery_note or "").strip()[:80], note=(note or "").strip()[:255],
                            status="draft", author_id=user.id if user else None)
     for line_id, value in values.items():
@@ -422,7 +423,7 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
     db.session.flush()
     units = sum(line.accepted for line in receipt.lines)
     record_activity(firm, user, "stock.goods_received", receipt,
-                    f"Réception {receipt.number} sur la commande {order.number} : {units} unité(s) entrée(s)")
+                    f"Réception {receipt.number} sur la commande {order.number} : {counted(units, 'unité entrée', 'unités entrées')}")
     return receipt
 
 
@@ -433,9 +434,9 @@ def receipt_discrepancies(line: GoodsReceiptLine) -> list[str]:
         expected = remaining_by_line(line.receipt.order).get(line.order_line_id, 0)
     found = []
     if line.received < expected:
-        found.append(f"{expected - line.received} manquant(s)")
+        found.append(f"{expected - line.received} {plural(expected - line.received, 'manquant')}")
     if line.damaged:
-        found.append(f"{line.damaged} abîmé(s)")
+        found.append(f"{line.damaged} {plural(line.damaged, 'abîmé')}")
     if line.received > expected:
         found.append(f"{line.received - expected} en plus")
     return found

@@ -1,7 +1,7 @@
 """Blueprint of the stocks section (URL prefix /stocks)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -9,11 +9,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from crm.core.tenancy import manages_firm
+from crm.core.formatting import counted, with_unit
 from crm.core.errors import DomainError
 from crm.core.picker import searching
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.stocks import purchasing, services
 from crm.clients.models import Party
@@ -62,6 +64,7 @@ def index():
     )}
     settings_form = SettingsForm(allow_negative_stock=services.allows_negative_stock(current_firm))
     return render_template("stocks/index.html", page=page, thresholds=thresholds, settings_form=settings_form,
+                           manages_firm=manages_firm(current_user, current_firm),
                            alert_count=services.stock_alert_count(current_firm))
 
 
@@ -69,7 +72,11 @@ def index():
 def save_settings():
     form = SettingsForm()
     if form.validate_on_submit():
-        services.set_allow_negative_stock(current_firm, form.allow_negative_stock.data)
+        try:
+            services.set_allow_negative_stock(current_firm, current_user, form.allow_negative_stock.data)
+        except DomainError as error:
+            refuse(error)
+            return redirect(url_for("stocks.index"))
         flash("Le stock négatif est maintenant autorisé : les sorties au-delà du stock seront acceptées."
               if form.allow_negative_stock.data else "Le stock négatif est refusé : aucune sortie au-delà du stock.",
               "warning" if form.allow_negative_stock.data else "success")
@@ -100,7 +107,7 @@ def new_move():
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{move.kind_label} enregistrée : {product.reference}, stock {move.on_hand_after} {product.unit}.",
+            flash(f"{move.kind_label} enregistrée : {product.reference}, stock {with_unit(move.on_hand_after, product.unit)}.",
                   "success")
             return redirect(url_for("stocks.stock_card", product_id=product.id))
     status = 422 if request.method == "POST" and not searching(form) else 200
@@ -203,7 +210,7 @@ def show_count(count_id: int):
             try:
                 services.enter_counts(count, values)
             except DomainError as error:
-                flash(error.message, "error")
+                refuse(error)
                 return _count_page(count, {}), 422
             flash("Les quantités comptées sont enregistrées.", "success")
             return redirect(url_for("stocks.show_count", count_id=count.id))
@@ -226,9 +233,10 @@ def validate_count(count_id: int):
     try:
         moves = services.validate_count(current_firm, current_user, count)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _count_page(count, {}), 422
-    flash(f"Inventaire validé : {len(moves)} ajustement(s) de stock passé(s). Il est maintenant figé.", "success")
+    flash(f"Inventaire validé : {counted(len(moves), 'ajustement de stock passé', 'ajustements de stock passés')}. "
+          "Il est maintenant figé.", "success")
     return redirect(url_for("stocks.show_count", count_id=count.id))
 
 
@@ -238,7 +246,7 @@ def delete_count(count_id: int):
     try:
         services.delete_count(count)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _count_page(count, {}), 422
     flash("L'inventaire en cours est supprimé.", "success")
     return redirect(url_for("stocks.counts"))
@@ -314,16 +322,17 @@ def orders_from_alerts():
     try:
         result = purchasing.orders_from_proposals(current_firm, current_user)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("stocks.alerts"))
     if result.orders:
-        flash(f"{len(result.orders)} commande(s) fournisseur préparée(s) en brouillon avec les quantités "
+        flash(f"{counted(len(result.orders), 'commande fournisseur préparée', 'commandes fournisseur préparées')} "
+              "en brouillon avec les quantités "
               "proposées : vérifiez-les, puis validez-les.", "success")
     for warning in result.warnings:
         flash(warning, "warning")
     if result.without_supplier:
         references = ", ".join(p.reference for p in result.without_supplier)
-        flash(f"Sans fournisseur habituel, non commandé(s) : {references}. Indiquez leur fournisseur dans "
+        flash(f"Sans fournisseur habituel, donc pas commandés : {references}. Indiquez leur fournisseur dans "
               "leurs seuils ou créez la commande à la main.", "warning")
     if len(result.orders) == 1:
         return redirect(url_for("stocks.show_order", order_id=result.orders[0].id))
@@ -364,7 +373,7 @@ def remove_order_line(order_id: int, order_line_id: int):
     try:
         purchasing.remove_order_line(order, line)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _order_page(order, OrderLineForm(formdata=None), 422)
     flash("Ligne retirée de la commande.", "success")
     return redirect(url_for("stocks.show_order", order_id=order.id))
@@ -376,7 +385,7 @@ def validate_order(order_id: int):
     try:
         purchasing.validate_order(current_firm, current_user, order)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _order_page(order, OrderLineForm(formdata=None), 422)
     flash(f"Commande {order.number} validée : elle est numérotée et figée. Imprimez-la pour le fournisseur.",
           "success")
@@ -389,7 +398,7 @@ def delete_order(order_id: int):
     try:
         purchasing.delete_order(order)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _order_page(order, OrderLineForm(formdata=None), 422)
     flash("Le brouillon de commande est supprimé.", "success")
     return redirect(url_for("stocks.orders"))
@@ -457,7 +466,7 @@ def validate_receipt(receipt_id: int):
     try:
         purchasing.validate_receipt(current_firm, current_user, receipt)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _receipt_page(receipt, 422)
     flash(f"Réception {receipt.number} validée : la marchandise acceptée est entrée en stock.", "success")
     return redirect(url_for("stocks.show_receipt", receipt_id=receipt.id))
@@ -470,7 +479,7 @@ def delete_receipt(receipt_id: int):
     try:
         purchasing.delete_receipt(receipt)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return _receipt_page(receipt, 422)
     flash("Le brouillon de réception est supprimé.", "success")
     return redirect(url_for("stocks.show_order", order_id=order_id))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from crm.core.errors import DomainError
+from crm.core.money import VAT_RATES_TEXT
 from crm.core.models import Firm, User
 from crm.extensions import db
 from crm.formation.journal import record_activity
@@ -89,7 +90,7 @@ def _apply(product: Product, data: dict) -> None:
     if other is not None and other != product.id:
         raise DomainError(f"La référence {reference} est déjà utilisée par un autre article.", "reference")
     if Decimal(data["vat_rate"]) not in VAT_RATES:
-        raise DomainError("Taux de TVA inconnu : choisissez 20 %, 10 %, 5,5 %, 2,1 % ou 0 %.", "vat_rate")
+        raise DomainError(f"Taux de TVA inconnu : choisissez {VAT_RATES_TEXT}.", "vat_rate")
     for key, label in (("purchase_price", "prix d'achat HT"), ("sale_price", "prix de vente HT")):
         if data[key] is None or Decimal(data[key]) < 0:
             raise DomainError(f"Le {label} doit être un montant positif ou nul.", key)

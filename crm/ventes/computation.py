@@ -22,23 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from crm.core.errors import DomainError
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-HUNDRED = Decimal("100")
-
-# The French VAT rates, in percent.
-VAT_RATES: tuple[Decimal, ...] = (
-    Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0"),
+from crm.core.money import (  # noqa: F401 - VAT_RATES and check_vat_rate re-exported for callers
+    CENT, HUNDRED, VAT_RATES, ZERO, check_vat_rate, parse_percent, percentage_of, round_cent, to_decimal,
 )
 MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE = Decimal("1000000")
 QUANTITY_DECIMALS = 3  # kilograms, metres
 PRICE_DECIMALS = 4  # some unit prices are quoted to the tenth of a cent
-RATE_DECIMALS = 2
 
 # Document-level commercial reductions, in the order they apply.
 COMMERCIAL_REDUCTIONS: tuple[tuple[str, str], ...] = (
@@ -46,11 +39,6 @@ COMMERCIAL_REDUCTIONS: tuple[tuple[str, str], ...] = (
     ("rabais", "Rabais"),
     ("ristourne", "Ristourne"),
 )
-
-
-def round_cents(amount: Decimal) -> Decimal:
-    """Half-up to the cent: 1.005 → 1.01, 1.004 → 1.00."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -198,8 +186,8 @@ def compute_line(line: LineInput, index: int = 0) -> ComputedLine:
     discount = _rate(line.discount_rate, prefix + "discount_rate", where + "la remise de la ligne")
 
     exact = quantity * unit_price
-    gross = round_cents(exact)
-    net = round_cents(exact * (HUNDRED - discount) / HUNDRED)
+    gross = round_cent(exact)
+    net = round_cent(exact * (HUNDRED - discount) / HUNDRED)
     return ComputedLine(
         quantity=quantity,
         unit_price=unit_price,
@@ -211,22 +199,12 @@ def compute_line(line: LineInput, index: int = 0) -> ComputedLine:
     )
 
 
-def check_vat_rate(value, field: str = "vat_rate", where: str = "") -> Decimal:
-    """The rate as a Decimal if it is a French VAT rate, else DomainError."""
-    rate = _decimal(value, field, (where + "le taux de TVA") if where else "Le taux de TVA")
-    for allowed in VAT_RATES:
-        if rate == allowed:
-            return allowed
-    message = "le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %."
-    raise DomainError(where + message if where else message[0].upper() + message[1:], field)
-
-
 # --- internals ---------------------------------------------------------------
 
 _REDUCTION_NAMES = {"remise": "la remise", "rabais": "le rabais", "ristourne": "la ristourne", "escompte": "l'escompte"}
 
 def _step(kind: str, label: str, rate: Decimal, base: Decimal) -> ReductionStep:
-    amount = round_cents(base * rate / HUNDRED)
+    amount = percentage_of(base, rate)
     return ReductionStep(kind=kind, label=label, rate=rate, base=base, amount=amount, net=base - amount)
 
 
@@ -260,24 +238,14 @@ def _vat_lines(lines: tuple[ComputedLine, ...], gross: Decimal, net: Decimal) ->
             rate=rate,
             lines_net=by_rate[rate],
             base=bases[rate],
-            amount=round_cents(bases[rate] * rate / HUNDRED),
+            amount=percentage_of(bases[rate], rate),
         )
         for rate in rates
     )
 
 
 def _decimal(value, field: str, what: str) -> Decimal:
-    if isinstance(value, float):
-        raise TypeError("amounts are Decimal, never float")
-    if isinstance(value, str):
-        value = value.replace(",", ".").replace("\u202f", "").replace(" ", "").strip()
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise DomainError(f"{_capital(what)} doit être un nombre, par exemple 12,50.", field) from None
-    if not number.is_finite():
-        raise DomainError(f"{_capital(what)} doit être un nombre, par exemple 12,50.", field)
-    return number
+    return to_decimal(value, field, what)
 
 
 def _check_decimals(number: Decimal, places: int, field: str, what: str) -> None:
@@ -287,12 +255,7 @@ def _check_decimals(number: Decimal, places: int, field: str, what: str) -> None
 
 def _rate(value, field: str, what: str, document_level: bool = False) -> Decimal:
     """A percentage: 0 to 100 for a line discount, below 100 for a document-level reduction."""
-    rate = _decimal(value, field, what)
-    if rate < 0 or rate > HUNDRED or (document_level and rate == HUNDRED):
-        bound = "strictement inférieur à 100 %" if document_level else "au plus égal à 100 %"
-        raise DomainError(f"{_capital(what)} est un pourcentage positif {bound}.", field)
-    _check_decimals(rate, RATE_DECIMALS, field, what)
-    return rate
+    return parse_percent(value, field, what, strictly_below_100=document_level)
 
 
 def _amount(value, field: str, what: str) -> Decimal:

@@ -6,12 +6,12 @@ from decimal import Decimal
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from crm.core.money import VAT_CHOICES
 from crm.core.forms import AmountField, Form, NonNegative, Required, strip_filter
 from crm.core.tenancy import scoped
 from crm.extensions import db
 from crm.ventes.models import ProductFamily
 
-VAT_CHOICES = [("20", "20 %"), ("10", "10 %"), ("5.5", "5,5 %"), ("2.1", "2,1 %"), ("0", "0 %")]
 
 
 class FamilyForm(Form):

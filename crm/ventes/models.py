@@ -12,9 +12,7 @@ from crm.core.text import fold
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 
-# French VAT rates, in percent (DESIGN.md). The database refuses any other.
-VAT_RATES = (Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0"))
-VAT_RATES_SQL = "vat_rate IN (20, 10, 5.5, 2.1, 0)"
+from crm.core.money import VAT_RATES, round_cent, vat_rate_check  # noqa: F401 - VAT_RATES re-exported for the catalogue
 
 
 class ProductFamily(FirmScoped, db.Model):
@@ -33,7 +31,7 @@ class Product(FirmScoped, db.Model):
     __tablename__ = "product"
     __table_args__ = (
         UniqueConstraint("firm_id", "reference"),
-        CheckConstraint(VAT_RATES_SQL, name="vat_rate"),
+        CheckConstraint(vat_rate_check(), name="vat_rate"),
         CheckConstraint("purchase_price >= 0 AND sale_price >= 0", name="prices"),
         CheckConstraint("average_cost >= 0", name="average_cost"),
         # The catalogue filters by family and activity, sorted by reference; the till scans barcodes.
@@ -98,7 +96,7 @@ class Product(FirmScoped, db.Model):
 
     @property
     def stock_value(self) -> Decimal:
-        return (self.on_hand * self.average_cost).quantize(Decimal("0.01"))
+        return round_cent(self.on_hand * self.average_cost)
 
 
 @event.listens_for(Product, "before_insert")

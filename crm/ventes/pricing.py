@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from crm.core.errors import DomainError
 from babel.numbers import format_decimal
 
-CENT = Decimal("0.01")
+from crm.core.errors import DomainError
+from crm.core.money import HUNDRED, round_cent
+
 RATE = Decimal("0.01")
 COEF = Decimal("0.0001")
-HUNDRED = Decimal("100")
 
 FIELDS = ("purchase_price", "sale_price", "sale_price_ttc", "coefficient", "markup_rate", "margin_rate")
 LABELS = {
@@ -33,10 +33,6 @@ LABELS = {
     "margin": "Marge unitaire HT",
 }
 PRICES = ("purchase_price", "sale_price", "sale_price_ttc")
-
-
-def round_cent(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass

@@ -24,7 +24,8 @@ from decimal import Decimal
 
 from crm.core.errors import DomainError
 from crm.core.formatting import money
-from crm.ventes.computation import DocumentTotals, round_cents
+from crm.core.money import round_cent
+from crm.ventes.computation import DocumentTotals
 
 GENESIS_HASH = "0" * 64
 
@@ -232,7 +233,7 @@ def z_report(sales: Iterable[tuple[DocumentTotals, Settlement]], previous_grand_
         total_ttc=total_ttc,
         by_mode={mode: by_mode[mode] for mode in PAYMENT_MODES if mode in by_mode},
         by_vat_rate={rate: by_rate[rate] for rate in sorted(by_rate, reverse=True)},
-        average_basket=round_cents(total_ttc / count) if count else Decimal("0.00"),
+        average_basket=round_cent(total_ttc / count) if count else Decimal("0.00"),
         grand_total=previous_grand_total + total_ttc,
     )
 

@@ -1,17 +1,17 @@
 """Blueprint of the ventes section (URL prefix /ventes): catalogue and pricing calculator."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.text import escape_like, fold
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.ventes import catalogue, picking
 from crm.ventes.forms import FamilyForm, ObjectionForm, PricingForm, ProductForm, PromotionForm
@@ -57,7 +57,7 @@ def list_products():
     page = db.paginate(query.options(selectinload(Product.family)), page=page_number(), per_page=25,
                        error_out=False)
     families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
-    promotions = catalogue.promotions_on((p.id for p in page.items), date.today())
+    promotions = catalogue.promotions_on((p.id for p in page.items), business_today(current_firm))
     return render_template("ventes/products.html", page=page, families=families, search=search,
                            family_id=family_id, promotions=promotions)
 
@@ -79,7 +79,7 @@ def new_product():
 @bp.route("/catalogue/<int:product_id>")
 def show_product(product_id: int):
     product = get_or_404(Product, product_id)
-    today = date.today()
+    today = business_today(current_firm)
     return render_template(
         "ventes/product.html", product=product, today=today,
         promotion=product.promotion_on(today), objection_form=ObjectionForm(),
@@ -117,7 +117,7 @@ def present_product(product_id: int):
 def product_sheet(product_id: int):
     """The printable technical sheet and argumentaire of a product."""
     product = get_or_404(Product, product_id)
-    today = date.today()
+    today = business_today(current_firm)
     return render_template("ventes/product_sheet.html", product=product, today=today,
                            promotion=product.promotion_on(today))
 
@@ -176,7 +176,7 @@ def delete_promotion(product_id: int, promotion_id: int):
 
 
 def _refused_product_page(product: Product, **forms):
-    today = date.today()
+    today = business_today(current_firm)
     context = {"objection_form": ObjectionForm(formdata=None), "promotion_form": PromotionForm(formdata=None)}
     context.update(forms)
     return render_template("ventes/product.html", product=product, today=today,
@@ -241,7 +241,7 @@ def apply_pricing(product_id: int):
     try:
         catalogue.update_product(product, data)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.product_pricing", product_id=product.id)), 303
     flash("Les prix de l'article sont mis à jour.", "success")
     return redirect(url_for("ventes.show_product", product_id=product.id))

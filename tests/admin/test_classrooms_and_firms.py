@@ -198,7 +198,8 @@ def _settings_data(**overrides):
     from crm.core.numbering_models import DEFAULT_PREFIXES
 
     data = {f"prefix_{t}": p for t, p in DEFAULT_PREFIXES.items()}
-    data.update({"payment_terms_days": "45", "late_payment_rate": "12,5", "escompte_terms": ""})
+    data.update({"payment_terms_days": "45", "late_payment_rate": "12,5", "escompte_terms": "",
+                 "time_zone": "Europe/Paris"})
     data.update(overrides)
     return data
 
@@ -208,7 +209,8 @@ def test_teacher_sets_prefixes_and_payment_terms(app, world):
 
     browser = _teacher(app)
     page = f"/admin/entreprises/{world.firm_a.id}/parametres"
-    response = browser.post(page, _settings_data(prefix_facture="F-{yy}-"), form_page=page)
+    response = browser.post(page, _settings_data(prefix_facture="F-{yy}-", time_zone="Indian/Reunion"),
+                            form_page=page)
     assert response.status_code == 302
     db.session.expire_all()
     settings = get_firm_settings(world.firm_a)
@@ -216,6 +218,7 @@ def test_teacher_sets_prefixes_and_payment_terms(app, world):
     assert str(settings.late_payment_rate) == "12.50"
     assert settings.prefix_template("facture") == "F-{yy}-"
     assert settings.prefix_template("devis") == "DE{year}-"
+    assert settings.time_zone == "Indian/Reunion"
 
 
 def test_firm_settings_refusals_are_french_and_change_nothing(app, world):
@@ -228,9 +231,28 @@ def test_firm_settings_refusals_are_french_and_change_nothing(app, world):
         ({"late_payment_rate": "abc"}, "Ce n'est pas un nombre"),
         ({"prefix_facture": "FACTURE{année}"}, "entre accolades"),
         ({"prefix_devis": ""}, "Indiquez un préfixe."),
+        ({"time_zone": "Europe/Atlantis"}, "N'est pas un choix valide."),
     ]:
         response = browser.post(page, _settings_data(**overrides), form_page=page)
         assert response.status_code == 422, overrides
         assert message in page_text(response), overrides
     db.session.expire_all()
     assert get_firm_settings(world.firm_a).payment_terms_days == 30
+
+
+def test_a_firm_email_on_a_reserved_test_domain_is_accepted(app, world):
+    browser = _teacher(app)
+    page = f"/admin/classes/{world.classroom_a.id}/entreprises/nouvelle"
+    response = browser.post(page, _firm_data(trade_name="Terranova", email="contact@terranova.test"), form_page=page)
+    assert response.status_code == 302
+    assert db.session.scalar(select(Firm.email).filter_by(trade_name="Terranova")) == "contact@terranova.test"
+
+
+def test_a_firm_of_a_class_without_trainees_says_to_import_them(app, world, make_classroom, make_firm):
+    empty = make_firm(make_classroom(world.teacher_a, name="Classe vide"))
+    db.session.commit()
+    text = page_text(_teacher(app).client.get(f"/admin/entreprises/{empty.id}"))
+    assert "La classe n'a encore aucun élève" in text
+    assert "déjà affectés" not in text
+    # In a class with trainees all placed elsewhere, the other message stays.
+    assert "déjà affectés" in page_text(_teacher(app).client.get(f"/admin/entreprises/{world.firm_a.id}"))

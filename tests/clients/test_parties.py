@@ -156,12 +156,14 @@ def test_add_interaction_contact_and_address_to_the_timeline(auth, world, make_p
     db.session.expire_all()
     party = db.session.get(Party, party.id)
     assert [i.subject for i in party.interactions] == ["Passage en boutique", "Relance devis"]
-    assert party.interactions[1].at == datetime(2026, 11, 20, 10, 30)
+    # Typed as read on the firm's clock (Paris, UTC+1 in November), stored in UTC, shown back in Paris time.
+    assert party.interactions[1].at == datetime(2026, 11, 20, 9, 30)
     assert party.interactions[1].author_id == world.trainee_a.id
     assert [c.name for c in party.contacts] == ["Paul Roux"]
     assert "paul roux" in party.search_text and "0612345678" in party.search_text
     text = page_text(auth.client.get(page))
     assert "Relance devis" in text and "Rappeler lundi" in text and "Appel émis" in text
+    assert "20/11/2026 10:30" in text
 
 
 def test_stage_and_conversion_keep_the_history(auth, world, make_party):

@@ -384,16 +384,6 @@ def test_foreign_receipts_and_closings_are_404(shop, world):
         assert shop.browser.client.get(path).status_code == 404
 
 
-def test_receipt_times_are_shown_in_french_time():
-    from datetime import datetime
-
-    from crm.ventes.caisse.views import till_time
-
-    # Stored in UTC: 14:14 UTC is 15:14 in Paris in winter (UTC+1), 10:00 UTC is 12:00 in summer (UTC+2).
-    assert till_time(datetime(2026, 11, 23, 14, 14, 30)) == "23/11/2026 15:14"
-    assert till_time(datetime(2026, 7, 1, 10, 0), "HH:mm:ss") == "12:00:00"
-
-
 def test_days_are_closed_in_order(shop):
     # A sale two days ago, never closed: yesterday cannot be closed before it.
     two_days_ago, yesterday = TODAY - timedelta(days=2), TODAY - timedelta(days=1)

@@ -6,12 +6,12 @@ from decimal import Decimal as D
 import pytest
 
 from crm.core.errors import DomainError
+from crm.core.money import round_cent
 from crm.ventes.computation import (
     LineInput,
     check_vat_rate,
     compute_document,
     compute_line,
-    round_cents,
 )
 
 
@@ -143,8 +143,8 @@ def test_vat_rounding_edges():
         (D("10"), D("0.05")), (D("5.5"), D("0.01")), (D("2.1"), D("0.26")), (D("0"), D("0.00")),
     ]
     assert totals.total_ttc == D("16.42")  # 16,10 + 0,32
-    assert round_cents(D("2.675")) == D("2.68")
-    assert round_cents(D("-2.675")) == D("-2.68")
+    assert round_cent(D("2.675")) == D("2.68")
+    assert round_cent(D("-2.675")) == D("-2.68")
 
 
 def test_an_empty_document_and_an_overpaid_one():

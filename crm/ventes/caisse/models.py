@@ -14,12 +14,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import User
+from crm.core.money import vat_rate_check
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 from crm.ventes.till import GENESIS_HASH, PAYMENT_MODES
 
 ZERO = Decimal("0.00")
-VAT_RATES_SQL = "vat_rate IN (20, 10, 5.5, 2.1, 0)"
 MODES_SQL = "mode IN ({})".format(", ".join(f"'{m}'" for m in PAYMENT_MODES))
 
 
@@ -98,7 +98,7 @@ class CounterSaleLine(FirmScoped, db.Model):
         UniqueConstraint("sale_id", "position"),
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
-        CheckConstraint(VAT_RATES_SQL, name="vat_rate"),
+        CheckConstraint(vat_rate_check(), name="vat_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

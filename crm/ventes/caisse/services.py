@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.firm_settings import insert_ignoring_conflict
 from crm.core.formatting import day as day_text
@@ -153,7 +154,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
         raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
     if party is not None and party.firm_id != firm.id:
         raise ValueError("party of another firm")
-    today = today or date.today()
+    today = today or business_today(firm)
     now = (now or utcnow()).replace(microsecond=0)
     _refuse_if_closed(firm, today)
     totals = ticket_totals(lines, today)
@@ -228,7 +229,7 @@ def day_report(firm: Firm, on: date, previous_grand_total: Decimal | None = None
 def close_day(firm: Firm, user: User | None, on: date, today: date | None = None,
               now: datetime | None = None) -> DailyClosing:
     """Seal the Z report of `on`: its receipts can no longer be added to nor changed."""
-    today = today or date.today()
+    today = today or business_today(firm)
     if on > today:
         raise DomainError("On ne clôture pas une journée à venir.", "closing_date")
     head = _lock_chain(firm)

@@ -7,22 +7,20 @@ the sealed tables only ever hold validated receipts (nothing to clean up).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from babel.dates import format_datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
+from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
 from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
 from crm.core.picker import LIMIT, clean_query, searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, mark_refused, page_number, refuse
 from crm.extensions import db
 from crm.ventes.caisse import services
 from crm.ventes.caisse.forms import CloseDayForm, TillForm
@@ -32,19 +30,7 @@ from crm.ventes.picking import PRODUCTS
 from crm.ventes.till import PAYMENT_MODES, settle
 
 
-TILL_TIMEZONE = ZoneInfo("Europe/Paris")
-
-
-def till_time(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm") -> str:
-    """A stored UTC time as read in the shop (French time): 23/11/2026 15:14."""
-    if value is None:
-        return ""
-    local = value.replace(tzinfo=timezone.utc).astimezone(TILL_TIMEZONE)
-    return format_datetime(local, format=pattern, tzinfo=TILL_TIMEZONE, locale="fr_FR")
-
-
 def register(bp) -> None:
-    bp.add_app_template_filter(till_time, "till_time")
     rule = bp.add_url_rule
     rule("/caisse/", "till", firm_required(till), methods=["GET", "POST"])
     rule("/caisse/tickets", "till_tickets", firm_required(till_tickets))
@@ -61,7 +47,7 @@ def register(bp) -> None:
 
 def till():
     form = TillForm()
-    today = date.today()
+    today = business_today(current_firm)
     lines: list[services.TicketLine] = []
     settlement = None
     payment_error = None  # shown next to the payment fields
@@ -109,7 +95,7 @@ def till():
             else:
                 return redirect(url_for("ventes.till"))
         except DomainError as error:
-            db.session.rollback()
+            mark_refused()
             if error.field == "reference" and action == "add":
                 reference_matches = _reference_matches(form.reference.data)
             if error.field == "payments":
@@ -150,7 +136,7 @@ def _posted_lines() -> list[services.TicketLine]:
 # --- receipts -------------------------------------------------------------------------
 
 def till_tickets():
-    today = date.today()
+    today = business_today(current_firm)
     day = _day_arg(request.args.get("jour"), today)
     page = db.paginate(
         scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc()),
@@ -200,10 +186,9 @@ def close_day(day: str):
     try:
         closing = services.close_day(current_firm, current_user, on)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.till_tickets", jour=on.isoformat())), 303
-    flash(f"Caisse du {on:%d/%m/%Y} clôturée : Z {closing.number}, {money(closing.total_ttc)}. "
+    flash(f"Caisse du {on:%d/%m/%Y} clôturée : {closing.number}, {money(closing.total_ttc)}. "
           "Les tickets de cette journée sont désormais figés.", "success")
     return redirect(url_for("ventes.show_closing", closing_id=closing.id))
 

@@ -11,12 +11,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from crm.clients.picking import CUSTOMERS
 from crm.core.forms import AmountField, Form, Required, strip_filter
+from crm.core.money import VAT_CHOICES as MONEY_VAT_CHOICES
 from crm.core.picker import PickerField
 from crm.ventes.documents.models import PAYMENT_METHODS
 from crm.ventes.picking import PRODUCTS
 
-VAT_CHOICES = [("", "Taux de l'article"), ("20", "20 %"), ("10", "10 %"), ("5.5", "5,5 %"),
-               ("2.1", "2,1 %"), ("0", "0 %")]
+VAT_CHOICES = [("", "Taux de l'article"), *MONEY_VAT_CHOICES]
 RATE_VALIDATORS = [Optional(), NumberRange(min=0, max=100, message="Un taux entre 0 et 100 %.")]
 
 

@@ -24,7 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.clock import business_today
 from crm.core.models import User, utcnow
+from crm.core.money import vat_rate_check
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 
@@ -67,7 +69,6 @@ PAYMENT_METHODS = {
     "transfer": "Virement",
 }
 
-VAT_RATES_SQL = "vat_rate IN (20, 10, 5.5, 2.1, 0)"
 
 
 def _in(column: str, values) -> str:
@@ -178,7 +179,7 @@ class Quote(SalesDocument):
     def is_expired(self) -> bool:
         """A sent quote past its validity date, still unanswered, has expired."""
         return (self.status == "sent" and self.valid_until is not None
-                and self.valid_until < date.today())
+                and self.valid_until < business_today(self.firm_id))
 
     @property
     def status_label(self) -> str:
@@ -214,7 +215,7 @@ class CreditNote(SalesDocument):
 class SalesLine(FirmScoped, db.Model):
     __tablename__ = "sales_line"
     __table_args__ = (
-        CheckConstraint(VAT_RATES_SQL, name="vat_rate"),
+        CheckConstraint(vat_rate_check(), name="vat_rate"),
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
         CheckConstraint("discount_rate BETWEEN 0 AND 100", name="discount_rate"),

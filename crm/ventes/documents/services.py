@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.formatting import money
 from crm.core.firm_settings import due_date, get_firm_settings
@@ -366,7 +367,7 @@ def derive_document(source: SalesDocument, kind: str, user: User,
     if kind not in ALLOWED_NEXT.get(source.kind, ()):
         raise DomainError("Ce document ne peut pas être établi à partir de celui-ci.")
     firm = db.session.get(Firm, source.firm_id)
-    document = create_document(firm, user, kind, source.party, today or date.today(), source=source)
+    document = create_document(firm, user, kind, source.party, today or business_today(firm), source=source)
     for name in ("remise_rate", "rabais_rate", "ristourne_rate", "escompte_rate"):
         setattr(document, name, getattr(source, name))
     lines = []

@@ -1,7 +1,6 @@
 """Screens of the sales documents, registered on the `ventes` blueprint."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -9,11 +8,12 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.picker import searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number
+from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
 from crm.core.pdf import PdfUnavailable, pdf_response
 from crm.ventes.documents import printing, services, storage
@@ -89,7 +89,7 @@ def show_document(document_id: int):
     totals = services.totals_of(document)
     payment_form = None
     if isinstance(document, Invoice) and not document.is_draft:
-        payment_form = PaymentForm(formdata=None, paid_on=date.today(),
+        payment_form = PaymentForm(formdata=None, paid_on=business_today(current_firm),
                                    amount=max(services.balance_due(document), Decimal("0")))
     return render_template("ventes/documents/show.html", document=document, totals=totals,
                            payment_form=payment_form, **_document_context(document))
@@ -111,7 +111,7 @@ def new_document(slug: str):
         abort(404)
     form = _document_form(kind)
     if request.method == "GET":
-        form.issue_date.data = date.today()
+        form.issue_date.data = business_today(current_firm)
         party_id = request.args.get("client", type=int)
         if party_id:
             form.party_id.data = party_id
@@ -214,7 +214,7 @@ def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[se
         if unit_price is None:
             if product is None:
                 raise DomainError(f"Ligne {index} : indiquez le prix unitaire HT.")
-            unit_price = product.price_on(form.issue_date.data or date.today())  # promotions too
+            unit_price = product.price_on(form.issue_date.data or business_today(current_firm))  # promotions too
         vat = line.vat_rate.data
         if not vat:
             if product is None:
@@ -237,8 +237,7 @@ def _act(document_id: int, action, success: str):
     try:
         result = action(document)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.show_document", document_id=document_id)), 303
     target = result if isinstance(result, SalesDocument) else document
     flash(success.format(document=target), "success")
@@ -259,7 +258,7 @@ def delete_document(document_id: int):
     try:
         services.delete_draft(document)
     except DomainError as error:
-        flash(error.message, "error")
+        refuse(error)
         return redirect(url_for("ventes.show_document", document_id=document_id)), 303
     flash("Brouillon supprimé.", "success")
     return redirect(url_for("ventes.list_documents", slug=slug))
@@ -333,10 +332,11 @@ def account_statement(party_id: int):
 
 
 def overdue_invoices():
-    page = db.paginate(services.overdue_invoices(current_firm, date.today()), page=page_number(),
+    today = business_today(current_firm)
+    page = db.paginate(services.overdue_invoices(current_firm, today), page=page_number(),
                        per_page=50, error_out=False)
     return render_template("ventes/documents/overdue.html", page=page,
-                           balances=services.balances_due(page.items), today=date.today())
+                           balances=services.balances_due(page.items), today=today)
 
 
 def print_document(document_id: int):
