@@ -211,11 +211,13 @@ def _documents(rnd, firm_id, user, sizes, parties, products):
     for kind, share, statuses, prefix, doc_type in KINDS:
         plan += [(kind, statuses, prefix, doc_type)] * max(1, round(sizes.documents * share))
     rnd.shuffle(plan)
-    docs, seen = [], set()
+    docs, seen, validated = [], set(), {}
     for n, (kind, statuses, prefix, doc_type) in enumerate(plan):
         issue = START + timedelta(days=rnd.randrange(DAYS))
         draft = n % 10 == 0 or kind not in seen  # every kind has drafts, as every list shows some
         seen.add(kind)
+        if not draft:
+            validated[kind] = validated.get(kind, -1) + 1
         docs.append({
             "firm_id": firm_id, "kind": kind, "number": None, "status": "draft",
             "party_id": parties[rnd.randrange(len(parties))], "issue_date": issue,
@@ -226,7 +228,10 @@ def _documents(rnd, firm_id, user, sizes, parties, products):
             "escompte_rate": D("0"), "total_ht": D("0"), "total_vat": D("0"), "total_ttc": D("0"),
             "notes": "", "goods_returned": False, "created_by_id": user.id,
             "created_at": datetime.combine(issue, datetime.min.time()),
-            "_final": None if draft else rnd.choice(statuses), "_prefix": prefix, "_type": doc_type,
+            # Statuses in turn: even a small firm has each one on its lists (a page's queries
+            # may depend on them, e.g. a sent quote asks the firm's date to say "expired").
+            "_final": None if draft else statuses[validated[kind] % len(statuses)],
+            "_prefix": prefix, "_type": doc_type,
         })
     ids = _bulk(SalesDocument, [{k: v for k, v in d.items() if not k.startswith("_")} for d in docs])
     lines, totals = [], {}
