@@ -20,7 +20,7 @@ from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
-from crm.core.views_helpers import form_error, page_number, refuse
+from crm.core.views_helpers import form_error, page_number, paginate_ids_first, refuse
 from crm.extensions import db
 from crm.ventes.documents.services import documents_of_party
 
@@ -47,8 +47,7 @@ def _filter_form() -> tuple[FilterForm, dict]:
 @bp.route("/")
 def index():
     form, criteria = _filter_form()
-    page = db.paginate(services.search_parties(current_firm.id, criteria), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
+    page = paginate_ids_first(services.search_parties(current_firm.id, criteria), PER_PAGE)
     filtered = any(v for k, v in criteria.items() if k != "sort")
     return render_template("clients/index.html", form=form, page=page, filtered=filtered,
                            saved=services.saved_filters(current_firm.id), save_form=SaveFilterForm(),
