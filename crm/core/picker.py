@@ -99,12 +99,14 @@ class PickerField(Field):
         self.source = source
         self.empty_label = empty_label
         self.text = ""
+        self.picked = False
         self._chosen: Match | None | bool = False  # False: not looked up yet
 
     def process(self, formdata, data=None, extra_filters=None):
         super().process(formdata, data, extra_filters)
         if formdata is not None:
             self.text = clean_query(formdata.get(f"{self.name}-q"))
+            self.picked = formdata.get(f"{self.name}-picked") == "1"  # the id is a radio of the search step
 
     def process_formdata(self, valuelist):
         value = (valuelist[0] if valuelist else "").strip()
@@ -118,7 +120,7 @@ class PickerField(Field):
         return str(self.data) if self.data else ""
 
     def pre_validate(self, form):
-        if self.data is None and self.text:
+        if self.unsettled:
             message = "Choisissez dans la liste des résultats (tapez quelques lettres puis « Rechercher »)."
             if self.empty_label:
                 message += f" Videz la case pour : {self.empty_label.lower()}."
@@ -135,16 +137,24 @@ class PickerField(Field):
     def box_text(self) -> str:
         """What the text box shows: the chosen row's label, else what was typed."""
         chosen = self.chosen
-        if chosen is not None and (not self.text or self.text == chosen.label):
+        if chosen is not None and (not self.text or self.text == chosen.label or self.picked):
             return chosen.label
         return self.text
 
     @property
+    def unsettled(self) -> bool:
+        """Text was typed but not chosen: no id, or the box no longer shows the chosen row
+        (without script, typing another name keeps the old hidden id: never save that one)."""
+        if not self.text:
+            return False
+        if self.data is None:
+            return True
+        return not self.picked and self.chosen is not None and self.text != self.chosen.label
+
+    @property
     def searching(self) -> bool:
         """Show the matches: the no-script search was asked, or text came without a choice."""
-        if request.values.get(SEARCH_BUTTON) == self.name:
-            return True
-        return self.data is None and bool(self.text)
+        return request.values.get(SEARCH_BUTTON) == self.name or self.unsettled
 
     def matches(self) -> list[Match]:
         """The search step's results (one bounded query)."""

@@ -111,7 +111,7 @@ def test_the_search_step_without_script_keeps_what_was_typed_and_saves_nothing(s
     for typed in ('value="Livraison au 2e étage"', 'value="Montage"', 'value="30"', 'value="5"'):
         assert typed in html or "Livraison au 2e étage</textarea>" in html
     # The trainee picks the radio and saves: the quote is drafted for that client.
-    response = shop.auth.post("/ventes/devis/nouveau", {**form, "party_id": shop.lefevre.id},
+    response = shop.auth.post("/ventes/devis/nouveau", {**form, "party_id": shop.lefevre.id, "party_id-picked": "1"},
                               form_page="/ventes/devis/nouveau")
     assert response.status_code == 302
     quote = db.session.query(SalesDocument).one()
@@ -164,3 +164,16 @@ def test_a_purchase_order_chooses_its_supplier_by_search(shop):
                                                              "order_date": "2026-09-01"},
                               form_page="/stocks/commandes/nouvelle")
     assert response.status_code == 302
+
+
+def test_typing_another_name_without_choosing_does_not_keep_the_old_choice(shop):
+    """Without script the hidden id stays when the box is retyped: the form asks to choose again."""
+    response = shop.auth.post("/ventes/devis/nouveau", {"issue_date": "2026-09-01", "party_id": shop.lefevre.id,
+                                                        "party_id-q": "durand", "lines-0-description": "X",
+                                                        "lines-0-quantity": "1", "lines-0-unit_price": "1",
+                                                        "lines-0-vat_rate": "20"},
+                              form_page="/ventes/devis/nouveau")
+    html = page_text(response)
+    assert response.status_code == 422
+    assert "Choisissez dans la liste des résultats" in html
+    assert f'name="party_id" value="{shop.durand.id}"' in html
