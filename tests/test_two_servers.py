@@ -33,7 +33,10 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, make_url, select
+
+from crm import create_app
 
 from crm.clients.services import create_party
 from crm.core.models import Classroom, Firm, Membership, Role, User
@@ -44,6 +47,7 @@ from crm.ventes.caisse import services as till
 from crm.ventes.caisse.models import CounterSale
 from crm.ventes.documents.models import DocumentFile, Invoice, SalesLine
 from crm.ventes.models import Product
+from tests.conftest import TEST_CONFIG
 
 PORTS = range(5130, 5140)  # the ports given to this work; the first two free ones are used
 TRAINEES, INVOICES_EACH, SALES_EACH = 4, 3, 3
@@ -193,7 +197,34 @@ def _trainee(bases, username, invoice_ids, product_id, barrier, errors):
         errors.append(error)
 
 
-def test_two_app_servers_share_one_database(app, database_url_for_tests, tmp_path):
+@pytest.fixture
+def own_database(database_url_for_tests):
+    """A database of its own beside the test database, migrated, dropped at the end.
+
+    Validated documents and till receipts can never be deleted (freeze triggers):
+    in the shared test database they would show in the other tests' counts.
+    """
+    base = make_url(database_url_for_tests)
+    name = f"{base.database}_two_servers_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade()
+        yield app, url
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_two_app_servers_share_one_database(own_database, tmp_path):
+    app, database_url = own_database
     tag = uuid.uuid4().hex[:8]
     firm_id, product_id, usernames, invoices = _world(app, tag)
     ports = _free_ports(2)
@@ -202,7 +233,7 @@ def test_two_app_servers_share_one_database(app, database_url_for_tests, tmp_pat
     try:
         for port in ports:
             log = tmp_path / f"gunicorn-{port}.log"
-            servers.append((_start_server(port, database_url_for_tests, log), log))
+            servers.append((_start_server(port, database_url, log), log))
         for base, (server, log) in zip(bases, servers):
             _wait_ready(base, server, log)
 
