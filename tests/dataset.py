@@ -115,7 +115,7 @@ def populate(firm, user, sizes: Sizes, seed: int = 10) -> Populated:
     documents = _documents(rnd, firm_id, user, sizes, parties, products)
     _moves(rnd, firm_id, user, sizes, products)
     orders = _purchasing(rnd, firm_id, user, sizes, suppliers, products)
-    _journal(rnd, firm_id, user, sizes)
+    activity = _journal(rnd, firm_id, user, sizes)
     desk = _desk(rnd, firm, user, sizes, parties)
     closing = _closing(firm, user)
     sales = _till(firm, user, sizes, products)
@@ -125,7 +125,7 @@ def populate(firm, user, sizes: Sizes, seed: int = 10) -> Populated:
     return Populated(ids={
         "party_id": [parties[0], suppliers[0]], "product_id": [products[0]["id"]],
         "document_id": documents, **orders, "desk_request_id": [desk], "sale_id": [sales],
-        "count_id": [count_id], "closing_id": [closing], "saved_filter_id": [saved],
+        "count_id": [count_id], "closing_id": [closing], "saved_filter_id": [saved], "activity_id": [activity],
     })
 
 
@@ -374,8 +374,9 @@ def _journal(rnd, firm_id, user, sizes):
     ids = []
     for start in range(0, len(rows), 10_000):
         ids += _bulk(Activity, rows[start:start + 10_000])
-    _plain(ActivityCompetency, [{"activity_id": aid, "code": VERBS[n % len(VERBS)][1]}
-                                for n, aid in enumerate(ids)])
+    _plain(ActivityCompetency, [{"activity_id": aid, "code": VERBS[n % len(VERBS)][1], "user_id": user.id,
+                                 "firm_id": firm_id, "at": row["at"]} for n, (aid, row) in enumerate(zip(ids, rows))])
+    return ids[0]
 
 
 def _desk(rnd, firm, user, sizes, parties):

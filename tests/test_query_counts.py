@@ -27,6 +27,8 @@ SECTIONS = {"core", "clients", "accueil", "prospection", "ventes", "stocks", "in
 SKIPPED = {
     "static", "core.health", "core.firm_logo",
     "core.choose_firm",  # the firms of the user, not the data of one firm
+    # Teacher screens (a trainee gets 404): a scenario file, a classroom's grid, a trainee's page.
+    "formation.show_scenario", "formation.download_scenario", "formation.class_grid", "formation.trainee_page",
 }
 # Query strings opened besides the bare page (filters and searches the lists offer).
 VARIANTS = {
