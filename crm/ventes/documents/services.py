@@ -499,8 +499,13 @@ def _balance_due_sql():
     return Invoice.total_ttc - paid - credited
 
 
-def overdue_invoices(firm: Firm, today: date) -> Select:
-    """Validated invoices past their due date and not fully settled (for *relances*), as a query.
+def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
+    """Validated invoices past their due date and not fully settled (for *relances*)."""
+    return list(db.session.scalars(overdue_invoices_query(firm, today)))
+
+
+def overdue_invoices_query(firm: Firm, today: date) -> Select:
+    """overdue_invoices() as a query, for a paginated list.
 
     The status says "not fully settled": refresh_invoice_status() keeps it with every
     payment and credit note, in their transaction. So the list reads one index

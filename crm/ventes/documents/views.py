@@ -333,7 +333,7 @@ def account_statement(party_id: int):
 
 def overdue_invoices():
     today = business_today(current_firm)
-    page = db.paginate(services.overdue_invoices(current_firm, today), page=page_number(),
+    page = db.paginate(services.overdue_invoices_query(current_firm, today), page=page_number(),
                        per_page=50, error_out=False)
     return render_template("ventes/documents/overdue.html", page=page,
                            balances=services.balances_due(page.items), today=today)
