@@ -528,6 +528,16 @@ def balances_due(invoices) -> dict[int, Decimal]:
     return {invoice_id: Decimal(balance) for invoice_id, balance in rows}
 
 
+def open_orders(firm: Firm) -> list[SalesOrder]:
+    """Validated orders not fully delivered yet (for a *suivi de commande*), oldest first."""
+    return list(db.session.scalars(
+        select(SalesOrder).where(
+            SalesOrder.firm_id == firm.id, SalesOrder.number.is_not(None),
+            SalesOrder.status.in_(["confirmed", "partially_delivered"]))
+        .order_by(SalesOrder.issue_date, SalesOrder.id)
+    ))
+
+
 # --- helpers ----------------------------------------------------------------
 
 def _user_id(user: User | None) -> int | None:
