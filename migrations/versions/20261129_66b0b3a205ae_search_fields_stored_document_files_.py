@@ -5,7 +5,7 @@ validated documents a stored file (their PDF, rendered once; later the Factur-X)
 and the lists indexes for their filters and sorts.
 
 Revision ID: 66b0b3a205ae
-Revises: 52b9293e4072
+Revises: e8bd4cbba410
 Create Date: 2026-11-29 09:35:55.737573
 
 """
@@ -18,7 +18,7 @@ from crm.core.text import fold
 
 # revision identifiers, used by Alembic.
 revision = '66b0b3a205ae'
-down_revision = '52b9293e4072'
+down_revision = 'e8bd4cbba410'
 branch_labels = None
 depends_on = None
 
