@@ -23,6 +23,7 @@ import hashlib
 
 from sqlalchemy import select
 
+from crm.core.database import begin_writing
 from crm.core.firm_settings import insert_ignoring_conflict
 from crm.core.pdf import PdfUnavailable, html_to_pdf
 from crm.core.web import after_commit
@@ -74,8 +75,12 @@ def pdf_of(document: SalesDocument) -> bytes:
         return html_to_pdf(printing.document_html(document))
     stored = stored_file(document)
     if stored is None:
-        # Validated before files were stored, or its printing after validation failed.
-        store_file(document.id, document.firm_id, PDF, PDF_TYPE, filename_of(document),
-                   html_to_pdf(printing.document_html(document)))
-        stored = stored_file(document)  # the winner's bytes if two downloads raced
+        # Validated before files were stored, or its printing after validation failed:
+        # printed now from the read snapshot (no write lock held), then stored.
+        document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
+        data = html_to_pdf(printing.document_html(document))
+        begin_writing()  # a download is a GET: it only now knows it writes
+        store_file(document_id, firm_id, PDF, PDF_TYPE, filename, data)
+        stored = db.session.scalar(select(DocumentFile).where(  # the winner's bytes if two downloads raced
+            DocumentFile.document_id == document_id, DocumentFile.purpose == PDF))
     return stored.data
