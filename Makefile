@@ -7,7 +7,7 @@ PORT   ?= 5000
 WORKERS ?= 4
 FLASK  := $(BIN)/flask --app crm
 
-.PHONY: run serve test bench install dev-install migrate demo clean check-pdf
+.PHONY: run serve test lint bench install dev-install migrate demo clean check-pdf
 
 ## make run: environment, migrations, demo data, then serve on http://$(HOST):$(PORT)
 run: install migrate demo
@@ -22,6 +22,10 @@ serve: install migrate
 ## make test: environment with test tools, then every test
 test: dev-install check-pdf
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make lint: ruff with the rules of pyproject.toml (CI runs it too)
+lint: dev-install
+	$(BIN)/ruff check .
 
 ## make bench: speed and memory targets
 bench: dev-install

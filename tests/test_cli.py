@@ -29,7 +29,9 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     demo_firm = firms["Comptoir démo"].id
     kinds = sorted(db.session.scalars(select(Party.kind).where(Party.firm_id == demo_firm)))
     assert kinds == ["client", "client", "prospect", "supplier"]
-    stock = dict(db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all())
+    stock = dict(
+        db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all()
+    )
     assert stock == {"CH-045": 30, "TB-120": 8, "LI-001": 40, "SV-INST": 0}
     from crm.stocks.services import stock_alerts
 

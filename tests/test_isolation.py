@@ -297,10 +297,7 @@ def test_foreign_ids_answer_404_on_every_route(app, world, who):
 
             url = url_for(rule.endpoint, **values)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            if method == "GET":
-                response = browser.client.get(url)
-            else:
-                response = browser.post(url, {})
+            response = browser.client.get(url) if method == "GET" else browser.post(url, {})
             assert response.status_code == 404, f"{who}: {method} {url} answered {response.status_code}"
             checked += 1
     assert checked >= 10

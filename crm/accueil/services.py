@@ -188,7 +188,9 @@ def transmit_request(desk_request: DeskRequest, user: User, service: Service | N
                      today: date | None = None) -> None:
     if desk_request.status != "open":
         raise DomainError("Seule une demande ouverte peut être transmise.")
-    _check_transmission(desk_request.firm_id, service, recipient, due_on, message, today or business_today(desk_request.firm_id))
+    _check_transmission(
+        desk_request.firm_id, service, recipient, due_on, message, today or business_today(desk_request.firm_id)
+    )
     _transmit(desk_request, user, service, recipient, due_on, message)
 
 

@@ -23,8 +23,12 @@ LEGAL_FORMS = [
 class ClassroomForm(Form):
     name = StringField("Nom de la classe", [Required(), Length(max=120)], filters=[strip_filter],
                        description="Par exemple : 2nde MRCU A")
-    school_year = StringField("Année scolaire", [Required(), Regexp(r"^\d{4}-\d{4}$", message="Format attendu : 2026-2027.")],
-                              filters=[strip_filter], description="Format : 2026-2027")
+    school_year = StringField(
+        "Année scolaire",
+        [Required(), Regexp(r"^\d{4}-\d{4}$", message="Format attendu : 2026-2027.")],
+        filters=[strip_filter],
+        description="Format : 2026-2027",
+    )
 
     teacher_ids = SelectMultipleField(
         "Professeurs de la classe", coerce=int, validate_choice=True,
@@ -81,8 +85,10 @@ class FirmForm(Form):
 
 class ClassListForm(Form):
     text = TextAreaField(
-        "Liste collée", render_kw={"rows": 10, "placeholder": "nom;prénom;entreprise;poste\nMartin;Léa;Comptoir démo;accueil"},
-        description="Une ligne par élève : nom ; prénom ; entreprise (facultatif) ; poste (facultatif).")
+        "Liste collée",
+        render_kw={"rows": 10, "placeholder": "nom;prénom;entreprise;poste\nMartin;Léa;Comptoir démo;accueil"},
+        description="Une ligne par élève : nom ; prénom ; entreprise (facultatif) ; poste (facultatif).",
+    )
     file = FileField("… ou fichier CSV", [FileAllowed(["csv", "txt"], "Envoyez un fichier .csv ou .txt.")],
                      description="Enregistré depuis un tableur (séparateur ; ou ,), en UTF-8 ou Windows-1252.")
 

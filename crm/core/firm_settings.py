@@ -135,7 +135,9 @@ def _checked_rate(value) -> Decimal:
     try:
         rate = Decimal(str(value).replace(",", ".").strip())
     except InvalidOperation:
-        raise DomainError("Indiquez le taux sous forme de nombre, par exemple 10 ou 12,5.", "late_payment_rate") from None
+        raise DomainError(
+            "Indiquez le taux sous forme de nombre, par exemple 10 ou 12,5.", "late_payment_rate"
+        ) from None
     if not rate.is_finite() or rate < 0 or rate > 100:
         raise DomainError("Le taux des pénalités de retard doit être compris entre 0 et 100 %.", "late_payment_rate")
     if rate != rate.quantize(Decimal("0.01")):

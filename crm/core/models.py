@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -23,14 +23,14 @@ from crm.extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     TEACHER = "teacher"
     TRAINEE = "trainee"
@@ -40,7 +40,7 @@ class Role(str, enum.Enum):
         return {"admin": "Administrateur", "teacher": "Professeur", "trainee": "Élève"}[self.value]
 
 
-class Position(str, enum.Enum):
+class Position(enum.StrEnum):
     """The trainee's *poste* inside a practice firm."""
 
     ACCUEIL = "accueil"

@@ -16,7 +16,7 @@ from crm.extensions import db
 from crm.ventes.models import Product
 
 
-class MoveKind(str, enum.Enum):
+class MoveKind(enum.StrEnum):
     RECEPTION = "reception"
     DELIVERY = "delivery"
     COUNTER_SALE = "counter_sale"
@@ -253,7 +253,9 @@ class PurchaseOrder(FirmScoped, db.Model):
 
     @property
     def title(self) -> str:
-        return f"Commande fournisseur {self.number}" if self.number else f"Commande fournisseur (brouillon n° {self.id})"
+        return (
+            f"Commande fournisseur {self.number}" if self.number else f"Commande fournisseur (brouillon n° {self.id})"
+        )
 
 
 class PurchaseOrderLine(FirmScoped, db.Model):

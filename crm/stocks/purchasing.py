@@ -204,7 +204,7 @@ def set_order_line(order: PurchaseOrder, product: Product, quantity: int, unit_p
     vat_rate = product.vat_rate if vat_rate is None else Decimal(vat_rate)
     if vat_rate not in VAT_RATES:
         raise DomainError(f"Choisissez un taux de TVA en vigueur ({VAT_RATES_TEXT}).", "vat_rate")
-    line = next((l for l in order.lines if l.product_id == product.id), None)
+    line = next((item for item in order.lines if item.product_id == product.id), None)
     if line is None:
         line = PurchaseOrderLine(firm_id=order.firm_id, product_id=product.id)
         order.lines.append(line)

@@ -474,12 +474,12 @@ def purchase_order_context(order: PurchaseOrder) -> dict:
                                client_code=None, notes=order.notes, payment_method=None),
         "client": SimpleNamespace(
             name=supplier.name, is_business=supplier.category == "business",
-            address_lines=[l for l in (supplier.address_line1, supplier.address_line2, town) if l],
+            address_lines=[item for item in (supplier.address_line1, supplier.address_line2, town) if item],
             siren=supplier.siret[:9] if supplier.siret else "", vat_number=supplier.vat_number),
         "delivery_address_lines": None,
-        "lines": [SimpleNamespace(reference=l.product.reference, label=l.product.label, description="",
-                                  quantity=l.quantity, unit=l.product.unit, unit_price=l.unit_price,
-                                  discount_rate=None, vat_rate=l.vat_rate, net=l.net) for l in order.lines],
+        "lines": [SimpleNamespace(reference=item.product.reference, label=item.product.label, description="",
+                                  quantity=item.quantity, unit=item.product.unit, unit_price=item.unit_price,
+                                  discount_rate=None, vat_rate=item.vat_rate, net=item.net) for item in order.lines],
         "totals": purchasing.order_totals(order),
         "mentions": [],
     }

@@ -139,7 +139,12 @@ PAYMENT_MODES: dict[str, str] = {
     "virement": "Virement",
 }
 CASH = "especes"
-_PAID_WITH = {"especes": "en espèces", "cheque": "par chèque", "carte": "par carte bancaire", "virement": "par virement"}
+_PAID_WITH = {
+    "especes": "en espèces",
+    "cheque": "par chèque",
+    "carte": "par carte bancaire",
+    "virement": "par virement",
+}
 CENT = Decimal("0.01")
 
 
@@ -165,7 +170,9 @@ def settle(total_ttc: Decimal, payments: Sequence[tuple[str, Decimal | str]]) ->
     tendered: list[tuple[str, Decimal]] = []
     for mode, amount in payments:
         if mode not in PAYMENT_MODES:
-            raise DomainError("Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement.", "payments")
+            raise DomainError(
+                "Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement.", "payments"
+            )
         amount = _money(amount)
         if amount <= 0:
             raise DomainError(f"Le montant payé {_PAID_WITH[mode]} doit être positif.", "payments")
@@ -208,7 +215,9 @@ class ZReport:
     grand_total: Decimal  # perpetual: previous closing's grand total + this period's total
 
 
-def z_report(sales: Iterable[tuple[DocumentTotals, Settlement]], previous_grand_total: Decimal = Decimal("0.00")) -> ZReport:
+def z_report(
+    sales: Iterable[tuple[DocumentTotals, Settlement]], previous_grand_total: Decimal = Decimal("0.00")
+) -> ZReport:
     """Totals of a day's sales, each given as (DocumentTotals, Settlement)."""
     count = 0
     total_ht = total_vat = total_ttc = Decimal("0.00")

@@ -137,8 +137,14 @@ def test_open_request_transmitted_later(auth, world):
     page = f"/accueil/demandes/{r.id}"
     refused = auth.post(f"{page}/transmettre", {"service_id": "", "due_on": TOMORROW, "message": "m"}, form_page=page)
     assert refused.status_code == 422 and "Choisissez le service" in page_text(refused)
-    assert auth.post(f"{page}/transmettre", {"service_id": str(service.id), "recipient_id": "",
-                                             "due_on": TOMORROW, "message": "À voir"}, form_page=page).status_code == 302
+    assert (
+        auth.post(
+            f"{page}/transmettre",
+            {"service_id": str(service.id), "recipient_id": "", "due_on": TOMORROW, "message": "À voir"},
+            form_page=page,
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(DeskRequest, r.id).status == "transmitted"
 

@@ -1,5 +1,4 @@
 """Password change, hashing strength, generated passwords."""
-from argon2 import PasswordHasher
 
 from crm import create_app
 from crm.core.passwords import generate_password, hash_password, verify_password

@@ -77,7 +77,7 @@ def sample_invoice_context(business_client: bool = True, number: str | None = "F
                 reference=ref, label=label, description=description, quantity=c.quantity, unit="",
                 unit_price=c.unit_price, discount_rate=c.discount_rate, vat_rate=c.vat_rate, net=c.net,
             )
-            for (ref, label, description, _, _), c in zip(rows, totals.lines)
+            for (ref, label, description, _, _), c in zip(rows, totals.lines, strict=True)
         ],
         totals=totals,
         mentions=payment_mentions(settings, business_client=business_client),

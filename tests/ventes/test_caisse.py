@@ -17,14 +17,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from crm.clients import services as party_services
 from crm.core.errors import DomainError
 from crm.extensions import db
 from crm.formation.models import Activity
 from crm.stocks.models import StockMove
 from crm.stocks.services import move_stock
 from crm.ventes.caisse import services
-from crm.ventes.caisse.models import CounterSale, CounterSaleLine, DailyClosing
+from crm.ventes.caisse.models import CounterSale, DailyClosing
 from crm.ventes.models import Product
 from tests.conftest import Auth, page_text
 
@@ -92,7 +91,10 @@ def test_hand_checked_ticket_with_change_in_cash(shop):
     assert sale.number == f"TK{YEAR}-0001"
     assert (sale.total_ht, sale.total_vat, sale.total_ttc) == (D("38.40"), D("6.46"), D("44.86"))
     assert sale.tendered == D("50.00") and sale.change_given == D("5.14")
-    assert [(l.reference, l.quantity, l.net) for l in sale.lines] == [("STYLO", 3, D("30.00")), ("CAHIER", 2, D("8.40"))]
+    assert [(item.reference, item.quantity, item.net) for item in sale.lines] == [
+        ("STYLO", 3, D("30.00")),
+        ("CAHIER", 2, D("8.40")),
+    ]
     settlement = services.settlement_of(sale)
     assert dict(settlement.by_mode) == {"especes": D("44.86")}
     assert db.session.scalar(select(func.count()).select_from(Activity).where(
@@ -143,7 +145,11 @@ def test_the_till_screen_end_to_end(shop):
     response = _till_post(shop, {"action": "add", "reference": "stylo", "quantity": "3"})
     assert response.status_code == 200
     text_ = _plain(response)
-    assert "Stylo plume" in text_ and "30,00 €" in text_ and 'name="line_quantity" value="3"' in response.get_data(as_text=True)
+    assert (
+        "Stylo plume" in text_
+        and "30,00 €" in text_
+        and 'name="line_quantity" value="3"' in response.get_data(as_text=True)
+    )
     lines = [(shop.pen, 3)]
     response = _till_post(shop, {"action": "add", "reference": "CAHIER", "quantity": "2"}, lines)
     assert "44,86 €" in _plain(response)
@@ -175,19 +181,31 @@ def test_out_of_stock_lines_are_flagged(shop):
     assert db.session.scalar(select(func.count()).select_from(CounterSale)) == 0
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"action": "add", "reference": "INCONNU", "quantity": "1"}, "Aucun article de référence « INCONNU » dans le catalogue."),
-    ({"action": "add", "reference": "STYLO", "quantity": "0"}, "La quantité doit être supérieure à zéro."),
-    ({"action": "add", "reference": "STYLO", "quantity": "-2"}, "La quantité doit être supérieure à zéro."),
-    ({"action": "add", "reference": "STYLO", "quantity": "deux"}, "La quantité doit être un nombre entier, par exemple 2."),
-    ({"action": "add", "reference": "STYLO", "quantity": "1,5"}, "La quantité doit être un nombre entier, par exemple 2."),
-    ({"action": "add", "reference": "", "quantity": "1"}, "Saisissez ou scannez la référence d'un article."),
-    ({"action": "validate", "especes": "40"}, "Il manque 4,86 € pour régler les 44,86 € dus."),
-    ({"action": "validate", "especes": "abc"}, "Indiquez les montants payés en euros"),
-    ({"action": "validate", "especes": "-5"}, "Le montant payé en espèces doit être positif."),
-    ({"action": "validate"}, "Il manque 44,86 €"),
-    ({"action": "add", "reference": "X" * 41, "quantity": "1"}, "40 caractères"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            {"action": "add", "reference": "INCONNU", "quantity": "1"},
+            "Aucun article de référence « INCONNU » dans le catalogue.",
+        ),
+        ({"action": "add", "reference": "STYLO", "quantity": "0"}, "La quantité doit être supérieure à zéro."),
+        ({"action": "add", "reference": "STYLO", "quantity": "-2"}, "La quantité doit être supérieure à zéro."),
+        (
+            {"action": "add", "reference": "STYLO", "quantity": "deux"},
+            "La quantité doit être un nombre entier, par exemple 2.",
+        ),
+        (
+            {"action": "add", "reference": "STYLO", "quantity": "1,5"},
+            "La quantité doit être un nombre entier, par exemple 2.",
+        ),
+        ({"action": "add", "reference": "", "quantity": "1"}, "Saisissez ou scannez la référence d'un article."),
+        ({"action": "validate", "especes": "40"}, "Il manque 4,86 € pour régler les 44,86 € dus."),
+        ({"action": "validate", "especes": "abc"}, "Indiquez les montants payés en euros"),
+        ({"action": "validate", "especes": "-5"}, "Le montant payé en espèces doit être positif."),
+        ({"action": "validate"}, "Il manque 44,86 €"),
+        ({"action": "add", "reference": "X" * 41, "quantity": "1"}, "40 caractères"),
+    ],
+)
 def test_bad_input_is_refused_in_french_and_changes_nothing(shop, data, message):
     response = _till_post(shop, data, [(shop.pen, 3), (shop.notebook, 2)])
     assert response.status_code == 422
@@ -319,7 +337,12 @@ def test_closing_totals_hand_checked_and_grand_total(shop):
     tomorrow = TODAY + timedelta(days=1)
     services.sell(shop.firm, shop.user, _ticket(shop, 1, 0), [("especes", "12")], today=tomorrow)
     z2 = services.close_day(shop.firm, shop.user, tomorrow, today=tomorrow)
-    assert (z2.number, z2.total_ttc, z2.grand_total, z2.sequence) == (f"Z{YEAR if tomorrow.year == YEAR else tomorrow.year}-{'0002' if tomorrow.year == YEAR else '0001'}", D("12.00"), D("68.86"), 5)
+    assert (z2.number, z2.total_ttc, z2.grand_total, z2.sequence) == (
+        f"Z{YEAR if tomorrow.year == YEAR else tomorrow.year}-{'0002' if tomorrow.year == YEAR else '0001'}",
+        D("12.00"),
+        D("68.86"),
+        5,
+    )
     assert services.verify(shop.firm).intact and services.verify(shop.firm).records == 5
 
 
@@ -345,10 +368,14 @@ def test_a_closed_day_is_frozen(shop):
     savepoint.rollback()
     savepoint = db.session.begin_nested()
     with pytest.raises(DatabaseError):
-        db.session.execute(text(
-            "INSERT INTO counter_sale (firm_id, number, sequence, sold_at, sale_date, total_ht, total_vat, "
-            "total_ttc, tendered, change_given, previous_hash, hash) VALUES (:f, 'TKX', 99, :at, :d, 0, 0, 0, 0, 0, 'x', 'y')"),
-            {"f": shop.firm.id, "at": sale.sold_at, "d": TODAY})
+        db.session.execute(
+            text(
+                "INSERT INTO counter_sale (firm_id, number, sequence, sold_at, sale_date, total_ht, total_vat, "
+                "total_ttc, tendered, change_given, previous_hash, hash) "
+                "VALUES (:f, 'TKX', 99, :at, :d, 0, 0, 0, 0, 0, 'x', 'y')"
+            ),
+            {"f": shop.firm.id, "at": sale.sold_at, "d": TODAY},
+        )
     savepoint.rollback()
     savepoint = db.session.begin_nested()
     with pytest.raises(DatabaseError):

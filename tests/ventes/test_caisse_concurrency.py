@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import random
 import threading
 import time
@@ -95,7 +96,7 @@ def test_concurrent_sales_chain_one_after_the_other(app):
             assert [s.sequence for s in sales] == list(range(1, len(committed) + 1))
             assert [int(s.number.rsplit("-", 1)[1]) for s in sales] == list(range(1, len(committed) + 1))
             assert sorted(committed) == [s.number for s in sales]
-            assert all(b.previous_hash == a.hash for a, b in zip(sales, sales[1:]))
+            assert all(b.previous_hash == a.hash for a, b in itertools.pairwise(sales))
             assert services.verify(firm).intact
             sold = sum(line.quantity for s in sales for line in s.lines)
             assert db.session.get(Product, product_id).on_hand == 1000 - sold
@@ -109,8 +110,8 @@ def test_concurrent_sales_chain_one_after_the_other(app):
 def _cleanup(app, firm_id: int, classroom_id: int, product_id: int) -> None:
     """Sealed rows cannot be deleted: lift the triggers in one transaction, delete, put them back."""
     migration = _migration()
-    with app.app_context(), db.engine.begin() as connection:
-        with Operations.context(MigrationContext.configure(connection)):
+    with app.app_context(), db.engine.begin() as connection, \
+            Operations.context(MigrationContext.configure(connection)):
             migration._drop_triggers()
             sale_ids = select(CounterSale.id).where(CounterSale.firm_id == firm_id)
             closing_ids = select(DailyClosing.id).where(DailyClosing.firm_id == firm_id)

@@ -161,19 +161,64 @@ def test_an_empty_document_and_an_overpaid_one():
     [
         (LineInput(0, 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être supérieure à zéro."),
         (LineInput(-2, 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être supérieure à zéro."),
-        (LineInput("2000000", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité dépasse 1 000 000 : vérifiez la saisie."),
+        (
+            LineInput("2000000", 10, 20),
+            "lines-0-quantity",
+            "Ligne 1 : la quantité dépasse 1 000 000 : vérifiez la saisie.",
+        ),
         (LineInput("1.2345", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité a 3 décimales au plus."),
-        (LineInput("deux", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être un nombre, par exemple 12,50."),
-        (LineInput("Infinity", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être un nombre, par exemple 12,50."),
-        (LineInput(1, "-5", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT ne peut pas être négatif ; pour réduire le prix, utilisez la remise de la ligne."),
-        (LineInput(1, "9999999", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT dépasse 1 000 000 € : vérifiez la saisie."),
+        (
+            LineInput("deux", 10, 20),
+            "lines-0-quantity",
+            "Ligne 1 : la quantité doit être un nombre, par exemple 12,50.",
+        ),
+        (
+            LineInput("Infinity", 10, 20),
+            "lines-0-quantity",
+            "Ligne 1 : la quantité doit être un nombre, par exemple 12,50.",
+        ),
+        (
+            LineInput(1, "-5", 20),
+            "lines-0-unit_price",
+            "Ligne 1 : le prix unitaire HT ne peut pas être négatif ; pour réduire le prix, "
+            "utilisez la remise de la ligne.",
+        ),
+        (
+            LineInput(1, "9999999", 20),
+            "lines-0-unit_price",
+            "Ligne 1 : le prix unitaire HT dépasse 1 000 000 € : vérifiez la saisie.",
+        ),
         (LineInput(1, "1.23456", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT a 4 décimales au plus."),
-        (LineInput(1, None, 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT doit être un nombre, par exemple 12,50."),
-        (LineInput(1, 10, "19.6"), "lines-0-vat_rate", "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %."),
-        (LineInput(1, 10, 7), "lines-0-vat_rate", "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %."),
-        (LineInput(1, 10, 20, "101"), "lines-0-discount_rate", "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %."),
-        (LineInput(1, 10, 20, "-1"), "lines-0-discount_rate", "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %."),
-        (LineInput(1, 10, 20, "2.555"), "lines-0-discount_rate", "Ligne 1 : la remise de la ligne a 2 décimales au plus."),
+        (
+            LineInput(1, None, 20),
+            "lines-0-unit_price",
+            "Ligne 1 : le prix unitaire HT doit être un nombre, par exemple 12,50.",
+        ),
+        (
+            LineInput(1, 10, "19.6"),
+            "lines-0-vat_rate",
+            "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %.",
+        ),
+        (
+            LineInput(1, 10, 7),
+            "lines-0-vat_rate",
+            "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %.",
+        ),
+        (
+            LineInput(1, 10, 20, "101"),
+            "lines-0-discount_rate",
+            "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %.",
+        ),
+        (
+            LineInput(1, 10, 20, "-1"),
+            "lines-0-discount_rate",
+            "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %.",
+        ),
+        (
+            LineInput(1, 10, 20, "2.555"),
+            "lines-0-discount_rate",
+            "Ligne 1 : la remise de la ligne a 2 décimales au plus.",
+        ),
     ],
 )
 def test_bad_lines_are_refused_in_french(line, field, message):

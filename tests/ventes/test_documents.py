@@ -126,7 +126,7 @@ def test_the_whole_chain_with_partial_delivery_billing_and_payments(shop):
 
     # First delivery: 6 chairs only (the book line is emptied): a partial delivery.
     delivery = _document(_post(shop, f"/ventes/documents/{order.id}/suite/delivery"))
-    chair_line = next(l for l in delivery.lines if l.product_id == shop.chair.id)
+    chair_line = next(item for item in delivery.lines if item.product_id == shop.chair.id)
     edit = f"/ventes/documents/{delivery.id}/modifier"
     lines = [{"product_id": str(shop.chair.id), "quantity": "6", "unit_price": "45", "vat_rate": "20",
               "source_line_id": str(chair_line.source_line_id)}]
@@ -137,7 +137,7 @@ def test_the_whole_chain_with_partial_delivery_billing_and_payments(shop):
 
     # The second delivery note carries exactly what remains: 4 chairs and 4 books.
     second = _document(_post(shop, f"/ventes/documents/{order.id}/suite/delivery"))
-    assert sorted((l.product.reference, l.quantity) for l in second.lines) == [
+    assert sorted((item.product.reference, item.quantity) for item in second.lines) == [
         ("CH-045", D("4")), ("LI-001", D("4"))]
     _validate(shop, second)
     assert order.status == "delivered"
@@ -234,7 +234,9 @@ def test_credit_notes_never_exceed_what_remains_uncredited(shop):
     second = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
     response = _validate(shop, second)
     assert response.status_code == 303
-    assert "est déjà entièrement annulée par des avoirs" in _plain(page_text(shop.browser.client.get(response.headers["Location"])))
+    assert "est déjà entièrement annulée par des avoirs" in _plain(
+        page_text(shop.browser.client.get(response.headers["Location"]))
+    )
     assert second.number is None
 
 
@@ -289,14 +291,23 @@ def test_drafts_can_be_edited_and_deleted_and_consume_no_number(shop):
     assert second.number == f"FA{YEAR}-0001"  # the deleted draft took no number
 
 
-@pytest.mark.parametrize("line, message", [
-    ({"product_id": "", "description": "X", "quantity": "-2", "unit_price": "10", "vat_rate": "20"}, "quantité"),
-    ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "-10", "vat_rate": "20"}, "prix"),
-    ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "10", "vat_rate": "7"}, "N'est pas un choix valide"),
-    ({"product_id": "", "description": "X", "quantity": "1000000000", "unit_price": "10", "vat_rate": "20"}, "quantité"),
-    ({"product_id": "", "description": "", "quantity": "1", "unit_price": "10", "vat_rate": "20"}, "désignation"),
-    ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "", "vat_rate": "20"}, "prix unitaire"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ({"product_id": "", "description": "X", "quantity": "-2", "unit_price": "10", "vat_rate": "20"}, "quantité"),
+        ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "-10", "vat_rate": "20"}, "prix"),
+        (
+            {"product_id": "", "description": "X", "quantity": "1", "unit_price": "10", "vat_rate": "7"},
+            "N'est pas un choix valide",
+        ),
+        (
+            {"product_id": "", "description": "X", "quantity": "1000000000", "unit_price": "10", "vat_rate": "20"},
+            "quantité",
+        ),
+        ({"product_id": "", "description": "", "quantity": "1", "unit_price": "10", "vat_rate": "20"}, "désignation"),
+        ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "", "vat_rate": "20"}, "prix unitaire"),
+    ],
+)
 def test_bad_lines_are_refused_and_nothing_is_saved(shop, line, message):
     before = db.session.scalar(select(func.count(SalesDocument.id)))
     response = _new(shop, "devis", _form(shop, [line]))
@@ -320,7 +331,7 @@ def test_stored_totals_equal_the_sum_of_the_lines(shop):
         totals = services.totals_of(document)
         assert document.total_ht == totals.net_financier
         assert document.total_ttc == totals.total_ttc
-        assert sum(l.net for l in document.lines) == totals.gross_ht
+        assert sum(item.net for item in document.lines) == totals.gross_ht
 
 
 def test_invoice_pdf_carries_the_legal_mentions(shop):

@@ -18,7 +18,13 @@ RECEIPT = {
     "client_id": None,
 }
 LINES = [
-    {"reference": "CAFE-1", "label": "Café moulu 250 g", "quantity": D("2"), "unit_price": D("4.1700"), "vat_rate": D("5.5")},
+    {
+        "reference": "CAFE-1",
+        "label": "Café moulu 250 g",
+        "quantity": D("2"),
+        "unit_price": D("4.1700"),
+        "vat_rate": D("5.5"),
+    },
     {"reference": "TAS-2", "label": "Tasse", "quantity": D("1.000"), "unit_price": D("2.92"), "vat_rate": D("20.0")},
 ]
 
@@ -160,7 +166,11 @@ def test_mixed_payment_card_then_cash():
 @pytest.mark.parametrize(
     ("payments", "message"),
     [
-        ([("carte", "25")], "Les règlements par chèque, carte ou virement dépassent le montant dû : seule la monnaie en espèces peut être rendue."),
+        (
+            [("carte", "25")],
+            "Les règlements par chèque, carte ou virement dépassent le montant dû : seule la monnaie en espèces "
+            "peut être rendue.",
+        ),
         ([("especes", "10"), ("cheque", "5")], "Il manque 5,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
         ([], "Il manque 20,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
         ([("bitcoin", "20")], "Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement."),

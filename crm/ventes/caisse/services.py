@@ -173,7 +173,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
         tendered=sum((amount for _, amount in settlement.tendered), Decimal("0.00")),
         change_given=settlement.change, previous_hash=head.last_hash,
     )
-    for position, (line, computed) in enumerate(zip(lines, totals.lines), start=1):
+    for position, (line, computed) in enumerate(zip(lines, totals.lines, strict=True), start=1):
         sale.lines.append(CounterSaleLine(
             firm_id=firm.id, position=position, product_id=line.product.id,
             reference=line.product.reference, label=line.product.label[:160],
@@ -198,7 +198,7 @@ def settlement_of(sale: CounterSale) -> Settlement:
 
 
 def totals_of(sale: CounterSale) -> DocumentTotals:
-    return compute_document([LineInput(l.quantity, l.unit_price, l.vat_rate) for l in sale.lines])
+    return compute_document([LineInput(item.quantity, item.unit_price, item.vat_rate) for item in sale.lines])
 
 
 # --- the day and its closing (Z) ---------------------------------------------------

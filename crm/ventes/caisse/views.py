@@ -116,7 +116,7 @@ def _posted_lines() -> list[services.TicketLine]:
     if len(ids) != len(quantities):
         abort(400)
     lines = []
-    for product_id, quantity in zip(ids, quantities):
+    for product_id, quantity in zip(ids, quantities, strict=True):
         if not product_id.isdigit():
             abort(400)
         lines.append(services.TicketLine(get_or_404(Product, int(product_id)),

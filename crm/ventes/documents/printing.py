@@ -117,8 +117,8 @@ def _delivery_address(party) -> list[str] | None:
 
 
 def _operation_nature(document: SalesDocument) -> str:
-    goods = any(l.product is not None and l.product.stock_tracked for l in document.lines)
-    services = any(l.product is None or not l.product.stock_tracked for l in document.lines)
+    goods = any(item.product is not None and item.product.stock_tracked for item in document.lines)
+    services = any(item.product is None or not item.product.stock_tracked for item in document.lines)
     if goods and services:
         return "Livraison de biens et prestation de services"
     return "Livraison de biens" if goods else "Prestation de services"

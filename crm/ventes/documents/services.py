@@ -378,8 +378,8 @@ def invoice_deliveries(deliveries: list[DeliveryNote], user: User,
         extra += [LineData(line.description, line.quantity, line.unit_price, line.vat_rate,
                            line.discount_rate, line.product, line) for line in delivery.lines]
     if extra:
-        current = [LineData(l.description, l.quantity, l.unit_price, l.vat_rate, l.discount_rate,
-                            l.product, l.source_line) for l in invoice.lines]
+        current = [LineData(item.description, item.quantity, item.unit_price, item.vat_rate, item.discount_rate,
+                            item.product, item.source_line) for item in invoice.lines]
         save_draft(invoice, {}, current + extra)
     return invoice
 

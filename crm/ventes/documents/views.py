@@ -117,7 +117,10 @@ def new_document(slug: str):
 def edit_document(document_id: int):
     document = get_or_404(SalesDocument, document_id)
     if not document.is_draft:
-        flash(f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.", "error")
+        flash(
+            f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.",
+            "error",
+        )
         return redirect(url_for("ventes.show_document", document_id=document.id))
     form = _document_form(document.kind, document)
     if form.validate_on_submit() and not _adding_line(form):
