@@ -78,6 +78,19 @@ def _new(shop, slug, data):
     return shop.browser.post(page, data, form_page=page)
 
 
+def _set_quantities(shop, document, quantities: dict, **header):
+    """Post the derived-document form: one quantity per line of the source (0: not carried)."""
+    edit = f"/ventes/documents/{document.id}/modifier"
+    data = {"issue_date": TODAY.isoformat(), "notes": "", **header}
+    data.update({f"quantity_{line_id}": str(quantity) for line_id, quantity in quantities.items()})
+    return shop.browser.post(edit, data, form_page=edit)
+
+
+def _source_line_ids(document) -> dict:
+    """Product reference → id of the line of the source this draft carries on."""
+    return {line.product.reference: line.source_line_id for line in document.lines}
+
+
 def _document(response) -> SalesDocument:
     assert response.status_code == 302, response.status_code
     document_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -124,13 +137,10 @@ def test_the_whole_chain_with_partial_delivery_billing_and_payments(shop):
     assert quote.status == "accepted" and order.status == "confirmed"
     assert order.number.endswith(f"{YEAR}-0001")
 
-    # First delivery: 6 chairs only (the book line is emptied): a partial delivery.
+    # First delivery: 6 chairs only, no book (quantity 0): a partial delivery.
     delivery = _document(_post(shop, f"/ventes/documents/{order.id}/suite/delivery"))
-    chair_line = next(item for item in delivery.lines if item.product_id == shop.chair.id)
-    edit = f"/ventes/documents/{delivery.id}/modifier"
-    lines = [{"product_id": str(shop.chair.id), "quantity": "6", "unit_price": "45", "vat_rate": "20",
-              "source_line_id": str(chair_line.source_line_id)}]
-    assert shop.browser.post(edit, _form(shop, lines), form_page=edit).status_code == 302
+    ids = _source_line_ids(delivery)
+    assert _set_quantities(shop, delivery, {ids["CH-045"]: 6, ids["LI-001"]: 0}).status_code == 302
     _validate(shop, delivery)
     assert delivery.status == "issued" and shop.chair.on_hand == 24  # 30 − 6
     assert order.status == "partially_delivered"
@@ -213,9 +223,9 @@ def test_credit_note_cancels_part_of_an_invoice_and_returns_goods(shop):
     assert credit.credited_invoice_id == invoice.id and credit.total_ttc == invoice.total_ttc
     # Only 2 chairs come back: same cascade (−10 %, −5 %, −2 %) on 2 × 45,00 = 90,00:
     # 90,00 → 81,00 → 76,95 → escompte 1,539 → 1,54 → 75,41 HT ; TVA 15,08 ; TTC 90,49.
-    edit = f"/ventes/documents/{credit.id}/modifier"
-    lines = [{"product_id": str(shop.chair.id), "quantity": "2", "unit_price": "45", "vat_rate": "20"}]
-    shop.browser.post(edit, _form(shop, lines, goods_returned="y"), form_page=edit)
+    ids = _source_line_ids(credit)
+    response = _set_quantities(shop, credit, {ids["CH-045"]: 2, ids["LI-001"]: 0}, goods_returned="y")
+    assert response.status_code == 302
     _validate(shop, credit)
     assert credit.number == f"AV{YEAR}-0001" or credit.number.endswith(f"{YEAR}-0001")
     assert credit.total_ttc == D("90.49")
@@ -229,15 +239,20 @@ def test_credit_notes_never_exceed_what_remains_uncredited(shop):
     invoice = _document(_new(shop, "factures", _form(shop)))
     _validate(shop, invoice)
     first = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
+    second = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
     _validate(shop, first)
     assert first.number is not None
-    second = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
+    # The second draft was prepared while nothing was credited yet: its validation is refused.
     response = _validate(shop, second)
     assert response.status_code == 303
-    assert "est déjà entièrement annulée par des avoirs" in _plain(
-        page_text(shop.browser.client.get(response.headers["Location"]))
-    )
+    message = _plain(page_text(shop.browser.client.get(response.headers["Location"])))
+    assert "au plus peut être repris" in message or "est déjà entièrement annulée par des avoirs" in message
     assert second.number is None
+    # And no third credit note can even be drafted.
+    response = _post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note")
+    assert response.status_code == 303
+    assert "est déjà entièrement annulée par des avoirs" in _plain(
+        page_text(shop.browser.client.get(response.headers["Location"])))
 
 
 def test_validated_documents_cannot_be_edited_or_deleted(shop):
