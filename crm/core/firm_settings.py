@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from crm.core.clock import is_time_zone
 from crm.core.errors import DomainError
 from crm.core.formatting import percent
+from crm.core.money import has_decimals_at_most, round_places
 from crm.core.numbering_models import DEFAULT_PREFIXES, DOCUMENT_TYPES, FirmSettings
 from crm.extensions import db
 
@@ -140,9 +141,9 @@ def _checked_rate(value) -> Decimal:
         ) from None
     if not rate.is_finite() or rate < 0 or rate > 100:
         raise DomainError("Le taux des pénalités de retard doit être compris entre 0 et 100 %.", "late_payment_rate")
-    if rate != rate.quantize(Decimal("0.01")):
+    if not has_decimals_at_most(rate, 2):
         raise DomainError("Le taux des pénalités de retard a deux décimales au plus.", "late_payment_rate")
-    return rate.quantize(Decimal("0.01"))
+    return round_places(rate, 2)
 
 
 def _checked_days(value) -> int:

@@ -28,7 +28,7 @@ from crm.formation.journal import record_activity
 from crm.stocks.models import (
     GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold, SupplierTerms,
 )
-from crm.core.money import VAT_RATES, VAT_RATES_TEXT, percentage_of, round_cent
+from crm.core.money import VAT_RATES, VAT_RATES_TEXT, parse_amount, percentage_of, round_cent
 from crm.stocks.services import MoveKind, compute_alert, move_stock, stock_alerts
 from crm.ventes.models import Product
 
@@ -198,9 +198,8 @@ def set_order_line(order: PurchaseOrder, product: Product, quantity: int, unit_p
                           "product_id")
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise DomainError("La quantité commandée doit être un nombre entier d'au moins 1.", "quantity")
-    unit_price = product.purchase_price if unit_price is None else Decimal(unit_price)
-    if unit_price < 0:
-        raise DomainError("Le prix d'achat unitaire HT ne peut pas être négatif.", "unit_price")
+    unit_price = parse_amount(product.purchase_price if unit_price is None else unit_price, "unit_price",
+                              "Le prix d'achat unitaire HT")
     vat_rate = product.vat_rate if vat_rate is None else Decimal(vat_rate)
     if vat_rate not in VAT_RATES:
         raise DomainError(f"Choisissez un taux de TVA en vigueur ({VAT_RATES_TEXT}).", "vat_rate")
@@ -208,7 +207,7 @@ def set_order_line(order: PurchaseOrder, product: Product, quantity: int, unit_p
     if line is None:
         line = PurchaseOrderLine(firm_id=order.firm_id, product_id=product.id)
         order.lines.append(line)
-    line.quantity, line.unit_price, line.vat_rate = quantity, round_cent(unit_price), vat_rate
+    line.quantity, line.unit_price, line.vat_rate = quantity, unit_price, vat_rate
     _refresh_totals(order)
     return line
 

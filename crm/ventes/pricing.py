@@ -12,15 +12,15 @@ rates to 0,01 and the coefficient to 0,0001, each from exact (unrounded) values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from babel.numbers import format_decimal
 
 from crm.core.errors import DomainError
-from crm.core.money import HUNDRED, round_cent
+from crm.core.money import HUNDRED, round_cent, round_places
 
-RATE = Decimal("0.01")
-COEF = Decimal("0.0001")
+RATE_PLACES = 2
+COEF_PLACES = 4
 
 FIELDS = ("purchase_price", "sale_price", "sale_price_ttc", "coefficient", "markup_rate", "margin_rate")
 LABELS = {
@@ -107,7 +107,7 @@ def compute_pricing(vat_rate: Decimal, **figures: Decimal | None) -> Pricing:
             values[key] = None
             steps.append(Step(key, formula, "incalculable : division par zéro"))
             continue
-        value = compute().quantize(COEF if key == "coefficient" else RATE, rounding=ROUND_HALF_UP)
+        value = round_places(compute(), COEF_PLACES if key == "coefficient" else RATE_PLACES)
         values[key] = value
         steps.append(Step(key, formula, detail(value)))
     result.values = values

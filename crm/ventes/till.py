@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from crm.core.errors import DomainError
 from crm.core.formatting import money
-from crm.core.money import round_cent
+from crm.core.money import has_decimals_at_most, round_cent
 from crm.ventes.computation import DocumentTotals
 
 GENESIS_HASH = "0" * 64
@@ -145,7 +145,6 @@ _PAID_WITH = {
     "carte": "par carte bancaire",
     "virement": "par virement",
 }
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -254,6 +253,6 @@ def _money(value) -> Decimal:
         amount = Decimal(str(value).replace(",", ".").replace(" ", "").strip())
     except ArithmeticError:
         raise DomainError("Indiquez les montants payés en euros, par exemple 20 ou 12,50.", "payments") from None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
+    if not amount.is_finite() or not has_decimals_at_most(amount, 2):
         raise DomainError("Indiquez les montants payés en euros, au centime près (12,50).", "payments")
-    return amount.quantize(CENT)
+    return round_cent(amount)

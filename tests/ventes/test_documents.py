@@ -405,3 +405,26 @@ def test_a_quote_past_its_validity_date_has_expired(shop):
     assert "Ce devis a expiré" in page_text(shop.browser.client.get(response.headers["Location"]))
     db.session.expire_all()
     assert quote.status == "sent" and not quote.derived
+
+
+def test_a_bad_line_is_named_by_its_row_and_shown_beside_its_field(shop):
+    """Quantity −1 on the only line: « Ligne 1 », next to that line's quantity input (it said « Ligne 2 »)."""
+    line = {"product_id": "", "description": "Chaise", "quantity": "-1", "unit_price": "45", "vat_rate": "20"}
+    response = _new(shop, "devis", _form(shop, [line]))
+    assert response.status_code == 422
+    html = page_text(response)
+    assert "Ligne 2" not in html
+    field_at = html.index('name="lines-0-quantity"')
+    cell = html[field_at:html.index("</td>", field_at)]
+    assert "Ligne 1 : la quantité doit être supérieure à zéro." in cell
+    # Every typed value is kept.
+    assert 'value="Chaise"' in html and 'value="45"' in html
+
+
+def test_a_line_discount_is_shown_as_an_amount(shop):
+    lines = [{"description": "Chaise", "quantity": "5", "unit_price": "24,90", "discount_rate": "5",
+              "vat_rate": "20"}]
+    quote = _document(_new(shop, "devis", _form(shop, lines, remise_rate="", rabais_rate="", escompte_rate="")))
+    assert quote.lines[0].net == D("118.27")  # 124,50 − 6,23 (6,225 rounded half-up), not 118,28
+    printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{quote.id}/imprimer")))
+    assert "6,23 €" in printed and "118,27 €" in printed

@@ -256,7 +256,8 @@ def test_a_delivery_note_is_invoiced_once_whatever_is_posted(chain):
     db.session.commit()
     for _ in range(3):
         chain.browser.post(_path(delivery.id, "invoice"), form_page=f"/ventes/documents/{delivery.id}")
-    invoices = db.session.scalars(select(SalesDocument).where(SalesDocument.kind == "invoice")).all()
+    invoices = db.session.scalars(select(SalesDocument).where(
+        SalesDocument.firm_id == chain.firm.id, SalesDocument.kind == "invoice")).all()
     assert len(invoices) == 1
     services.validate_document(invoices[0], chain.user)
     assert invoices[0].number is not None
@@ -274,13 +275,18 @@ def test_two_draft_invoices_of_one_delivery_note_cannot_both_be_validated(chain)
         services.validate_document(second, chain.user)
 
 
+def _orders(chain) -> int:
+    return db.session.scalar(select(func.count()).where(
+        SalesDocument.firm_id == chain.firm.id, SalesDocument.kind == "order"))
+
+
 def test_a_refused_quote_never_becomes_an_order(chain):
     quote = chain.quote_refused()
     db.session.commit()
     response = chain.browser.post(_path(quote.id, "order"), form_page=f"/ventes/documents/{quote.id}")
     assert response.status_code == 303
     assert "devis accepté" in page_text(chain.browser.client.get(response.headers["Location"]))
-    assert db.session.scalar(select(func.count()).where(SalesDocument.kind == "order")) == 0
+    assert _orders(chain) == 0
 
 
 def test_an_expired_quote_never_becomes_an_order(chain):
@@ -288,7 +294,7 @@ def test_an_expired_quote_never_becomes_an_order(chain):
     db.session.commit()
     for transition in ("accept", "order"):
         chain.browser.post(_path(quote.id, transition), form_page=f"/ventes/documents/{quote.id}")
-    assert db.session.scalar(select(func.count()).where(SalesDocument.kind == "order")) == 0
+    assert _orders(chain) == 0
 
 
 # --- derived documents keep their source -----------------------------------------------

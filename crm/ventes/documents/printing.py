@@ -1,6 +1,7 @@
 """What a sales document prints, for documents/base_document.html (page and PDF alike)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 from crm.core.firm_settings import get_firm_settings, payment_mentions
@@ -8,6 +9,7 @@ from crm.core.formatting import day, percent
 from crm.core.models import Firm
 from crm.core.pdf import firm_logo_uri, render_pdf
 from crm.extensions import db
+from crm.ventes.computation import LineInput, compute_line
 from crm.ventes.documents.models import SalesDocument
 
 # One template per kind, all extending documents/base_document.html (page and PDF alike).
@@ -56,7 +58,7 @@ def _line(document: SalesDocument, line) -> SimpleNamespace:
         reference=line.product.reference if line.product else "", label=line.description,
         description="", quantity=line.quantity, unit=line.product.unit if line.product else "",
         unit_price=line.unit_price, discount_rate=line.discount_rate, vat_rate=line.vat_rate,
-        net=line.net, ordered_quantity=line.quantity, remaining=0)
+        discount_amount=line_discount(line), net=line.net, ordered_quantity=line.quantity, remaining=0)
     if document.kind == "delivery" and line.source_line is not None:
         from crm.ventes.documents.services import delivered_quantity
 
@@ -65,6 +67,11 @@ def _line(document: SalesDocument, line) -> SimpleNamespace:
         already = delivered_quantity(ordered, exclude=document)
         row.remaining = ordered.quantity - already - line.quantity
     return row
+
+
+def line_discount(line) -> Decimal:
+    """The line discount as the amount subtracted (rounded half-up to the cent), as computed."""
+    return compute_line(LineInput(line.quantity, line.unit_price, line.vat_rate, line.discount_rate)).discount_amount
 
 
 def document_pdf(document: SalesDocument, totals) -> bytes:
