@@ -208,7 +208,7 @@ def _counter_sale_b(world):
     db.session.add(product)
     db.session.flush()
     return services.sell(world.firm_b, world.trainee_b, [services.TicketLine(product, 1)],
-                         [("especes", "20")])
+                         [("cash", "20")])
 
 
 def _sale_b(world):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from crm.admin import services
 from crm.core import identifiers
+from crm.core.firm_settings import update_firm_settings
 from crm.core.models import Role, User
 from crm.core.passwords import generate_password
 from crm.extensions import db
@@ -37,7 +38,10 @@ def load_demo(password: str | None = None) -> list[tuple[str, str]] | None:
         parties = firm_data.pop("parties", [])
         products = firm_data.pop("products", [])
         organigramme = firm_data.pop("organigramme", [])
+        settings = firm_data.pop("settings", {})
         firm = services.create_firm(classroom, _checked(firm_data))
+        if settings:
+            update_firm_settings(firm, **settings)
         _load_organigramme(firm, organigramme)
         suppliers = _load_parties(firm, parties)
         _load_products(firm, products, suppliers)

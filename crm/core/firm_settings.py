@@ -18,6 +18,8 @@ MAX_PAYMENT_TERMS_DAYS = 60  # Code de commerce L441-10: 60 days from the invoic
 RECOVERY_FEE = Decimal("40")  # indemnité forfaitaire pour frais de recouvrement (D441-5)
 _PREFIX_CHARS = re.compile(r"^[A-Za-z0-9_./-]*$")
 _UNSET = object()
+# The late-payment rate that says "three times the legal interest rate" (stored as NULL).
+LEGAL_RATE = "legal"
 
 
 def insert_ignoring_conflict(model, values: dict, unique_columns: list[str]) -> None:
@@ -61,7 +63,9 @@ def update_firm_settings(
         changes["number_prefixes"] = _checked_prefixes(number_prefixes)
     if allow_negative_stock is not None:
         changes["allow_negative_stock"] = bool(allow_negative_stock)
-    if late_payment_rate is not None:
+    if late_payment_rate == LEGAL_RATE:
+        changes["late_payment_rate"] = None
+    elif late_payment_rate is not None:
         changes["late_payment_rate"] = _checked_rate(late_payment_rate)
     if payment_terms_days is not None:
         changes["payment_terms_days"] = _checked_days(payment_terms_days)
@@ -165,18 +169,23 @@ def due_date(settings: FirmSettings, issue_date: date) -> date:
     return issue_date + timedelta(days=settings.payment_terms_days)
 
 
+def late_payment_mention(settings: FirmSettings) -> str:
+    """The late-payment penalties, from the one setting (a rate, or three times the legal interest rate)."""
+    if settings.late_payment_rate is None:
+        rate = "égal à trois fois le taux d'intérêt légal"
+    else:
+        rate = f"de {percent(settings.late_payment_rate)}"
+    return (f"En cas de retard de paiement, des pénalités sont exigibles au taux annuel {rate}, "
+            "dès le lendemain de la date d'échéance.")
+
+
 def payment_mentions(settings: FirmSettings, business_client: bool) -> list[str]:
     """The payment mentions an invoice must print (Code de commerce L441-9, L441-10, D441-5)."""
     if settings.payment_terms_days == 0:
         terms = "Paiement comptant à réception de la facture."
     else:
         terms = f"Paiement à {settings.payment_terms_days} jours à compter de la date d'émission de la facture."
-    lines = [
-        terms,
-        settings.escompte_terms or "Pas d'escompte pour paiement anticipé.",
-        "En cas de retard de paiement, des pénalités sont exigibles au taux annuel de "
-        f"{percent(settings.late_payment_rate)}, dès le lendemain de la date d'échéance.",
-    ]
+    lines = [terms, settings.escompte_terms or "Pas d'escompte pour paiement anticipé.", late_payment_mention(settings)]
     if business_client:
         lines.append(
             "Tout professionnel en retard de paiement doit en outre une indemnité forfaitaire "

@@ -13,28 +13,28 @@ from crm.extensions import db
 # Document types numbered by the firm (code name → stored value). The values are
 # also the keys of FirmSettings.number_prefixes and of DocumentCounter.doc_type.
 DOCUMENT_TYPES: dict[str, str] = {
-    "devis": "Devis",
-    "commande": "Bon de commande",
-    "livraison": "Bon de livraison",
-    "facture": "Facture",
-    "avoir": "Avoir",
-    "commande_fournisseur": "Commande fournisseur",
-    "reception": "Bon de réception",
-    "ticket": "Ticket de caisse",
-    "cloture": "Clôture de caisse",
+    "quote": "Devis",
+    "order": "Bon de commande",
+    "delivery": "Bon de livraison",
+    "invoice": "Facture",
+    "credit_note": "Avoir",
+    "purchase_order": "Commande fournisseur",
+    "goods_receipt": "Bon de réception",
+    "receipt": "Ticket de caisse",
+    "daily_closing": "Clôture de caisse",
 }
 
 # Printed before the sequence number; "{year}" becomes the document's year.
 DEFAULT_PREFIXES: dict[str, str] = {
-    "devis": "DE{year}-",
-    "commande": "BC{year}-",
-    "livraison": "BL{year}-",
-    "facture": "FA{year}-",
-    "avoir": "AV{year}-",
-    "commande_fournisseur": "CF{year}-",
-    "reception": "BR{year}-",
-    "ticket": "TK{year}-",
-    "cloture": "Z{year}-",
+    "quote": "DE{year}-",
+    "order": "BC{year}-",
+    "delivery": "BL{year}-",
+    "invoice": "FA{year}-",
+    "credit_note": "AV{year}-",
+    "purchase_order": "CF{year}-",
+    "goods_receipt": "BR{year}-",
+    "receipt": "TK{year}-",
+    "daily_closing": "Z{year}-",
 }
 
 _TYPES_SQL = ", ".join(f"'{t}'" for t in DOCUMENT_TYPES)
@@ -77,8 +77,9 @@ class FirmSettings(FirmScoped, db.Model):
     # Only the prefixes the firm changed; DEFAULT_PREFIXES fill the others.
     number_prefixes: Mapped[dict] = mapped_column(JSON, default=dict)
     allow_negative_stock: Mapped[bool] = mapped_column(default=False)
-    # Annual rate of late-payment penalties, in percent (Code de commerce L441-10).
-    late_payment_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
+    # Annual rate of late-payment penalties, in percent (Code de commerce L441-10); None: three
+    # times the legal interest rate (the legal minimum). Invoices print it from here only.
+    late_payment_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     # Empty: documents print « Pas d'escompte pour paiement anticipé ».
     escompte_terms: Mapped[str] = mapped_column(Text, default="")

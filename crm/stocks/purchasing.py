@@ -2,9 +2,9 @@
 goods receipts (*bons de réception*).
 
 A purchase order is a draft until validated: validation numbers it
-("commande_fournisseur") and freezes it (service here, triggers in the database);
+("purchase_order") and freezes it (service here, triggers in the database);
 only its status moves on (validated → partially received → received) as goods
-receipts are validated. A goods receipt is numbered ("reception") and frozen at
+receipts are validated. A goods receipt is numbered ("goods_receipt") and frozen at
 validation, which moves the accepted units into stock at the order line's unit
 cost, so the CMUP is recomputed.
 """
@@ -252,7 +252,7 @@ def validate_order(firm: Firm, user: User | None, order: PurchaseOrder) -> Purch
     shortfall = minimum_shortfall(order)
     if shortfall:
         raise DomainError(f"Commande refusée. {shortfall}")
-    order.number = next_number(firm, "commande_fournisseur", order.order_date).text
+    order.number = next_number(firm, "purchase_order", order.order_date).text
     order.status = "validated"
     order.validated_at = utcnow()
     db.session.flush()
@@ -393,7 +393,7 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
     for line in receipt.lines:  # written before the number: the numbered receipt's lines are frozen
         line.expected = remaining[line.order_line_id]
     db.session.flush()
-    receipt.number = next_number(firm, "reception", receipt.received_on).text
+    receipt.number = next_number(firm, "goods_receipt", receipt.received_on).text
     receipt.status = "validated"
     receipt.validated_at = utcnow()
     db.session.flush()

@@ -25,6 +25,7 @@ from decimal import Decimal
 from crm.core.errors import DomainError
 from crm.core.formatting import money
 from crm.core.money import has_decimals_at_most, round_cent
+from crm.ventes.codes import CASH, PAID_WITH, PAYMENT_MODES
 from crm.ventes.computation import DocumentTotals
 
 GENESIS_HASH = "0" * 64
@@ -132,19 +133,6 @@ def _capital(text: str) -> str:
 
 # --- settling a sale and the daily closing (Z report) -------------------------
 
-PAYMENT_MODES: dict[str, str] = {
-    "especes": "Espèces",
-    "cheque": "Chèque",
-    "carte": "Carte bancaire",
-    "virement": "Virement",
-}
-CASH = "especes"
-_PAID_WITH = {
-    "especes": "en espèces",
-    "cheque": "par chèque",
-    "carte": "par carte bancaire",
-    "virement": "par virement",
-}
 
 
 @dataclass(frozen=True)
@@ -174,7 +162,7 @@ def settle(total_ttc: Decimal, payments: Sequence[tuple[str, Decimal | str]]) ->
             )
         amount = _money(amount)
         if amount <= 0:
-            raise DomainError(f"Le montant payé {_PAID_WITH[mode]} doit être positif.", "payments")
+            raise DomainError(f"Le montant payé {PAID_WITH[mode]} doit être positif.", "payments")
         tendered.append((mode, amount))
     non_cash = sum((a for m, a in tendered if m != CASH), Decimal("0.00"))
     cash = sum((a for m, a in tendered if m == CASH), Decimal("0.00"))

@@ -68,7 +68,7 @@ def test_concurrent_sales_chain_one_after_the_other(app):
                     firm = db.session.get(Firm, firm_id)
                     product = db.session.get(Product, product_id)
                     sale = services.sell(firm, None, [services.TicketLine(product, rng.randint(1, 3))],
-                                         [("especes", "10")])
+                                         [("cash", "10")])
                     time.sleep(rng.uniform(0, 0.01))
                     if rng.random() < 0.25:
                         db.session.rollback()  # the till cancels: number and place in the chain given back

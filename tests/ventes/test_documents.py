@@ -428,3 +428,38 @@ def test_a_line_discount_is_shown_as_an_amount(shop):
     assert quote.lines[0].net == D("118.27")  # 124,50 − 6,23 (6,225 rounded half-up), not 118,28
     printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{quote.id}/imprimer")))
     assert "6,23 €" in printed and "118,27 €" in printed
+
+
+def test_a_validated_invoice_prints_as_it_was_at_validation(shop):
+    """« Déjà réglé » mixed payments and credit notes into a live balance on the invoice itself."""
+    invoice = _document(_new(shop, "factures", _form(shop)))
+    _validate(shop, invoice)
+    before = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    _post(shop, f"/ventes/documents/{invoice.id}/reglements",
+          {"amount": "100,00", "method": "cheque", "paid_on": TODAY.isoformat()})
+    credit = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
+    ids = _source_line_ids(credit)
+    _set_quantities(shop, credit, {ids["CH-045"]: 2, ids["LI-001"]: 0})
+    _validate(shop, credit)
+    after = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    assert after == before
+    assert "Déjà réglé" not in after and "Net à payer" in after and "492,24 €" in after
+    # The balance lives on the invoice's page (payments and credit notes apart) and the statement.
+    page = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}")))
+    assert "Règlements reçus" in page and "− 100,00 €" in page
+    assert "Avoirs" in page and "− 90,49 €" in page
+    assert "301,75 €" in page  # 492,24 − 100,00 − 90,49
+
+
+def test_the_late_payment_mention_comes_from_one_setting(shop):
+    from crm.core.firm_settings import LEGAL_RATE, update_firm_settings
+
+    invoice = _document(_new(shop, "factures", _form(shop)))
+    _validate(shop, invoice)
+    printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    assert "au taux annuel de 10 %" in printed
+    update_firm_settings(shop.firm, late_payment_rate=LEGAL_RATE)
+    db.session.commit()
+    printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    assert "au taux annuel égal à trois fois le taux d'intérêt légal" in printed
+    assert "taux annuel de 10 %" not in printed

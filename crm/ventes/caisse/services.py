@@ -28,7 +28,7 @@ from crm.extensions import db
 from crm.formation.journal import record_activity
 from crm.stocks.services import move_stock
 from crm.ventes.caisse.models import (
-    CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
+    SEAL_VERSION, CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
 )
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document
 from crm.ventes.models import Product
@@ -160,7 +160,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
 
     head = _lock_chain(firm)
     _refuse_if_closed(firm, today)  # a closing may have been committed while we waited
-    number = next_number(firm, "ticket", today)
+    number = next_number(firm, "receipt", today)
     for line in lines:
         if line.product.stock_tracked:
             move_stock(firm, user, line.product, -line.quantity, "counter_sale",
@@ -171,7 +171,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
         sale_date=today, party_id=party.id if party else None, cashier_id=user.id if user else None,
         total_ht=totals.total_ht, total_vat=totals.total_vat, total_ttc=totals.total_ttc,
         tendered=sum((amount for _, amount in settlement.tendered), Decimal("0.00")),
-        change_given=settlement.change, previous_hash=head.last_hash,
+        change_given=settlement.change, previous_hash=head.last_hash, seal_version=SEAL_VERSION,
     )
     for position, (line, computed) in enumerate(zip(lines, totals.lines, strict=True), start=1):
         sale.lines.append(CounterSaleLine(
@@ -243,7 +243,7 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
         raise DomainError(
             f"La journée du {day_text(earlier_open)} a des ventes et n'est pas clôturée : "
             "clôturez d'abord cette journée (les clôtures suivent l'ordre des jours).", "closing_date")
-    number = next_number(firm, "cloture", on)
+    number = next_number(firm, "daily_closing", on)
     sales = sales_of_day(firm, on)
     report = z_report([(totals_of(s), settlement_of(s)) for s in sales], head.grand_total)
     closing = DailyClosing(
@@ -253,7 +253,7 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
         first_ticket=sales[0].number if sales else None, last_ticket=sales[-1].number if sales else None,
         total_ht=report.total_ht, total_vat=report.total_vat, total_ttc=report.total_ttc,
         average_basket=report.average_basket, grand_total=report.grand_total,
-        previous_hash=head.last_hash,
+        previous_hash=head.last_hash, seal_version=SEAL_VERSION,
     )
     position = 0
     for mode, amount in report.by_mode.items():

@@ -66,14 +66,18 @@ def carried_line(source: SalesLine, quantity: Decimal) -> LineData:
 # --- computation ------------------------------------------------------------
 
 def totals_of(document: SalesDocument) -> DocumentTotals:
-    """The full computation of a document (cascade, escompte, VAT per rate, balance)."""
+    """The full computation of a document (cascade, escompte, VAT per rate), as it was issued.
+
+    Nothing paid or credited since enters it: a validated invoice prints as it was at
+    validation; what remains to pay is balance_due(), shown on the document's page and
+    on the client's account statement.
+    """
     return compute_document(
         [_line_input(line) for line in document.lines],
         remise=document.remise_rate,
         rabais=document.rabais_rate,
         ristourne=document.ristourne_rate,
         escompte=document.escompte_rate,
-        paid=settled_amount(document) if isinstance(document, Invoice) else ZERO,
     )
 
 
@@ -97,6 +101,15 @@ def credited_amount(invoice: Invoice) -> Decimal:
             CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None)
         )
     )
+
+
+def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
+    """The validated credit notes of an invoice, oldest first."""
+    if not invoice.id:
+        return []
+    return list(db.session.scalars(
+        select(CreditNote).where(CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None))
+        .order_by(CreditNote.issue_date, CreditNote.id)))
 
 
 def settled_amount(invoice: Invoice) -> Decimal:

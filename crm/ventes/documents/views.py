@@ -86,8 +86,10 @@ def _document_context(document: SalesDocument) -> dict:
     context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
                "steps": services.next_steps(document)}
     if isinstance(document, Invoice):
+        context["paid"] = services.paid_amount(document)
         context["credited"] = services.credited_amount(document)
         context["balance"] = services.balance_due(document)
+        context["credit_notes"] = services.credit_notes_of(document)
     return context
 
 
@@ -174,7 +176,7 @@ def _edit_derived(document: SalesDocument):
 def _edit_page(form: DocumentForm, document, kind: str):
     status = 422 if form.errors or is_refused() else 200
     return render_template("ventes/documents/edit.html", form=form, document=document, kind=kind,
-                           label=KINDS[kind][0], slug=SLUG_OF[kind]), status
+                           label=KINDS[kind], slug=SLUG_OF[kind]), status
 
 
 def _adding_line(form: DocumentForm) -> bool:
