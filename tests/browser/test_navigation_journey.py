@@ -39,7 +39,16 @@ def test_layout_fits_a_phone(browser, live_server):
     login(page, live_server, "eleve2")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the page scrolls sideways on a phone"
+    # The menu collapses into a button naming the current section, and opens on a tap.
+    toggle = page.get_by_role("button", name="Menu")
+    assert "Tableau de bord" in toggle.inner_text()
+    assert not page.locator("nav.mainnav a", has_text="Ventes").is_visible()
     shot(page, "trainee-home-phone")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    page.locator("nav.mainnav a", has_text="Ventes").click()
+    assert page.get_by_role("button", name="Menu").inner_text().endswith("Ventes")
+    shot(page, "trainee-ventes-phone")
     context.close()
 
 
