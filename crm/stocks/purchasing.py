@@ -277,8 +277,9 @@ def orders_from_proposals(firm: Firm, user: User | None, order_date: date | None
     """One draft per preferred supplier with the proposed quantities (up to the maximum, less on order).
 
     A draft already made from the alerts for that supplier is updated instead of duplicated.
-    Products with no preferred supplier are left out and reported; an order under the
-    supplier's minimum is created but flagged (its validation is refused until completed).
+    Products with no preferred supplier are left out and reported. An order under the
+    supplier's minimum is not a refusal: it is the intended draft, flagged so the trainee
+    completes it; the rule holds at validation, which refuses it until the minimum is reached.
     """
     alerts = [a for a in alerts_with_orders(firm) if a.proposed > 0]
     by_supplier: dict[int, list] = defaultdict(list)
@@ -304,7 +305,7 @@ def orders_from_proposals(firm: Firm, user: User | None, order_date: date | None
         orders.append(order)
         shortfall = minimum_shortfall(order)
         if shortfall:
-            warnings.append(shortfall)
+            warnings.append(f"Brouillon préparé, à compléter : {shortfall}")
     return ProposalResult(orders, without, warnings)
 
 

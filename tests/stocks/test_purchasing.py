@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.clients import services as clients
 from crm.core.errors import DomainError
+from crm.core.numbering_models import DocumentCounter
 from crm.core.pdf import pdf_available
 from crm.extensions import db
 from crm.formation.models import Activity
@@ -144,7 +145,7 @@ def test_proposal_under_the_minimum_is_flagged_and_its_validation_refused(world,
     stocked(world, make_product, "A", 4, "10.00", 10, 50, s1)  # 46 × 10 = 460 HT < 500
     result = purchasing.orders_from_proposals(world.firm_a, world.trainee_a)
     assert [plain(w) for w in result.warnings] == [
-        "Le minimum de commande de Papeterie Grossiste est de 500,00 € HT ; cette "
+        "Brouillon préparé, à compléter : Le minimum de commande de Papeterie Grossiste est de 500,00 € HT ; cette "
         "commande fait 460,00 € HT : complétez-la avant de la valider."
     ]
     order = result.orders[0]
@@ -480,3 +481,23 @@ def test_party_page_of_a_supplier_links_to_its_terms(client, auth, world):
     assert f'href="/stocks/fournisseurs/{party.id}"' in page_text(client.get(f"/clients/{party.id}"))
     terms_page = plain(page_text(client.get(f"/stocks/fournisseurs/{party.id}")))
     assert 'value="4"' in terms_page and 'value="80,00"' in terms_page
+
+
+def test_proposals_under_the_minimum_give_a_draft_to_complete_over_http(client, auth, world, make_product):
+    """Not a refusal: the draft is the intended result, flagged; its validation is the refusal."""
+    s1 = supplier(world.firm_a, "Papeterie Grossiste", lead=5, minimum=D("500"))
+    stocked(world, make_product, "A", 4, "10.00", 10, 50, s1)  # 46 × 10 = 460 HT < 500
+    db.session.commit()
+    auth.login("eleve_a")
+    response = auth.post("/stocks/commandes/depuis-alertes", {}, form_page="/stocks/alertes")
+    assert response.status_code == 302
+    page = plain(page_text(client.get(response.headers["Location"])))
+    assert "Brouillon préparé, à compléter : Le minimum de commande de Papeterie Grossiste" in page
+    order = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.firm_id == world.firm_a.id))
+    assert order.is_draft and order.total_ht == D("460.00")
+    response = auth.post(f"/stocks/commandes/{order.id}/valider", {}, form_page=f"/stocks/commandes/{order.id}")
+    assert response.status_code == 422 and "Commande refusée." in plain(page_text(response))
+    db.session.expire_all()
+    assert order.number is None and order.status == "draft"
+    assert db.session.scalar(select(DocumentCounter.id).where(DocumentCounter.firm_id == world.firm_a.id,
+                                                              DocumentCounter.doc_type == "purchase_order")) is None
