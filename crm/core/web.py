@@ -13,7 +13,7 @@ from crm.core.tenancy import current_firm, current_membership, load_current_firm
 from crm.extensions import db, login_manager
 
 # Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health", "core.favicon"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
