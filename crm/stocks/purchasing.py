@@ -412,8 +412,14 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
         order.status = "partially_received"
     db.session.flush()
     units = sum(line.accepted for line in receipt.lines)
-    record_activity(firm, user, "stock.goods_received", receipt,
-                    f"Réception {receipt.number} sur la commande {order.number} : {counted(units, 'unité entrée', 'unités entrées')}")
+    record_activity(
+        firm,
+        user,
+        "stock.goods_received",
+        receipt,
+        f"Réception {receipt.number} sur la commande {order.number} : "
+        f"{counted(units, 'unité entrée', 'unités entrées')}",
+    )
     return receipt
 
 

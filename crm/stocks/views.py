@@ -103,8 +103,11 @@ def new_move():
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{move.kind_label} enregistrée : {product.reference}, stock {with_unit(move.on_hand_after, product.unit)}.",
-                  "success")
+            flash(
+                f"{move.kind_label} enregistrée : {product.reference}, "
+                f"stock {with_unit(move.on_hand_after, product.unit)}.",
+                "success",
+            )
             return redirect(url_for("stocks.stock_card", product_id=product.id))
     status = 422 if request.method == "POST" else 200
     return render_template("stocks/move_form.html", form=form), status
