@@ -1,6 +1,8 @@
-"""Engine settings per database backend."""
-from sqlalchemy import event
+"""Database helpers: engine settings per backend, the generic upsert."""
+from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Engine
+
+from crm.extensions import db
 
 
 def configure_engine(engine: Engine) -> None:
@@ -27,3 +29,22 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignoring_conflict(model, values: dict, unique_columns: list[str]) -> None:
+    """INSERT a row unless one with the same unique key exists (also when another transaction races us)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        exists = db.session.scalar(
+            select(model.id).filter_by(**{c: values[c] for c in unique_columns})
+        )
+        if exists is None:
+            db.session.execute(insert(model).values(**values))
+        return
+    db.session.execute(
+        dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique_columns)
+    )

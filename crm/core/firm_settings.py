@@ -5,13 +5,15 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from crm.core.clock import is_time_zone
+from crm.core.database import insert_ignoring_conflict
 from crm.core.errors import DomainError
 from crm.core.formatting import percent
 from crm.core.money import has_decimals_at_most, round_places
-from crm.core.numbering_models import DEFAULT_PREFIXES, DOCUMENT_TYPES, FirmSettings
+from crm.core.models import FirmSettings
+from crm.core.numbering_models import DEFAULT_PREFIXES, DOCUMENT_TYPES
 from crm.extensions import db
 
 MAX_PAYMENT_TERMS_DAYS = 60  # Code de commerce L441-10: 60 days from the invoice date at most
@@ -20,25 +22,6 @@ _PREFIX_CHARS = re.compile(r"^[A-Za-z0-9_./-]*$")
 _UNSET = object()
 # The late-payment rate that says "three times the legal interest rate" (stored as NULL).
 LEGAL_RATE = "legal"
-
-
-def insert_ignoring_conflict(model, values: dict, unique_columns: list[str]) -> None:
-    """INSERT a row unless one with the same unique key exists (also when another transaction races us)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        exists = db.session.scalar(
-            select(model.id).filter_by(**{c: values[c] for c in unique_columns})
-        )
-        if exists is None:
-            db.session.execute(insert(model).values(**values))
-        return
-    db.session.execute(
-        dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique_columns)
-    )
 
 
 def get_firm_settings(firm) -> FirmSettings:

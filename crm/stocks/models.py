@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.clients.models import Party
 from crm.core.models import User, utcnow
 from crm.core.money import round_cent, vat_rate_check
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
 from crm.ventes.models import Product
 

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import utcnow
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
 
 from crm.core.money import VAT_RATES, round_cent, vat_rate_check  # noqa: F401 - VAT_RATES re-exported for the catalogue

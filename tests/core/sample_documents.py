@@ -6,7 +6,7 @@ from decimal import Decimal as D
 from types import SimpleNamespace
 
 from crm.core.firm_settings import due_date, payment_mentions
-from crm.core.numbering_models import FirmSettings
+from crm.core.models import FirmSettings
 from crm.ventes.computation import LineInput, compute_document
 
 # A 1×1 PNG would be invisible; a small SVG logo shows where the logo goes.

@@ -14,7 +14,7 @@ from crm.core.firm_settings import (
     payment_mentions,
     update_firm_settings,
 )
-from crm.core.numbering_models import FirmSettings
+from crm.core.models import FirmSettings
 from crm.extensions import db
 
 

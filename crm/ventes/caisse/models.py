@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import User
 from crm.core.money import vat_rate_check
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
 from crm.ventes.codes import LEGACY_PAYMENT_MODES, PAYMENT_MODES
 from crm.ventes.till import GENESIS_HASH

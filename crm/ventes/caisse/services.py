@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
-from crm.core.firm_settings import insert_ignoring_conflict
+from crm.core.database import insert_ignoring_conflict
 from crm.core.formatting import day as day_text
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.core.clock import business_today
 from crm.core.models import User, utcnow
 from crm.core.money import vat_rate_check
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
 from crm.ventes.codes import PAYMENT_MODES
 
