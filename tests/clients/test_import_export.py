@@ -193,7 +193,7 @@ def test_anonymise_erases_personal_data_and_keeps_history(auth, world, make_part
     assert party.contacts == [] and party.addresses == []
     assert "lea" not in party.search_text and "martin" not in party.search_text
     [interaction] = party.interactions
-    assert (interaction.subject, interaction.outcome, interaction.summary) == ("Essai", "Rappeler", "")
+    assert (interaction.subject, interaction.outcome, interaction.summary) == ("Essai", "", "")
     assert party.city == "Paris"  # the zone de chalandise stays for the figures
     # Nothing more can be changed on it.
     refused = auth.post(f"{page}/contacts", {"channel": "visit", "subject": "x"}, form_page=page)
