@@ -23,7 +23,7 @@ from crm.core.models import Firm
 from crm.extensions import db
 from crm.ventes.caisse import services as till_services
 from crm.ventes.caisse.models import CounterSalePayment, DailyClosingTotal
-from crm.ventes.till import GENESIS_HASH, chain_hash
+from crm.ventes.caisse.till import GENESIS_HASH, chain_hash
 from tests.conftest import TEST_CONFIG
 
 PREVIOUS_REVISION = "5f98e439750c"  # the schema before the codes were unified

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from crm.ventes.till import GENESIS_HASH, SealedRecord, canonical_json, chain_hash, verify_chain
+from crm.ventes.caisse.till import GENESIS_HASH, SealedRecord, canonical_json, chain_hash, verify_chain
 
 RECEIPT = {
     "number": "TK2026-0001",
@@ -143,7 +143,7 @@ def test_a_chain_can_be_verified_from_a_known_hash():
 
 from crm.core.errors import DomainError  # noqa: E402
 from crm.ventes.computation import LineInput, compute_document  # noqa: E402
-from crm.ventes.till import settle, z_report  # noqa: E402
+from crm.ventes.caisse.till import settle, z_report  # noqa: E402
 
 
 def test_cash_gives_change_and_the_till_keeps_the_price():

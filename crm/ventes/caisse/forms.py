@@ -2,7 +2,7 @@
 
 The lines of the ticket being keyed in travel as hidden inputs (line_product,
 line_quantity) and are parsed by the view; amounts are parsed by the services
-(crm.ventes.till.settle) so that their French messages stay in one place.
+(crm.ventes.caisse.till.settle) so that their French messages stay in one place.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Counter sales: receipts (tickets), their lines and payments, daily closings (Z), the chain head.
 
-Receipts and closings of a firm form ONE hash chain (crm.ventes.till): each
+Receipts and closings of a firm form ONE hash chain (crm.ventes.caisse.till): each
 stores its place in the chain (`sequence`), the previous record's hash and its
 own hash, sealed at creation. Nothing here is ever updated or deleted: the
 services never do it, and database triggers (migration) refuse it.
@@ -18,7 +18,7 @@ from crm.core.money import vat_rate_check
 from crm.core.models import FirmScoped
 from crm.extensions import db
 from crm.ventes.codes import LEGACY_PAYMENT_MODES, PAYMENT_MODES
-from crm.ventes.till import GENESIS_HASH
+from crm.ventes.caisse.till import GENESIS_HASH
 
 ZERO = Decimal("0.00")
 MODES_SQL = "mode IN ({})".format(", ".join(f"'{m}'" for m in PAYMENT_MODES))

@@ -32,7 +32,7 @@ from crm.ventes.caisse.models import (
 )
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document
 from crm.ventes.models import Product
-from crm.ventes.till import (
+from crm.ventes.caisse.till import (
     GENESIS_HASH, PAYMENT_MODES, ChainBreak, SealedRecord, Settlement, ZReport, chain_hash, settle,
     verify_chain, z_report,
 )
@@ -146,7 +146,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
          now: datetime | None = None, today: date | None = None) -> CounterSale:
     """Record a counter sale: checks, stock out, ticket number, sealed hash — one transaction.
 
-    `payments`: (mode, amount) pairs as typed (see crm.ventes.till.settle).
+    `payments`: (mode, amount) pairs as typed (see crm.ventes.caisse.till.settle).
     """
     if not lines:
         raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")

@@ -20,7 +20,7 @@ from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
 from crm.formation.journal import record_activity
-from crm.ventes import rules
+from crm.ventes.documents import rules
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document, compute_line
 from crm.ventes.documents.models import (
     ZERO,

@@ -1,4 +1,4 @@
-"""Screens of the sales documents, registered on the `ventes` blueprint."""
+"""Screens of the sales documents (their URLs: crm/ventes/blueprint.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,7 +9,7 @@ from flask_login import current_user
 from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
-from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.views_helpers import form_error, is_refused, page_number, refuse
 from crm.extensions import db
 from crm.ventes.documents import printing, services
@@ -26,34 +26,6 @@ PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraiso
            "invoice": "Factures", "credit_note": "Avoirs"}
 # Documents started from scratch; the others are made from the previous one.
 NEW_KINDS = {"quote", "order", "invoice"}
-
-
-def register(bp) -> None:
-    rule = bp.add_url_rule
-    slugs = "<any(devis,commandes,livraisons,factures,avoirs):slug>"
-    rule(f"/{slugs}/", "list_documents", firm_required(list_documents))
-    rule(f"/{slugs}/nouveau", "new_document", firm_required(new_document), methods=["GET", "POST"])
-    rule("/documents/<int:document_id>", "show_document", firm_required(show_document))
-    rule("/documents/<int:document_id>/modifier", "edit_document", firm_required(edit_document),
-         methods=["GET", "POST"])
-    rule("/documents/<int:document_id>/valider", "validate_document",
-         firm_required(validate_document), methods=["POST"])
-    rule("/documents/<int:document_id>/supprimer", "delete_document",
-         firm_required(delete_document), methods=["POST"])
-    rule("/documents/<int:document_id>/accepter", "accept_quote", firm_required(accept_quote),
-         methods=["POST"])
-    rule("/documents/<int:document_id>/refuser", "refuse_quote", firm_required(refuse_quote),
-         methods=["POST"])
-    rule("/documents/<int:document_id>/suite/<any(order,delivery,invoice,credit_note):kind>",
-         "derive_document", firm_required(derive_document), methods=["POST"])
-    rule("/documents/<int:document_id>/pdf", "document_pdf", firm_required(document_pdf))
-    rule("/documents/<int:document_id>/imprimer", "print_document", firm_required(print_document))
-    rule("/documents/<int:document_id>/reglements", "record_payment",
-         firm_required(record_payment), methods=["POST"])
-    rule("/livraisons/facturer", "invoice_deliveries", firm_required(invoice_deliveries),
-         methods=["GET", "POST"])
-    rule("/tiers/<int:party_id>/releve", "account_statement", firm_required(account_statement))
-    rule("/impayes", "overdue_invoices", firm_required(overdue_invoices))
 
 
 # --- lists and pages --------------------------------------------------------
