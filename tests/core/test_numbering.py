@@ -1,14 +1,12 @@
 """Document numbering: per firm, type and year, chronological, without gaps."""
 from __future__ import annotations
 
-import random
-import threading
-import time
 from datetime import date
 
 import pytest
 from sqlalchemy import delete, select
 
+from tests.race import race
 from crm.core.errors import DomainError
 from crm.core.firm_settings import update_firm_settings
 from crm.core.models import Classroom, Firm
@@ -141,38 +139,12 @@ def test_concurrent_validations_get_distinct_numbers_without_gaps(app):
         db.session.commit()
         firm_id, classroom_id = firm.id, classroom.id
 
-    committed: list[int] = []
-    errors: list[BaseException] = []
-    guard = threading.Lock()
-    barrier = threading.Barrier(threads_count)
+    def validate(worker: int, round_: int, rng) -> int:
+        firm = db.session.get(Firm, firm_id)
+        return next_number(firm, "invoice", date(2026, 9, 1)).sequence
 
-    def validate_many(seed: int) -> None:
-        rng = random.Random(seed)
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                for _ in range(rounds):
-                    firm = db.session.get(Firm, firm_id)
-                    issued = next_number(firm, "invoice", date(2026, 9, 1))
-                    time.sleep(rng.uniform(0, 0.01))  # hold the lock a little, as a real validation does
-                    if rng.random() < 0.3:
-                        db.session.rollback()
-                    else:
-                        db.session.commit()
-                        with guard:
-                            committed.append(issued.sequence)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-
-    workers = [threading.Thread(target=validate_many, args=(n,)) for n in range(threads_count)]
     try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-        assert not errors, errors
-        assert committed, "every validation rolled back: the test proved nothing"
+        committed = race(app, threads_count, validate, rounds=rounds, rollback_rate=0.3)
         assert sorted(committed) == list(range(1, len(committed) + 1))
         with app.app_context():
             last = db.session.scalar(

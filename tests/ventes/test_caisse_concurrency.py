@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import random
-import threading
-import time
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -15,6 +12,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, select
 
+from tests.race import race
 from crm.core.models import Classroom, Firm
 from crm.core.numbering_models import DocumentCounter
 from crm.extensions import db
@@ -54,41 +52,14 @@ def test_concurrent_sales_chain_one_after_the_other(app):
         db.session.commit()
         firm_id, classroom_id, product_id = firm.id, classroom.id, product.id
 
-    committed: list[str] = []
-    errors: list[BaseException] = []
-    guard = threading.Lock()
-    barrier = threading.Barrier(threads_count)
+    def sell(worker: int, round_: int, rng) -> str:
+        firm = db.session.get(Firm, firm_id)
+        product = db.session.get(Product, product_id)
+        sale = services.sell(firm, None, [services.TicketLine(product, rng.randint(1, 3))], [("cash", "10")])
+        return sale.number  # a cancelled sale gives back its number and its place in the chain
 
-    def sell_many(seed: int) -> None:
-        rng = random.Random(seed)
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                for _ in range(rounds):
-                    firm = db.session.get(Firm, firm_id)
-                    product = db.session.get(Product, product_id)
-                    sale = services.sell(firm, None, [services.TicketLine(product, rng.randint(1, 3))],
-                                         [("cash", "10")])
-                    time.sleep(rng.uniform(0, 0.01))
-                    if rng.random() < 0.25:
-                        db.session.rollback()  # the till cancels: number and place in the chain given back
-                    else:
-                        number = sale.number
-                        db.session.commit()
-                        with guard:
-                            committed.append(number)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-
-    workers = [threading.Thread(target=sell_many, args=(n,)) for n in range(threads_count)]
     try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-        assert not errors, errors
-        assert committed, "every sale rolled back: the test proved nothing"
+        committed = race(app, threads_count, sell, rounds=rounds, rollback_rate=0.25)
         with app.app_context():
             firm = db.session.get(Firm, firm_id)
             sales = db.session.scalars(select(CounterSale).where(CounterSale.firm_id == firm_id)
