@@ -223,11 +223,15 @@ def quantity_limits(document: SalesDocument) -> dict[int, Decimal]:
 
 def credited_quantity(invoice_line: SalesLine, exclude: SalesDocument | None = None) -> Decimal:
     """Quantity of an invoice line already cancelled by validated credit notes."""
+    return _carried_quantity(invoice_line, "credit_note", exclude)
+
+
+def _carried_quantity(line: SalesLine, kind: str, exclude: SalesDocument | None) -> Decimal:
+    """How much of `line` the validated documents of `kind` carried on (`exclude` left out)."""
     query = (
         select(func.coalesce(func.sum(SalesLine.quantity), 0))
         .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
-        .where(SalesLine.source_line_id == invoice_line.id, SalesDocument.kind == "credit_note",
-               SalesDocument.number.is_not(None))
+        .where(SalesLine.source_line_id == line.id, SalesDocument.kind == kind, SalesDocument.number.is_not(None))
     )
     if exclude is not None and exclude.id:
         query = query.where(SalesDocument.id != exclude.id)
@@ -533,15 +537,7 @@ def _move_goods(document: SalesDocument, firm: Firm, user: User) -> None:
 
 def delivered_quantity(order_line: SalesLine, exclude: SalesDocument | None = None) -> Decimal:
     """Quantity of an order line already delivered by validated delivery notes."""
-    query = (
-        select(func.coalesce(func.sum(SalesLine.quantity), 0))
-        .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
-        .where(SalesLine.source_line_id == order_line.id, SalesDocument.kind == "delivery",
-               SalesDocument.number.is_not(None))
-    )
-    if exclude is not None and exclude.id:
-        query = query.where(SalesDocument.id != exclude.id)
-    return Decimal(db.session.scalar(query))
+    return _carried_quantity(order_line, "delivery", exclude)
 
 
 def refresh_order_status(order: SalesOrder) -> None:
