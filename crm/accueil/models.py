@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.clients.models import Party, _in
@@ -56,6 +56,12 @@ class StaffMember(FirmScoped, db.Model):
     service: Mapped[Service] = relationship(back_populates="people")
 
 
+def _received_on_default(context) -> date:
+    """A request built without its business date (services always give it): the day of created_at."""
+    created = context.get_current_parameters().get("created_at")
+    return created.date() if created else utcnow().date()
+
+
 class DeskRequest(FirmScoped, db.Model):
     """A request recorded at the desk, on the phone or by email."""
 
@@ -68,6 +74,7 @@ class DeskRequest(FirmScoped, db.Model):
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_desk_request_firm_created", "firm_id", "created_at"),
         Index("ix_desk_request_firm_status", "firm_id", "status"),
+        Index("ix_desk_request_firm_received", "firm_id", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +102,8 @@ class DeskRequest(FirmScoped, db.Model):
     improvement_note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The firm's business date the request came in (its simulated calendar), beside created_at.
+    received_on: Mapped[date] = mapped_column(Date, default=_received_on_default)
     treated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 

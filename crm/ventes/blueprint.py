@@ -29,6 +29,7 @@ ROUTES = [
     ("/", catalogue.index, GET),
     ("/catalogue", catalogue.list_products, GET),
     ("/catalogue/nouveau", catalogue.new_product, BOTH),
+    ("/catalogue/import", catalogue.import_catalogue, BOTH),
     ("/catalogue/<int:product_id>", catalogue.show_product, GET),
     ("/catalogue/<int:product_id>/modifier", catalogue.edit_product, BOTH),
     ("/catalogue/<int:product_id>/presenter", catalogue.present_product, POST),

@@ -7,7 +7,7 @@ before this migration (verified with the old codes, crm.ventes.codes.LEGACY_PAYM
 2 for the records sealed after it. `flask ventes verify` stays green across the upgrade.
 
 Revision ID: a7c3e91d0b52
-Revises: 5f98e439750c
+Revises: 8154af7c784a
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e91d0b52'
-down_revision = '5f98e439750c'
+down_revision = '8154af7c784a'
 branch_labels = None
 depends_on = None
 

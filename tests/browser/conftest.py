@@ -22,6 +22,7 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "_screenshots"
 DEMO_PASSWORD = "demo-browser-1"
+BROWSER_DATA = Path(__file__).parent / "data"
 
 
 def _browser_missing() -> str | None:
@@ -54,7 +55,7 @@ def _live_app():
         app = create_app({**TEST_CONFIG, "TESTING": False, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
         with app.app_context():
             upgrade()
-            load_demo(DEMO_PASSWORD)
+            load_demo(DEMO_PASSWORD, manifest=BROWSER_DATA / "demo.yaml")
             db.session.commit()
             db.engine.dispose()  # the WAL is checkpointed into the file: a complete copy
         pristine = Path(tmp) / "pristine.sqlite3"
