@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator
@@ -348,7 +348,9 @@ class Invoice(Step):
     @model_validator(mode="after")
     def _origin(self):
         if bool(self.source) == bool(self.deliveries):
-            raise ValueError("une facture vient d'une commande (source) ou de bons de livraison (deliveries), pas des deux")
+            raise ValueError(
+                "une facture vient d'une commande (source) ou de bons de livraison (deliveries), pas des deux"
+            )
         return self
 
 
@@ -440,8 +442,17 @@ class Closing(Strict):
 
 
 HistoryEntry = Annotated[
-    Union[Quote, Order, Delivery, Invoice, CreditNote, Payment, StockMove, PurchaseOrder,
-          GoodsReceipt, CounterSale, Closing],
+    Quote
+    | Order
+    | Delivery
+    | Invoice
+    | CreditNote
+    | Payment
+    | StockMove
+    | PurchaseOrder
+    | GoodsReceipt
+    | CounterSale
+    | Closing,
     Field(discriminator="type"),
 ]
 
