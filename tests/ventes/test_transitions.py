@@ -341,3 +341,11 @@ def test_the_trainee_chooses_each_quantity_and_zero_means_not_delivered(chain):
     assert "10 au plus peut être repris" in html[field_at:field_at + 600]
     db.session.expire_all()
     assert [line.quantity for line in delivery.lines] == [D("4")]
+
+
+def test_a_derived_document_keeps_the_reductions_of_its_source(chain):
+    order = chain.order_confirmed()
+    delivery = services.derive_document(order, "delivery", chain.user)
+    with pytest.raises(DomainError, match="ne peuvent pas être changés") as refused:
+        services.save_draft(delivery, {"remise_rate": D("50")}, [services.carried_line(order.lines[0], D("2"))])
+    assert refused.value.field == "remise_rate"

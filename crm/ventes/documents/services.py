@@ -248,6 +248,10 @@ def _check_derived_lines(document: SalesDocument, lines: list[LineData]) -> None
     source = document.source or next(iter(getattr(document, "deliveries", [])), None)
     if source is not None and document.party is not None and document.party is not source.party:
         raise DomainError(f"Le client est celui de {source.title} : il ne peut pas être changé.", "party_id")
+    for name in REDUCTION_RATES:
+        if source is not None and Decimal(getattr(document, name) or 0) != Decimal(getattr(source, name) or 0):
+            raise DomainError(f"Les remises, rabais, ristournes et escomptes sont ceux de {source.title} : "
+                              "ils ne peuvent pas être changés.", name)
     sources = source_lines(document)
     limits = quantity_limits(document)
     seen: set[int] = set()
@@ -578,6 +582,9 @@ def refuse_quote(quote: Quote, user: User) -> None:
 
 # --- the chain --------------------------------------------------------------
 
+REDUCTION_RATES = ("remise_rate", "rabais_rate", "ristourne_rate", "escompte_rate")
+
+
 def derive_document(source: SalesDocument, kind: str, user: User,
                     today: date | None = None) -> SalesDocument:
     """Draft the next document of the chain from a validated one, linked both ways."""
@@ -586,7 +593,7 @@ def derive_document(source: SalesDocument, kind: str, user: User,
     require_step(source, kind)
     firm = db.session.get(Firm, source.firm_id)
     document = create_document(firm, user, kind, source.party, today or business_today(firm), source=source)
-    for name in ("remise_rate", "rabais_rate", "ristourne_rate", "escompte_rate"):
+    for name in REDUCTION_RATES:
         setattr(document, name, getattr(source, name))
     if kind == "credit_note":
         document.credited_invoice = source
