@@ -149,7 +149,7 @@ def _form_values(page: str, url: str) -> dict:
 def _own_objects(world):
     """The factories of the isolation test, pointed at firm A (the user's own firm)."""
     own = SimpleNamespace(firm_b=world.firm_a, classroom_b=world.classroom_a, trainee_b=world.trainee_a,
-                          membership_b=world.membership_a)
+                          membership_b=world.membership_a, teacher_b=world.teacher_a)
     return {name: factory(own) for name, factory in FOREIGN_IDS.items()}
 
 
