@@ -128,10 +128,10 @@ class FirmSettingsForm(Form):
         "Délai de paiement (jours)", [InputRequired("Indiquez le délai de paiement.")],
         description="De 0 (comptant) à 60 jours après la date de facture (Code de commerce, L441-10).")
     late_payment_rate = AmountField(
-        "Taux des pénalités de retard (%)", [Optional()], places=2,
-        description="Taux annuel imprimé sur les factures. Vide : « trois fois le taux d'intérêt légal » "
-                    "(le minimum légal). C'est la seule source de cette mention : ne la répétez pas "
-                    "dans les conditions générales de vente.")
+        "Taux des pénalités de retard (%)", [InputRequired("Indiquez le taux des pénalités.")], places=2,
+        description="Taux annuel imprimé sur les factures et appliqué aux relances ; au moins trois fois le "
+                    "taux d'intérêt légal. C'est la seule source de cette mention : ne la répétez pas dans "
+                    "les conditions générales de vente.")
     escompte_terms = TextAreaField(
         "Conditions d'escompte", [Length(max=500)], render_kw={"rows": 2},
         description="Vide : « Pas d'escompte pour paiement anticipé. »")

@@ -9,7 +9,7 @@ from crm.admin.forms import (
     firm_settings_form,
 )
 from crm.core.errors import DomainError, ImportErrors
-from crm.core.firm_settings import LEGAL_RATE, get_firm_settings, update_firm_settings
+from crm.core.firm_settings import get_firm_settings, update_firm_settings
 from crm.core.numbering_models import DOCUMENT_TYPES
 from crm.core.models import Position, Role, User
 from crm.core.tenancy import teacher_classrooms
@@ -154,8 +154,7 @@ def firm_settings(firm_id: int):
         try:
             update_firm_settings(
                 firm, payment_terms_days=form.payment_terms_days.data,
-                late_payment_rate=LEGAL_RATE if form.late_payment_rate.data is None else form.late_payment_rate.data,
-                escompte_terms=form.escompte_terms.data,
+                late_payment_rate=form.late_payment_rate.data, escompte_terms=form.escompte_terms.data,
                 time_zone=form.time_zone.data,
                 number_prefixes={t: form[f"prefix_{t}"].data for t in DOCUMENT_TYPES})
         except DomainError as error:

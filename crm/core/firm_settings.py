@@ -20,8 +20,6 @@ MAX_PAYMENT_TERMS_DAYS = 60  # Code de commerce L441-10: 60 days from the invoic
 RECOVERY_FEE = Decimal("40")  # indemnité forfaitaire pour frais de recouvrement (D441-5)
 _PREFIX_CHARS = re.compile(r"^[A-Za-z0-9_./-]*$")
 _UNSET = object()
-# The late-payment rate that says "three times the legal interest rate" (stored as NULL).
-LEGAL_RATE = "legal"
 
 
 def get_firm_settings(firm) -> FirmSettings:
@@ -46,9 +44,7 @@ def update_firm_settings(
         changes["number_prefixes"] = _checked_prefixes(number_prefixes)
     if allow_negative_stock is not None:
         changes["allow_negative_stock"] = bool(allow_negative_stock)
-    if late_payment_rate == LEGAL_RATE:
-        changes["late_payment_rate"] = None
-    elif late_payment_rate is not None:
+    if late_payment_rate is not None:
         changes["late_payment_rate"] = _checked_rate(late_payment_rate)
     if payment_terms_days is not None:
         changes["payment_terms_days"] = _checked_days(payment_terms_days)
@@ -153,13 +149,9 @@ def due_date(settings: FirmSettings, issue_date: date) -> date:
 
 
 def late_payment_mention(settings: FirmSettings) -> str:
-    """The late-payment penalties, from the one setting (a rate, or three times the legal interest rate)."""
-    if settings.late_payment_rate is None:
-        rate = "égal à trois fois le taux d'intérêt légal"
-    else:
-        rate = f"de {percent(settings.late_payment_rate)}"
-    return (f"En cas de retard de paiement, des pénalités sont exigibles au taux annuel {rate}, "
-            "dès le lendemain de la date d'échéance.")
+    """The late-payment penalties, from the one setting (FirmSettings.late_payment_rate)."""
+    return ("En cas de retard de paiement, des pénalités sont exigibles au taux annuel de "
+            f"{percent(settings.late_payment_rate)}, dès le lendemain de la date d'échéance.")
 
 
 def payment_mentions(settings: FirmSettings, business_client: bool) -> list[str]:

@@ -276,9 +276,9 @@ class FirmSettings(FirmScoped, db.Model):
     # Only the prefixes the firm changed; DEFAULT_PREFIXES fill the others.
     number_prefixes: Mapped[dict] = mapped_column(JSON, default=dict)
     allow_negative_stock: Mapped[bool] = mapped_column(default=False)
-    # Annual rate of late-payment penalties, in percent (Code de commerce L441-10); None: three
-    # times the legal interest rate (the legal minimum). Invoices print it from here only.
-    late_payment_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
+    # Annual rate of late-payment penalties, in percent (Code de commerce L441-10): the one source
+    # of the printed mention and of the reminders' penalties (the terms of sale do not restate it).
+    late_payment_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     # Empty: documents print « Pas d'escompte pour paiement anticipé ».
     escompte_terms: Mapped[str] = mapped_column(Text, default="")

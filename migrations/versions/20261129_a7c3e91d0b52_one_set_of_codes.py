@@ -1,5 +1,4 @@
-"""One set of codes: English payment modes at the till, English numbering types, seal versions,
-and the late-payment rate that may be "three times the legal interest rate" (NULL)
+"""One set of codes: English payment modes at the till, English numbering types, seal versions
 
 Till records are sealed in a hash chain: their stored payment modes change here, never
 their hashes. Each receipt and closing gets a `seal_version`: 1 for every record sealed
@@ -7,7 +6,7 @@ before this migration (verified with the old codes, crm.ventes.codes.LEGACY_PAYM
 2 for the records sealed after it. `flask ventes verify` stays green across the upgrade.
 
 Revision ID: a7c3e91d0b52
-Revises: 8154af7c784a
+Revises: 52b9293e4072
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -20,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e91d0b52'
-down_revision = '8154af7c784a'
+down_revision = '52b9293e4072'
 branch_labels = None
 depends_on = None
 
@@ -91,16 +90,11 @@ def upgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('seal_version', sa.Integer(), server_default='1', nullable=False))
     till._create_triggers()
-    with op.batch_alter_table('firm_settings', schema=None) as batch_op:
-        batch_op.alter_column('late_payment_rate', existing_type=sa.Numeric(precision=5, scale=2), nullable=True)
 
 
 def downgrade():
-    with op.batch_alter_table('firm_settings', schema=None) as batch_op:
-        batch_op.alter_column('late_payment_rate', existing_type=sa.Numeric(precision=5, scale=2), nullable=False)
     modes = {new: old for old, new in PAYMENT_MODES.items()}
     types = {new: old for old, new in DOCUMENT_TYPES.items()}
-    op.execute(sa.text("UPDATE firm_settings SET late_payment_rate = 10 WHERE late_payment_rate IS NULL"))
     till = _recode(modes, types)
     for table in ('counter_sale', 'daily_closing'):
         with op.batch_alter_table(table, schema=None) as batch_op:

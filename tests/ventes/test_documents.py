@@ -452,14 +452,19 @@ def test_a_validated_invoice_prints_as_it_was_at_validation(shop):
 
 
 def test_the_late_payment_mention_comes_from_one_setting(shop):
-    from crm.core.firm_settings import LEGAL_RATE, update_firm_settings
+    from crm.core.firm_settings import update_firm_settings
 
     invoice = _document(_new(shop, "factures", _form(shop)))
     _validate(shop, invoice)
     printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
     assert "au taux annuel de 10 %" in printed
-    update_firm_settings(shop.firm, late_payment_rate=LEGAL_RATE)
+    update_firm_settings(shop.firm, late_payment_rate="12,5")
     db.session.commit()
     printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
-    assert "au taux annuel égal à trois fois le taux d'intérêt légal" in printed
-    assert "taux annuel de 10 %" not in printed
+    assert "au taux annuel de 12,5 %" in printed and "taux annuel de 10 %" not in printed
+    # The demo firm's terms of sale no longer restate a rate of their own.
+    from crm.formation.scenarios.library import LIBRARY
+
+    demo = (LIBRARY / "comptoir-demo.yaml").read_text(encoding="utf-8")
+    terms = demo.split("terms_of_sale: |", 1)[1].split("settings:", 1)[0]
+    assert "pénalités de retard" in terms and "taux" not in terms

@@ -47,12 +47,6 @@ def _number(value) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
 
 
-def _late_payment_rate(settings) -> str:
-    from crm.core.firm_settings import LEGAL_RATE
-
-    return LEGAL_RATE if settings.late_payment_rate is None else _number(settings.late_payment_rate)
-
-
 def _clean(data: dict) -> dict:
     """Leave out empty values: the file stays readable and the defaults fill them back."""
     return {k: v for k, v in data.items() if v not in ("", None, [], {}, False)}
@@ -94,7 +88,7 @@ def _party_keys(parties: list[Party]) -> dict[int, str]:
 
 def _settings(firm: Firm) -> dict:
     settings = get_firm_settings(firm)
-    data = {"payment_terms_days": settings.payment_terms_days, "late_payment_rate": _late_payment_rate(settings),
+    data = {"payment_terms_days": settings.payment_terms_days, "late_payment_rate": _number(settings.late_payment_rate),
             "escompte_terms": settings.escompte_terms, "time_zone": settings.time_zone,
             "allow_negative_stock": settings.allow_negative_stock,
             "number_prefixes": dict(sorted((settings.number_prefixes or {}).items()))}

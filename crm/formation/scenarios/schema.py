@@ -110,8 +110,7 @@ class FirmIdentity(Strict):
 
 class Settings(Strict):
     payment_terms_days: Annotated[int, Field(ge=0, le=60)] = 30
-    # A yearly rate, or "legal": three times the legal interest rate (crm.core.firm_settings.LEGAL_RATE).
-    late_payment_rate: Rate | Literal["legal"] = Decimal("10")
+    late_payment_rate: Rate = Decimal("10")
     escompte_terms: _text(500) = ""
     time_zone: str = "Europe/Paris"
     allow_negative_stock: bool = False

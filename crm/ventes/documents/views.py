@@ -12,6 +12,7 @@ from crm.core.errors import DomainError
 from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.views_helpers import form_error, is_refused, page_number, refuse
 from crm.extensions import db
+from crm.prospection.reminders import reminders_of_invoice
 from crm.ventes.documents import printing, services
 from crm.ventes.documents.forms import (
     DocumentForm, InvoiceDeliveriesForm, PaymentForm, derived_document_form,
@@ -62,6 +63,7 @@ def _document_context(document: SalesDocument) -> dict:
         context["credited"] = services.credited_amount(document)
         context["balance"] = services.balance_due(document)
         context["credit_notes"] = services.credit_notes_of(document)
+        context["reminders"] = reminders_of_invoice(document.id)
     return context
 
 
