@@ -6,7 +6,7 @@ before this migration (verified with the old codes, crm.ventes.codes.LEGACY_PAYM
 2 for the records sealed after it. `flask ventes verify` stays green across the upgrade.
 
 Revision ID: a7c3e91d0b52
-Revises: 52b9293e4072
+Revises: e8bd4cbba410
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e91d0b52'
-down_revision = '52b9293e4072'
+down_revision = 'e8bd4cbba410'
 branch_labels = None
 depends_on = None
 
