@@ -14,7 +14,7 @@ GUNICORN = $(BIN)/gunicorn --worker-class gthread --threads $(THREADS) --access-
 	--graceful-timeout 10
 FLASK  := $(BIN)/flask --app crm
 
-.PHONY: run serve test test-tools bench install dev-install migrate demo clean check-pdf
+.PHONY: run serve test test-tools lint bench install dev-install migrate demo clean check-pdf
 
 ## make run: environment, migrations, demo data, then serve a class on http://$(HOST):$(PORT)
 run: install migrate demo
@@ -30,6 +30,10 @@ serve: install migrate
 ## make test: environment with test tools, then every test
 test: dev-install check-pdf test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make lint: ruff with the rules of pyproject.toml (CI runs it too)
+lint: dev-install
+	$(BIN)/ruff check .
 
 ## make test-tools: axe-core (accessibility checks of the browser tests), pinned in package-lock.json
 test-tools: node_modules/.installed

@@ -20,6 +20,7 @@ clicks), BENCH_PORT (5111), BENCH_WRITE_EVERY (4: one write every N loops).
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import random
 import re
@@ -32,7 +33,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
@@ -342,7 +342,9 @@ def _save_quote(browser: Browser, rng: random.Random, party_id: str | None) -> N
     html = browser.get(page)
     parser = FormParser()
     parser.feed(html)
-    products = options(html, "lines-0-product_id")
+    # The article field searches as one types (crm.core.picker): ask its endpoint, as the page's script does.
+    products = [str(match["id"]) for match in
+                json.loads(browser.get("/ventes/catalogue/choix.json?q=ART", "search"))["results"]]
     data = {**parser.fields, "lines-0-product_id": rng.choice(products), "lines-0-quantity": "2"}
     if party_id:
         data["party_id"] = party_id
@@ -354,13 +356,11 @@ def _till_sale(browser: Browser, rng: random.Random) -> None:
     """As at the counter: scan a reference (the ticket comes back), then validate, paid in cash."""
     html = browser.get("/ventes/caisse/")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    references = re.findall(r'<option value="(ART-\d+)"', html)
-    if not references:
-        raise Unexpected("no product on the till page")
-    scanned = {"csrf_token": token, "reference": rng.choice(references), "quantity": "1", "party_id": "0",
+    references = [f"ART-{n:03d}" for n in range(20)]  # the seeded catalogue; the till takes a typed reference
+    scanned = {"csrf_token": token, "reference": rng.choice(references), "quantity": "1", "party_id": "",
                "action": "add"}
     html = browser.request("write", "POST", "/ventes/caisse/", scanned)[1]
-    ticket = {"csrf_token": token, "party_id": "0", "especes": "50", "action": "validate",
+    ticket = {"csrf_token": token, "party_id": "", "cash": "50", "action": "validate",
               "line_product": re.findall(r'name="line_product" value="(\d+)"', html),
               "line_quantity": re.findall(r'name="line_quantity" value="([^"]+)"', html)}
     location = browser.request("write", "POST", "/ventes/caisse/", ticket, (302, 303))[2]
@@ -399,7 +399,8 @@ def _percentile(values: list[float], p: float) -> float:
 def report(title: str, settings: Settings, results: Results) -> bool:
     samples = results.samples
     print(f"\n{title}: {settings.users} élèves, connexions étalées sur {settings.ramp:g} s, "
-          f"puis {settings.seconds:g} s de travail (pause {settings.think[0]:g}–{settings.think[1]:g} s entre deux clics)")
+          f"puis {settings.seconds:g} s de travail "
+          f"(pause {settings.think[0]:g}–{settings.think[1]:g} s entre deux clics)")
     print(f"  connectés : {results.logged_in}/{settings.users}, dernier connecté à {results.last_login:.1f} s")
     header = f"  {'requêtes':<22}{'nombre':>8}{'erreurs':>9}{'médiane':>10}{'p95':>10}{'max':>10}"
     print(header)

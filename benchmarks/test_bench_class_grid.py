@@ -35,9 +35,17 @@ def _class_of_a_term(teacher) -> Classroom:
     rows = []
     for i in range(ACTIVITIES):
         n = random.randrange(TRAINEES)
-        rows.append({"firm_id": firms[n % FIRMS].id, "user_id": trainees[n].id, "position": "commercial",
-                     "verb": "quote.created", "summary": f"Action {i}",
-                     "at": start + timedelta(minutes=7 * i), "business_date": (start + timedelta(minutes=7 * i)).date()})
+        rows.append(
+            {
+                "firm_id": firms[n % FIRMS].id,
+                "user_id": trainees[n].id,
+                "position": "commercial",
+                "verb": "quote.created",
+                "summary": f"Action {i}",
+                "at": start + timedelta(minutes=7 * i),
+                "business_date": (start + timedelta(minutes=7 * i)).date(),
+            }
+        )
     db.session.execute(insert(Activity), rows)
     ids = db.session.execute(select(Activity.id, Activity.user_id, Activity.firm_id, Activity.at)
                              .where(Activity.firm_id.in_([f.id for f in firms]))).all()

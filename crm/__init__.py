@@ -52,7 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.indicateurs.views import bp as indicateurs_bp
     from crm.prospection.views import bp as prospection_bp
     from crm.stocks.views import bp as stocks_bp
-    from crm.ventes.views import bp as ventes_bp
+    from crm.ventes.blueprint import bp as ventes_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)

@@ -3,7 +3,8 @@ from crm.core.models import Classroom, Firm, LoginFailure, Membership, User  # n
 from crm.formation.models import (  # noqa: F401
     Activity, ActivityCompetency, Assessment, FirmScenario, Scenario, ScenarioEvent,
 )
-from crm.core.numbering_models import DocumentCounter, FirmSettings  # noqa: F401
+from crm.core.models import FirmSettings  # noqa: F401
+from crm.core.numbering_models import DocumentCounter  # noqa: F401
 from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice  # noqa: F401
 from crm.stocks.models import (  # noqa: F401
     GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine,

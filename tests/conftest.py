@@ -22,11 +22,11 @@ os.environ.setdefault("CRM_SECRET_KEY", "test-secret-key")
 
 from crm import create_app  # noqa: E402
 from crm.config import database_url  # noqa: E402
-from crm.core.models import Classroom, Firm, Membership, Role, User  # noqa: E402
-from crm.core.passwords import hash_password  # noqa: E402
+from crm.core.models import Role  # noqa: E402
 from crm.extensions import db  # noqa: E402
 
-PASSWORD = "correct-horse-1"
+from tests import factories  # noqa: E402
+from tests.factories import PASSWORD  # noqa: E402, F401 - used by the tests through conftest
 TEST_CONFIG = {
     "TESTING": True,
     # Cheap hashes in tests only; production cost is checked in tests/auth/test_passwords.py.
@@ -134,68 +134,32 @@ def runner(app):
 
 @pytest.fixture
 def make_user(app_ctx):
-    counter = iter(range(1, 10_000))
-
-    def make(role: Role = Role.TRAINEE, username: str | None = None, **overrides) -> User:
-        n = next(counter)
-        user = User(
-            username=username or f"{role.value}{n}",
-            display_name=overrides.pop("display_name", f"{role.label} {n}"),
-            role=role.value,
-            password_hash=hash_password(overrides.pop("password", PASSWORD)),
-            **overrides,
-        )
-        db.session.add(user)
-        db.session.flush()
-        return user
-
-    return make
+    return factories.make_user
 
 
 @pytest.fixture
 def make_classroom(app_ctx):
-    counter = iter(range(1, 10_000))
-
-    def make(teacher: User | None = None, **overrides) -> Classroom:
-        classroom = Classroom(
-            name=overrides.pop("name", f"Classe {next(counter)}"),
-            school_year=overrides.pop("school_year", "2026-2027"),
-            teachers=[teacher] if teacher else [],
-            **overrides,
-        )
-        db.session.add(classroom)
-        db.session.flush()
-        return classroom
-
-    return make
+    return factories.make_classroom
 
 
 @pytest.fixture
-def make_firm(app_ctx, make_classroom):
-    counter = iter(range(1, 10_000))
-
-    def make(classroom: Classroom | None = None, **overrides) -> Firm:
-        firm = Firm(
-            classroom=classroom or make_classroom(),
-            trade_name=overrides.pop("trade_name", f"Entreprise {next(counter)}"),
-            **overrides,
-        )
-        db.session.add(firm)
-        db.session.flush()
-        return firm
-
-    return make
+def make_firm(app_ctx):
+    return factories.make_firm
 
 
 @pytest.fixture
 def make_member(app_ctx):
-    def make(user: User, firm: Firm, position: str = "commercial") -> Membership:
-        membership = Membership(user=user, firm=firm, position=position)
-        db.session.add(membership)
-        db.session.flush()
-        return membership
+    return factories.make_member
 
-    return make
+
+@pytest.fixture
+def make_product(app_ctx):
+    return factories.make_product
+
+
+@pytest.fixture
+def make_party(app_ctx):
+    return factories.make_party
 
 
 @pytest.fixture

@@ -46,11 +46,11 @@ COLOURS = ["noire", "blanche", "chêne", "rouge", "bleue", "grise", "verte", "h�
 VAT = [D("20"), D("20"), D("20"), D("10"), D("5.5")]
 # kind → share of the documents, statuses a validated one may have, numbering prefix and type
 KINDS = [
-    ("quote", 0.2, ["sent", "accepted", "refused"], "DE", "devis"),
-    ("order", 0.15, ["confirmed", "delivered", "partially_delivered"], "BC", "commande"),
-    ("delivery", 0.15, ["issued", "invoiced"], "BL", "livraison"),
-    ("invoice", 0.4, ["unpaid", "partially_paid", "paid"], "FA", "facture"),
-    ("credit_note", 0.1, ["validated"], "AV", "avoir"),
+    ("quote", 0.2, ["sent", "accepted", "refused"], "DE", "quote"),
+    ("order", 0.15, ["confirmed", "delivered", "partially_delivered"], "BC", "order"),
+    ("delivery", 0.15, ["issued", "invoiced"], "BL", "delivery"),
+    ("invoice", 0.4, ["unpaid", "partially_paid", "paid"], "FA", "invoice"),
+    ("credit_note", 0.1, ["validated"], "AV", "credit_note"),
 ]
 START = date(2025, 1, 2)
 DAYS = 540
@@ -339,7 +339,7 @@ def _purchasing(rnd, firm_id, user, sizes, suppliers, products):
         {"id": order_id, "number": f"CF2025-{n + 1:04d}", "status": "validated",
          "total_ht": D("100"), "total_vat": D("20"), "total_ttc": D("120")}
         for n, order_id in enumerate(validated)])
-    _plain(DocumentCounter, [{"firm_id": firm_id, "doc_type": "commande_fournisseur", "year": 2025,
+    _plain(DocumentCounter, [{"firm_id": firm_id, "doc_type": "purchase_order", "year": 2025,
                               "last_number": len(validated), "last_date": date(2025, 12, 31)}])
     receipt_ids = _bulk(GoodsReceipt, [{"firm_id": firm_id, "number": None, "status": "draft",
                                         "order_id": order_id, "received_on": START + timedelta(days=20),
@@ -412,6 +412,6 @@ def _till(firm, user, sizes, products):
     first = None
     for n in range(sizes.till_sales):
         product = db.session.get(Product, sellable[n % len(sellable)]["id"])
-        sale = services.sell(firm, user, [services.TicketLine(product, 1)], [("especes", "1000")])
+        sale = services.sell(firm, user, [services.TicketLine(product, 1)], [("cash", "1000")])
         first = first or sale.id
     return first

@@ -30,7 +30,9 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     kinds = db.session.scalars(select(Party.kind).where(Party.firm_id == demo_firm)).all()
     # The scenario's 60 clients and prospects, and « Boutique voisine » the demo adds as a prospect.
     assert (kinds.count("client") + kinds.count("prospect"), kinds.count("supplier")) == (61, 4)
-    stock = dict(db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all())
+    stock = dict(
+        db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all()
+    )
     assert len(stock) == 43 and stock["TB-120"] == 8 and stock["SV-INST"] == 0
     from crm.stocks.services import stock_alerts
 
@@ -39,7 +41,9 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     assert alerts["TB-120"].proposed == 8
     from crm.stocks.purchasing import terms_of
 
-    supplier = db.session.scalar(select(Party).where(Party.firm_id == demo_firm, Party.company_name == "Mobilier Pro Grossiste"))
+    supplier = db.session.scalar(
+        select(Party).where(Party.firm_id == demo_firm, Party.company_name == "Mobilier Pro Grossiste")
+    )
     assert terms_of(supplier).lead_time_days == 7
     assert alerts["TB-120"].threshold.supplier_id == supplier.id
     from crm.accueil.models import Service

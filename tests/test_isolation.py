@@ -208,7 +208,7 @@ def _counter_sale_b(world):
     db.session.add(product)
     db.session.flush()
     return services.sell(world.firm_b, world.trainee_b, [services.TicketLine(product, 1)],
-                         [("especes", "20")])
+                         [("cash", "20")])
 
 
 def _sale_b(world):
@@ -428,10 +428,7 @@ def test_foreign_ids_answer_404_on_every_route(app, world, who):
 
             url = url_for(rule.endpoint, **values)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            if method == "GET":
-                response = browser.client.get(url)
-            else:
-                response = browser.post(url, {})
+            response = browser.client.get(url) if method == "GET" else browser.post(url, {})
             assert response.status_code == 404, f"{who}: {method} {url} answered {response.status_code}"
             checked += 1
     assert checked >= 10

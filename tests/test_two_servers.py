@@ -190,7 +190,7 @@ def _trainee(bases, username, invoice_ids, product_id, barrier, errors):
             if step < SALES_EACH:
                 base = browser.base()
                 status, body = browser.post(base, "/ventes/caisse/", "/ventes/caisse/", [
-                    ("line_product", str(product_id)), ("line_quantity", "2"), ("especes", "200"),
+                    ("line_product", str(product_id)), ("line_quantity", "2"), ("cash", "200"),
                     ("action", "validate"), ("reference", ""), ("quantity", "1")])
                 assert status == 302, f"{base}: till sale answered {status}: {body[-500:]}"
     except BaseException as error:  # noqa: BLE001 - reported by the main thread

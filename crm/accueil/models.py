@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.clients.models import Party, _in
 from crm.core.models import User, utcnow
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
 
 CHANNELS = {"face": "Face à face", "phone": "Téléphone", "email": "Courriel"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from crm.accueil.models import (
 )
 from crm.clients import services as clients
 from crm.clients.models import Party
+from crm.clients.signals import party_anonymised
 from crm.core.errors import DomainError
 from crm.core.models import Firm, User, utcnow
 from crm.extensions import db
@@ -209,7 +210,9 @@ def transmit_request(desk_request: DeskRequest, user: User, service: Service | N
                      today: date | None = None) -> None:
     if desk_request.status != "open":
         raise DomainError("Seule une demande ouverte peut être transmise.")
-    _check_transmission(desk_request.firm_id, service, recipient, due_on, message, today or business_today(desk_request.firm_id))
+    _check_transmission(
+        desk_request.firm_id, service, recipient, due_on, message, today or business_today(desk_request.firm_id)
+    )
     _transmit(desk_request, user, service, recipient, due_on, message)
 
 
@@ -249,12 +252,25 @@ def close_request(desk_request: DeskRequest, user: User, satisfaction: int | Non
                         f"Remontée d'information sur la demande de {desk_request.who}")
 
 
-def anonymise_requests_of(party: Party) -> None:
-    """Erase the visitor details typed on the party's desk requests (GDPR)."""
+ERASED = "(effacé : tiers anonymisé)"
+
+
+@party_anonymised.connect
+def anonymise_requests_of(party: Party, **_) -> None:
+    """Erase what the party's desk requests keep of the person (GDPR): details and free texts.
+
+    The request text, the answer, the message to the service and the visitor's comments may
+    name the person or repeat their phone number; nature, channel, dates and status stay.
+    """
     for desk_request in db.session.scalars(select(DeskRequest).where(DeskRequest.party_id == party.id)):
         desk_request.visitor_name = ""
         desk_request.visitor_phone = ""
         desk_request.visitor_email = ""
+        desk_request.request_text = ERASED
+        for name in ("answer", "message", "satisfaction_comment", "reactions_note", "improvement_note"):
+            if getattr(desk_request, name):
+                setattr(desk_request, name, ERASED)
+    db.session.flush()
 
 
 # --- the manager's report (remontée d'information) ---------------------------

@@ -84,7 +84,7 @@ def parse(text: str) -> tuple[list[ClassListRow], list[tuple[int, str]]]:
             columns = [HEADER_NAMES.get(fold(c), "") for c in cells]
             header_seen = True
             continue
-        values = dict(zip(columns, cells))
+        values = dict(zip(columns, cells, strict=False))
         values.pop("", None)
         row = ClassListRow(
             line=number,

@@ -75,8 +75,15 @@ def _load_prospection(firm, author, data: dict, users: dict) -> None:
             salutation=item.get("salutation", ""), body=item["body"].strip(), closing=item.get("closing", "")))
     parties = {party.name: party for party in db.session.scalars(select(Party).where(Party.firm_id == firm.id))}
     for item in data.get("call_plans", []):
-        template = db.session.scalar(select(MessageTemplate).where(
-            MessageTemplate.firm_id == firm.id, MessageTemplate.name == item["template"])) if item.get("template") else None
+        template = (
+            db.session.scalar(
+                select(MessageTemplate).where(
+                    MessageTemplate.firm_id == firm.id, MessageTemplate.name == item["template"]
+                )
+            )
+            if item.get("template")
+            else None
+        )
         plan = prospection.create_plan(firm, author, prospection.PlanData(
             name=item["name"], objective=item["objective"], channel=item["channel"],
             starts_on=business_today(firm), script=item.get("script", "").strip(), template=template,

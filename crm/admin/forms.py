@@ -23,8 +23,12 @@ LEGAL_FORMS = [
 class ClassroomForm(Form):
     name = StringField("Nom de la classe", [Required(), Length(max=120)], filters=[strip_filter],
                        description="Par exemple : 2nde MRCU A")
-    school_year = StringField("Année scolaire", [Required(), Regexp(r"^\d{4}-\d{4}$", message="Format attendu : 2026-2027.")],
-                              filters=[strip_filter], description="Format : 2026-2027")
+    school_year = StringField(
+        "Année scolaire",
+        [Required(), Regexp(r"^\d{4}-\d{4}$", message="Format attendu : 2026-2027.")],
+        filters=[strip_filter],
+        description="Format : 2026-2027",
+    )
 
     teacher_ids = SelectMultipleField(
         "Professeurs de la classe", coerce=int, validate_choice=True,
@@ -81,8 +85,10 @@ class FirmForm(Form):
 
 class ClassListForm(Form):
     text = TextAreaField(
-        "Liste collée", render_kw={"rows": 10, "placeholder": "nom;prénom;entreprise;poste\nMartin;Léa;Comptoir démo;accueil"},
-        description="Une ligne par élève : nom ; prénom ; entreprise (facultatif) ; poste (facultatif).")
+        "Liste collée",
+        render_kw={"rows": 10, "placeholder": "nom;prénom;entreprise;poste\nMartin;Léa;Comptoir démo;accueil"},
+        description="Une ligne par élève : nom ; prénom ; entreprise (facultatif) ; poste (facultatif).",
+    )
     file = FileField("… ou fichier CSV", [FileAllowed(["csv", "txt"], "Envoyez un fichier .csv ou .txt.")],
                      description="Enregistré depuis un tableur (séparateur ; ou ,), en UTF-8 ou Windows-1252.")
 
@@ -122,8 +128,10 @@ class FirmSettingsForm(Form):
         "Délai de paiement (jours)", [InputRequired("Indiquez le délai de paiement.")],
         description="De 0 (comptant) à 60 jours après la date de facture (Code de commerce, L441-10).")
     late_payment_rate = AmountField(
-        "Taux des pénalités de retard (%)", [InputRequired("Indiquez le taux des pénalités.")],
-        places=2, description="Taux annuel imprimé sur les factures.")
+        "Taux des pénalités de retard (%)", [InputRequired("Indiquez le taux des pénalités.")], places=2,
+        description="Taux annuel imprimé sur les factures et appliqué aux relances ; au moins trois fois le "
+                    "taux d'intérêt légal. C'est la seule source de cette mention : ne la répétez pas dans "
+                    "les conditions générales de vente.")
     escompte_terms = TextAreaField(
         "Conditions d'escompte", [Length(max=500)], render_kw={"rows": 2},
         description="Vide : « Pas d'escompte pour paiement anticipé. »")

@@ -378,7 +378,11 @@ def _move_calendar(firms) -> None:
     except DomainError as error:
         refuse(error)
         return
-    events = f" {fired} événement{'s' if fired > 1 else ''} du scénario {'ont' if fired > 1 else 'a'} eu lieu." if fired else ""
+    events = (
+        f" {fired} événement{'s' if fired > 1 else ''} du scénario {'ont' if fired > 1 else 'a'} eu lieu."
+        if fired
+        else ""
+    )
     flash(f"Calendrier déplacé ({len(firms)} entreprise{'s' if len(firms) > 1 else ''}).{events}", "success")
 
 

@@ -120,7 +120,7 @@ def parse(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
         if len(values) > len(fields):
             errors.append((line, f"{len(values)} colonnes au lieu de {len(fields)} : vérifiez les points-virgules."))
             continue
-        raw = {f: restore(v.strip()) for f, v in zip(fields, values) if f}
+        raw = {f: restore(v.strip()) for f, v in zip(fields, values, strict=False) if f}
         try:
             rows.append((line, _row_data(raw)))
         except ValueError as error:
@@ -131,9 +131,17 @@ def parse(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
 
 
 def _row_data(raw: dict) -> dict:
-    problems = []
-    data = {}
+    """One CSV row as party data; ValueError listing every problem of the row."""
+    problems: list[str] = []
+    data: dict = {}
+    for step in (_row_choices, _row_civility, _row_identifiers, _row_texts, _row_consent, _row_required):
+        step(raw, data, problems)
+    if problems:
+        raise ValueError(" ; ".join(problems) + ".")
+    return data
 
+
+def _row_choices(raw: dict, data: dict, problems: list[str]) -> None:
     def choice(field, values, what, default=""):
         value = raw.get(field, "")
         if not value:
@@ -149,6 +157,9 @@ def _row_data(raw: dict) -> dict:
     data["stage"] = choice("stage", STAGE_VALUES, "Étape", None) or None
     data["interest"] = choice("interest", INTEREST_VALUES, "Intérêt", None) or None
     data["source"] = choice("source", SOURCE_VALUES, "Origine", "")
+
+
+def _row_civility(raw: dict, data: dict, problems: list[str]) -> None:
     civility = raw.get("civility", "")
     if civility and fold(civility).rstrip(".") in ("m", "monsieur", "mr"):
         data["civility"] = "M."
@@ -156,6 +167,9 @@ def _row_data(raw: dict) -> dict:
         data["civility"] = "Mme"
     elif civility:
         problems.append(f"Civilité « {civility} » inconnue (M. ou Mme)")
+
+
+def _row_identifiers(raw: dict, data: dict, problems: list[str]) -> None:
     for field, check in (("siret", identifiers.siret), ("vat_number", identifiers.vat_number),
                          ("phone", identifiers.phone), ("email", identifiers.email),
                          ("postcode", identifiers.postcode)):
@@ -165,6 +179,9 @@ def _row_data(raw: dict) -> dict:
                 data[field] = check(value)
             except ValueError as error:
                 problems.append(f"{str(error)} (« {value} »)")
+
+
+def _row_texts(raw: dict, data: dict, problems: list[str]) -> None:
     for field in ("first_name", "last_name", "company_name", "legal_form", "sector",
                   "address_line1", "address_line2", "city", "segment", "notes"):
         value = raw.get(field, "")
@@ -172,6 +189,9 @@ def _row_data(raw: dict) -> dict:
             problems.append(f"« {value[:20]}… » est trop long ({LENGTHS[field]} caractères au plus)")
         data[field] = value
     data["tags"] = raw.get("tags", "")
+
+
+def _row_consent(raw: dict, data: dict, problems: list[str]) -> None:
     consent = fold(raw.get("marketing_consent", ""))
     if consent in YES:
         data["marketing_consent"] = True
@@ -185,13 +205,13 @@ def _row_data(raw: dict) -> dict:
             data["marketing_consent_on"] = datetime.strptime(consent_on, "%d/%m/%Y").date()
         except ValueError:
             problems.append(f"Date du consentement « {consent_on} » : format attendu JJ/MM/AAAA")
+
+
+def _row_required(raw: dict, data: dict, problems: list[str]) -> None:
     if data["category"] == "business" and not data["company_name"]:
         problems.append("La raison sociale d'un professionnel est obligatoire")
     if data["category"] == "private" and not data["last_name"]:
         problems.append("Le nom d'un particulier est obligatoire")
-    if problems:
-        raise ValueError(" ; ".join(problems) + ".")
-    return data
 
 
 def import_parties(firm: Firm, user: User, text: str) -> list[Party]:

@@ -11,6 +11,7 @@ from crm.core.clock import business_today, firm_zone, local, to_utc
 from crm.clients.models import (
     CATEGORIES, CHANNELS, KINDS, STAGES, Address, Contact, Interaction, Party, SavedFilter,
 )
+from crm.clients.signals import party_anonymised
 from crm.core.errors import DomainError
 from crm.core.models import Firm, User, utcnow
 from crm.core.text import escape_like, fold  # noqa: F401 - fold: the search rule, also for importers
@@ -403,8 +404,6 @@ def personal_data(party: Party) -> dict:
 def anonymise_party(party: Party, user: User) -> None:
     """Erase personal data; keep the row, its history entries and every figure tied to it."""
     _check_anonymised(party)
-    from crm.accueil.services import anonymise_requests_of
-
     label = f"Tiers anonymisé n° {party.id}"
     for key in ("civility", "first_name", "phone", "email", "address_line1", "address_line2",
                 "notes", "tags", "vat_number", "siret"):
@@ -419,8 +418,10 @@ def anonymise_party(party: Party, user: User) -> None:
     party.contacts.clear()
     party.addresses.clear()
     for interaction in party.interactions:
-        interaction.summary = ""  # free text may name people; date, channel, subject stay
-    anonymise_requests_of(party)
+        # Free texts may name people or repeat their phone: date, channel and subject stay.
+        interaction.summary = ""
+        interaction.outcome = ""
+    party_anonymised.send(party)  # accueil erases what its desk requests keep of the visitor
     party.anonymised_at = utcnow()
     refresh_derived(party)
     db.session.flush()

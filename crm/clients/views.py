@@ -74,7 +74,11 @@ def export_parties():
 def new_party():
     form = PartyForm()
     if request.method == "GET":
-        form.kind.data = request.args.get("type", "prospect") if request.args.get("type") in ("prospect", "client", "supplier") else "prospect"
+        form.kind.data = (
+            request.args.get("type", "prospect")
+            if request.args.get("type") in ("prospect", "client", "supplier")
+            else "prospect"
+        )
     duplicates = []
     if form.validate_on_submit():
         data = form.party_data()

@@ -9,7 +9,7 @@ Two kinds of time, never mixed:
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import g, has_app_context
@@ -90,7 +90,7 @@ def local(value: datetime | None, zone: ZoneInfo | None = None) -> datetime | No
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(zone or display_zone())
 
 
@@ -98,4 +98,4 @@ def to_utc(value: datetime, zone: ZoneInfo) -> datetime:
     """A wall-clock time typed in `zone` (naive) as the naive UTC instant we store."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)

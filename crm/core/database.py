@@ -23,10 +23,12 @@ import enum
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Iterator
+from collections.abc import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Engine
+
+from crm.extensions import db
 
 
 class Transactions(enum.Enum):
@@ -155,6 +157,24 @@ def _configure_sqlite(engine: Engine) -> None:
         kind = _kind.get()
         connection.exec_driver_sql("BEGIN" if kind is Transactions.READ else "BEGIN IMMEDIATE")
 
+
+def insert_ignoring_conflict(model, values: dict, unique_columns: list[str]) -> None:
+    """INSERT a row unless one with the same unique key exists (also when another transaction races us)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        exists = db.session.scalar(
+            select(model.id).filter_by(**{c: values[c] for c in unique_columns})
+        )
+        if exists is None:
+            db.session.execute(insert(model).values(**values))
+        return
+    db.session.execute(
+        dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique_columns)
+    )
 
 def track_flushes(session_class) -> None:
     """Remember on each session whether its transaction has written (see end_read_transaction)."""

@@ -5,37 +5,21 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from crm.core.clock import is_time_zone
+from crm.core.database import insert_ignoring_conflict
 from crm.core.errors import DomainError
 from crm.core.formatting import percent
-from crm.core.numbering_models import DEFAULT_PREFIXES, DOCUMENT_TYPES, FirmSettings
+from crm.core.money import has_decimals_at_most, round_places
+from crm.core.models import FirmSettings
+from crm.core.numbering_models import DEFAULT_PREFIXES, DOCUMENT_TYPES
 from crm.extensions import db
 
 MAX_PAYMENT_TERMS_DAYS = 60  # Code de commerce L441-10: 60 days from the invoice date at most
 RECOVERY_FEE = Decimal("40")  # indemnité forfaitaire pour frais de recouvrement (D441-5)
 _PREFIX_CHARS = re.compile(r"^[A-Za-z0-9_./-]*$")
 _UNSET = object()
-
-
-def insert_ignoring_conflict(model, values: dict, unique_columns: list[str]) -> None:
-    """INSERT a row unless one with the same unique key exists (also when another transaction races us)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        exists = db.session.scalar(
-            select(model.id).filter_by(**{c: values[c] for c in unique_columns})
-        )
-        if exists is None:
-            db.session.execute(insert(model).values(**values))
-        return
-    db.session.execute(
-        dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique_columns)
-    )
 
 
 def get_firm_settings(firm) -> FirmSettings:
@@ -135,12 +119,14 @@ def _checked_rate(value) -> Decimal:
     try:
         rate = Decimal(str(value).replace(",", ".").strip())
     except InvalidOperation:
-        raise DomainError("Indiquez le taux sous forme de nombre, par exemple 10 ou 12,5.", "late_payment_rate") from None
+        raise DomainError(
+            "Indiquez le taux sous forme de nombre, par exemple 10 ou 12,5.", "late_payment_rate"
+        ) from None
     if not rate.is_finite() or rate < 0 or rate > 100:
         raise DomainError("Le taux des pénalités de retard doit être compris entre 0 et 100 %.", "late_payment_rate")
-    if rate != rate.quantize(Decimal("0.01")):
+    if not has_decimals_at_most(rate, 2):
         raise DomainError("Le taux des pénalités de retard a deux décimales au plus.", "late_payment_rate")
-    return rate.quantize(Decimal("0.01"))
+    return round_places(rate, 2)
 
 
 def _checked_days(value) -> int:
@@ -162,18 +148,19 @@ def due_date(settings: FirmSettings, issue_date: date) -> date:
     return issue_date + timedelta(days=settings.payment_terms_days)
 
 
+def late_payment_mention(settings: FirmSettings) -> str:
+    """The late-payment penalties, from the one setting (FirmSettings.late_payment_rate)."""
+    return ("En cas de retard de paiement, des pénalités sont exigibles au taux annuel de "
+            f"{percent(settings.late_payment_rate)}, dès le lendemain de la date d'échéance.")
+
+
 def payment_mentions(settings: FirmSettings, business_client: bool) -> list[str]:
     """The payment mentions an invoice must print (Code de commerce L441-9, L441-10, D441-5)."""
     if settings.payment_terms_days == 0:
         terms = "Paiement comptant à réception de la facture."
     else:
         terms = f"Paiement à {settings.payment_terms_days} jours à compter de la date d'émission de la facture."
-    lines = [
-        terms,
-        settings.escompte_terms or "Pas d'escompte pour paiement anticipé.",
-        "En cas de retard de paiement, des pénalités sont exigibles au taux annuel de "
-        f"{percent(settings.late_payment_rate)}, dès le lendemain de la date d'échéance.",
-    ]
+    lines = [terms, settings.escompte_terms or "Pas d'escompte pour paiement anticipé.", late_payment_mention(settings)]
     if business_client:
         lines.append(
             "Tout professionnel en retard de paiement doit en outre une indemnité forfaitaire "

@@ -1,38 +1,49 @@
-"""Users, classrooms, practice firms and memberships: who may work where."""
+"""Users, classrooms, practice firms and memberships (who may work where), the firm-scoped mixin, firm settings."""
 from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
+from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Index,
     Column,
     Date,
     ForeignKey,
     LargeBinary,
+    Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from crm.extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class FirmScoped:
+    """Mixin for every business row: it belongs to exactly one firm (read it through crm.core.tenancy)."""
+
+    @declared_attr
+    def firm_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy's declared_attr convention
+        return mapped_column(ForeignKey("firm.id", ondelete="CASCADE"), index=True)
 
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     TEACHER = "teacher"
     TRAINEE = "trainee"
@@ -42,7 +53,7 @@ class Role(str, enum.Enum):
         return {"admin": "Administrateur", "teacher": "Professeur", "trainee": "Élève"}[self.value]
 
 
-class Position(str, enum.Enum):
+class Position(enum.StrEnum):
     """The trainee's *poste* inside a practice firm."""
 
     ACCUEIL = "accueil"
@@ -254,3 +265,46 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(64), index=True)
     ip_address: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FirmSettings(FirmScoped, db.Model):
+    """The firm's commercial settings, in one place (one row per firm, optional)."""
+
+    __tablename__ = "firm_settings"
+    __table_args__ = (
+        UniqueConstraint("firm_id"),
+        CheckConstraint(
+            "late_payment_rate >= 0 AND late_payment_rate <= 100", name="late_payment_rate"
+        ),
+        CheckConstraint(
+            "payment_terms_days >= 0 AND payment_terms_days <= 60", name="payment_terms_days"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only the prefixes the firm changed; DEFAULT_PREFIXES fill the others.
+    number_prefixes: Mapped[dict] = mapped_column(JSON, default=dict)
+    allow_negative_stock: Mapped[bool] = mapped_column(default=False)
+    # Annual rate of late-payment penalties, in percent (Code de commerce L441-10): the one source
+    # of the printed mention and of the reminders' penalties (the terms of sale do not restate it).
+    late_payment_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
+    payment_terms_days: Mapped[int] = mapped_column(default=30)
+    # Empty: documents print « Pas d'escompte pour paiement anticipé ».
+    escompte_terms: Mapped[str] = mapped_column(Text, default="")
+    # IANA name; times are stored in UTC and shown in this zone (crm.core.clock).
+    time_zone: Mapped[str] = mapped_column(String(40), default="Europe/Paris")
+
+    def __init__(self, **kwargs):
+        # Defaults also on unsaved rows: get_firm_settings() hands one out for firms without a row.
+        kwargs.setdefault("number_prefixes", {})
+        kwargs.setdefault("allow_negative_stock", False)
+        kwargs.setdefault("late_payment_rate", Decimal("10.00"))
+        kwargs.setdefault("payment_terms_days", 30)
+        kwargs.setdefault("escompte_terms", "")
+        kwargs.setdefault("time_zone", "Europe/Paris")
+        super().__init__(**kwargs)
+
+    def prefix_template(self, doc_type: str) -> str:
+        from crm.core.numbering_models import DEFAULT_PREFIXES
+
+        return (self.number_prefixes or {}).get(doc_type, DEFAULT_PREFIXES[doc_type])

@@ -6,7 +6,7 @@ each line and each VAT base, as EN 16931 and the French textbooks do.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from crm.core.errors import DomainError
 
@@ -36,6 +36,16 @@ def round_cent(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def round_places(value: Decimal, places: int) -> Decimal:
+    """Half-up to `places` decimals: rates (2), coefficients (4), daily averages."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def floor_cent(amount: Decimal) -> Decimal:
+    """Down to the cent (the first step of sharing an amount by the largest remainders)."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_DOWN)
+
+
 def percentage_of(base: Decimal, rate: Decimal) -> Decimal:
     """`rate` % of `base`, rounded half-up to the cent (a discount, a VAT amount)."""
     return round_cent(base * rate / HUNDRED)
@@ -58,7 +68,17 @@ def to_decimal(value, field: str | None = None, what: str = "La valeur") -> Deci
 
 
 def has_decimals_at_most(number: Decimal, places: int) -> bool:
-    return number == number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return number == number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+
+
+def parse_amount(value, field: str | None = None, what: str = "Le montant") -> Decimal:
+    """A positive or zero amount in euros, to the cent at most ('12,50'); DomainError otherwise."""
+    amount = to_decimal(value, field, what)
+    if amount < 0:
+        raise DomainError(f"{_capital(what)} ne peut pas être négatif.", field)
+    if not has_decimals_at_most(amount, 2):
+        raise DomainError(f"{_capital(what)} s'exprime au centime près (par exemple 12,50).", field)
+    return round_cent(amount)
 
 
 def parse_percent(value, field: str | None = None, what: str = "Le taux",

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from crm.core.errors import DomainError
 from crm.core.formatting import day
 from crm.core.numbering_models import DOCUMENT_TYPES, DocumentCounter
-from crm.core.firm_settings import get_firm_settings, insert_ignoring_conflict
+from crm.core.database import insert_ignoring_conflict
+from crm.core.firm_settings import get_firm_settings
 from crm.extensions import db
 
 SEQUENCE_WIDTH = 4  # FA2026-0001; the 10 000th document simply gets 5 digits

@@ -11,22 +11,12 @@ from functools import wraps
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
-from sqlalchemy import ForeignKey
 from werkzeug.local import LocalProxy
 
 from crm.core.models import Classroom, Firm, Membership, User, classroom_teachers
 from crm.extensions import db
 
 SESSION_KEY = "firm_id"
-
-
-class FirmScoped:
-    """Mixin for every business row: it belongs to exactly one firm."""
-
-    @declared_attr
-    def firm_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy's declared_attr convention
-        return mapped_column(ForeignKey("firm.id", ondelete="CASCADE"), index=True)
 
 
 def _get_current_firm() -> Firm | None:

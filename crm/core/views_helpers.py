@@ -21,14 +21,37 @@ def mark_refused() -> None:
     g.refused = True
 
 
+def is_refused() -> bool:
+    """Whether this request was refused (its form is shown again with status 422)."""
+    return bool(g.get("refused"))
+
+
 def form_error(form, error: DomainError) -> None:
     """Refuse the request and show the service's message next to its field (or atop the form)."""
     mark_refused()
-    field = getattr(form, error.field, None) if error.field else None
+    field = _field_named(form, error.field) if error.field else None
     if field is not None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def _field_named(form, name: str):
+    """The field of that name, also inside lists of sub-forms ("lines-0-quantity")."""
+    for field in form:
+        if field.name == name:
+            return field
+        entries = getattr(field, "entries", None)  # FieldList
+        if entries is None and hasattr(field, "form") and hasattr(field.form, "_fields"):
+            entries = [field]  # FormField
+        for entry in entries or ():
+            inner = getattr(entry, "form", None)
+            found = _field_named(inner, name) if inner is not None and hasattr(inner, "_fields") else None
+            if found is not None:
+                return found
+            if entry.name == name:
+                return entry
+    return None
 
 
 def refuse(error: DomainError) -> None:

@@ -20,7 +20,8 @@ def check(path: str):
     from crm.formation.scenarios.check import ScenarioInvalid, check_scenario
 
     try:
-        parsed, _lines = check_scenario(open(path, "rb").read())
+        with open(path, "rb") as file:
+            parsed, _lines = check_scenario(file.read())
     except ScenarioInvalid as error:
         _print_errors(error)
         sys.exit(1)

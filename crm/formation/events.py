@@ -123,8 +123,16 @@ def _bring_in(firm: Firm, event: ScenarioEvent):
                                    visitor_phone=payload.get("visitor_phone", ""),
                                    visitor_email=payload.get("visitor_email", ""))
     if party is not None and not party.is_anonymised:
-        record_interaction(party, None, "call_in" if channel == "phone" else ("email" if channel == "email" else "visit"),
-                           event.title[:160], text, "", desk_request_id=desk_request.id, journal=False)
+        record_interaction(
+            party,
+            None,
+            "call_in" if channel == "phone" else ("email" if channel == "email" else "visit"),
+            event.title[:160],
+            text,
+            "",
+            desk_request_id=desk_request.id,
+            journal=False,
+        )
     return desk_request
 
 

@@ -29,8 +29,11 @@ class ScenarioUploadForm(Form):
 
 class InstantiateForm(Form):
     classroom_id = SelectField("Classe", coerce=int, validate_choice=True)
-    groups = IntegerField("Nombre de groupes (une entreprise par groupe)", [InputRequired("Indiquez le nombre de groupes."),
-                          NumberRange(1, 12, "De 1 à 12 groupes.")], default=4)
+    groups = IntegerField(
+        "Nombre de groupes (une entreprise par groupe)",
+        [InputRequired("Indiquez le nombre de groupes."), NumberRange(1, 12, "De 1 à 12 groupes.")],
+        default=4,
+    )
     spread_trainees = BooleanField("Répartir les élèves de la classe pas encore affectés entre ces entreprises",
                                    default=True)
     position = SelectField("Poste de départ des élèves", choices=Position.choices(), default="commercial",

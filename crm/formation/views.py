@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.admin import access
-from crm.core.clock import current_business_date
 from crm.core.errors import DomainError
 from crm.core.models import Classroom, Firm, Membership, Position, User
 from crm.core.spreadsheet_csv import csv_bytes, neutralise_typed
-from crm.core.tenancy import enter_firm, firm_required, scoped, teacher_classrooms
+from crm.core.tenancy import enter_firm, teacher_classrooms
 from crm.core.views_helpers import form_error, page_number, refuse, teacher_required
 from crm.extensions import db
 from crm.formation import follow_up, referentiel
@@ -113,9 +112,12 @@ def instantiate(scenario_id: int):
             form_error(form, error)
         else:
             spread = sum(len(c.trainees) for c in created)
-            flash(f"{len(created)} entreprise{'s' if len(created) > 1 else ''} créée{'s' if len(created) > 1 else ''} "
-                  f"depuis « {scenario.name} » ; {spread} élève{'s' if spread > 1 else ''} réparti{'s' if spread > 1 else ''}.",
-                  "success")
+            flash(
+                f"{len(created)} entreprise{'s' if len(created) > 1 else ''} créée{'s' if len(created) > 1 else ''} "
+                f"depuis « {scenario.name} » ; {spread} élève{'s' if spread > 1 else ''} "
+                f"réparti{'s' if spread > 1 else ''}.",
+                "success",
+            )
             return redirect(url_for("admin.show_classroom", classroom_id=classroom.id))
     return render_template("formation/scenario.html", scenario=scenario, form=form), 422
 

@@ -7,7 +7,7 @@ hand-written file gets wrong and calendar programs then reject.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from icalendar import Calendar, Event
 
@@ -28,7 +28,7 @@ def agenda_ics(firm, user, items: list[AgendaItem], host: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", f"{firm.trade_name} — agenda de {user.display_name}")
     calendar.add("x-wr-timezone", str(zone))
-    stamp = utcnow().replace(tzinfo=timezone.utc)
+    stamp = utcnow().replace(tzinfo=UTC)
     for item in items:
         event = Event()
         event.add("uid", f"agenda-{item.id}@{host}")

@@ -27,7 +27,7 @@ class SmtpSettings:
     sender: str = ""
 
     @classmethod
-    def from_config(cls, config) -> "SmtpSettings | None":
+    def from_config(cls, config) -> SmtpSettings | None:
         host = config.get("SMTP_HOST") or ""
         if not host:
             return None

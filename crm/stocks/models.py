@@ -11,12 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.clients.models import Party
 from crm.core.models import User, utcnow
 from crm.core.money import round_cent, vat_rate_check
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
 from crm.ventes.models import Product
 
 
-class MoveKind(str, enum.Enum):
+class MoveKind(enum.StrEnum):
     RECEPTION = "reception"
     DELIVERY = "delivery"
     COUNTER_SALE = "counter_sale"
@@ -255,7 +255,9 @@ class PurchaseOrder(FirmScoped, db.Model):
 
     @property
     def title(self) -> str:
-        return f"Commande fournisseur {self.number}" if self.number else f"Commande fournisseur (brouillon n° {self.id})"
+        return (
+            f"Commande fournisseur {self.number}" if self.number else f"Commande fournisseur (brouillon n° {self.id})"
+        )
 
 
 class PurchaseOrderLine(FirmScoped, db.Model):

@@ -2,9 +2,9 @@
 goods receipts (*bons de réception*).
 
 A purchase order is a draft until validated: validation numbers it
-("commande_fournisseur") and freezes it (service here, triggers in the database);
+("purchase_order") and freezes it (service here, triggers in the database);
 only its status moves on (validated → partially received → received) as goods
-receipts are validated. A goods receipt is numbered ("reception") and frozen at
+receipts are validated. A goods receipt is numbered ("goods_receipt") and frozen at
 validation, which moves the accepted units into stock at the order line's unit
 cost, so the CMUP is recomputed.
 """
@@ -28,7 +28,7 @@ from crm.formation.journal import record_activity
 from crm.stocks.models import (
     GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold, SupplierTerms,
 )
-from crm.core.money import VAT_RATES, VAT_RATES_TEXT, percentage_of, round_cent
+from crm.core.money import VAT_RATES, VAT_RATES_TEXT, parse_amount, percentage_of, round_cent
 from crm.stocks.services import MoveKind, StockAlert, alert_thresholds, compute_alert, move_stock, stock_alerts
 from crm.ventes.models import Product
 
@@ -208,17 +208,16 @@ def set_order_line(order: PurchaseOrder, product: Product, quantity: int, unit_p
                           "product_id")
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise DomainError("La quantité commandée doit être un nombre entier d'au moins 1.", "quantity")
-    unit_price = product.purchase_price if unit_price is None else Decimal(unit_price)
-    if unit_price < 0:
-        raise DomainError("Le prix d'achat unitaire HT ne peut pas être négatif.", "unit_price")
+    unit_price = parse_amount(product.purchase_price if unit_price is None else unit_price, "unit_price",
+                              "Le prix d'achat unitaire HT")
     vat_rate = product.vat_rate if vat_rate is None else Decimal(vat_rate)
     if vat_rate not in VAT_RATES:
         raise DomainError(f"Choisissez un taux de TVA en vigueur ({VAT_RATES_TEXT}).", "vat_rate")
-    line = next((l for l in order.lines if l.product_id == product.id), None)
+    line = next((item for item in order.lines if item.product_id == product.id), None)
     if line is None:
         line = PurchaseOrderLine(firm_id=order.firm_id, product_id=product.id)
         order.lines.append(line)
-    line.quantity, line.unit_price, line.vat_rate = quantity, round_cent(unit_price), vat_rate
+    line.quantity, line.unit_price, line.vat_rate = quantity, unit_price, vat_rate
     _refresh_totals(order)
     return line
 
@@ -263,7 +262,7 @@ def validate_order(firm: Firm, user: User | None, order: PurchaseOrder) -> Purch
     shortfall = minimum_shortfall(order)
     if shortfall:
         raise DomainError(f"Commande refusée. {shortfall}")
-    order.number = next_number(firm, "commande_fournisseur", order.order_date).text
+    order.number = next_number(firm, "purchase_order", order.order_date).text
     order.status = "validated"
     order.validated_at = utcnow()
     db.session.flush()
@@ -288,8 +287,9 @@ def orders_from_proposals(firm: Firm, user: User | None, order_date: date | None
     """One draft per preferred supplier with the proposed quantities (up to the maximum, less on order).
 
     A draft already made from the alerts for that supplier is updated instead of duplicated.
-    Products with no preferred supplier are left out and reported; an order under the
-    supplier's minimum is created but flagged (its validation is refused until completed).
+    Products with no preferred supplier are left out and reported. An order under the
+    supplier's minimum is not a refusal: it is the intended draft, flagged so the trainee
+    completes it; the rule holds at validation, which refuses it until the minimum is reached.
     """
     alerts = [a for a in alerts_with_orders(firm) if a.proposed > 0]
     by_supplier: dict[int, list] = defaultdict(list)
@@ -315,7 +315,7 @@ def orders_from_proposals(firm: Firm, user: User | None, order_date: date | None
         orders.append(order)
         shortfall = minimum_shortfall(order)
         if shortfall:
-            warnings.append(shortfall)
+            warnings.append(f"Brouillon préparé, à compléter : {shortfall}")
     return ProposalResult(orders, without, warnings)
 
 
@@ -405,7 +405,7 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
     for line in receipt.lines:  # written before the number: the numbered receipt's lines are frozen
         line.expected = remaining[line.order_line_id]
     db.session.flush()
-    receipt.number = next_number(firm, "reception", receipt.received_on).text
+    receipt.number = next_number(firm, "goods_receipt", receipt.received_on).text
     receipt.status = "validated"
     receipt.validated_at = utcnow()
     db.session.flush()
@@ -422,8 +422,14 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
         order.status = "partially_received"
     db.session.flush()
     units = sum(line.accepted for line in receipt.lines)
-    record_activity(firm, user, "stock.goods_received", receipt,
-                    f"Réception {receipt.number} sur la commande {order.number} : {counted(units, 'unité entrée', 'unités entrées')}")
+    record_activity(
+        firm,
+        user,
+        "stock.goods_received",
+        receipt,
+        f"Réception {receipt.number} sur la commande {order.number} : "
+        f"{counted(units, 'unité entrée', 'unités entrées')}",
+    )
     return receipt
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
@@ -24,7 +24,7 @@ from crm.formation.journal import record_activity
 from crm.stocks.models import (
     MoveKind, StockCount, StockCountLine, StockMove, StockThreshold, SupplierTerms,
 )
-from crm.core.money import round_cent
+from crm.core.money import round_cent, round_places
 from crm.ventes.models import Product
 
 
@@ -197,7 +197,7 @@ def consumption(product: Product, period_days: int, today: date | None = None) -
 def compute_alert(product: Product, period_days: int, lead_time_days: int, safety: int,
                   today: date | None = None) -> AlertComputation:
     used = consumption(product, period_days, today)
-    daily = (Decimal(used) / Decimal(period_days)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    daily = round_places(Decimal(used) / Decimal(period_days), 2)
     exact = Decimal(used) * lead_time_days / Decimal(period_days)
     alert = math.ceil(exact) + safety
     return AlertComputation(period_days, lead_time_days, safety, used, daily, alert)

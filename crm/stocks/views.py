@@ -107,8 +107,11 @@ def new_move():
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{move.kind_label} enregistrée : {product.reference}, stock {with_unit(move.on_hand_after, product.unit)}.",
-                  "success")
+            flash(
+                f"{move.kind_label} enregistrée : {product.reference}, "
+                f"stock {with_unit(move.on_hand_after, product.unit)}.",
+                "success",
+            )
             return redirect(url_for("stocks.stock_card", product_id=product.id))
     status = 422 if request.method == "POST" and not searching(form) else 200
     has_products = db.session.scalar(scoped(Product).with_only_columns(Product.id)
@@ -499,12 +502,12 @@ def purchase_order_context(order: PurchaseOrder) -> dict:
                                client_code=None, notes=order.notes, payment_method=None),
         "client": SimpleNamespace(
             name=supplier.name, is_business=supplier.category == "business",
-            address_lines=[l for l in (supplier.address_line1, supplier.address_line2, town) if l],
+            address_lines=[item for item in (supplier.address_line1, supplier.address_line2, town) if item],
             siren=supplier.siret[:9] if supplier.siret else "", vat_number=supplier.vat_number),
         "delivery_address_lines": None,
-        "lines": [SimpleNamespace(reference=l.product.reference, label=l.product.label, description="",
-                                  quantity=l.quantity, unit=l.product.unit, unit_price=l.unit_price,
-                                  discount_rate=None, vat_rate=l.vat_rate, net=l.net) for l in order.lines],
+        "lines": [SimpleNamespace(reference=item.product.reference, label=item.product.label, description="",
+                                  quantity=item.quantity, unit=item.product.unit, unit_price=item.unit_price,
+                                  discount_rate=None, vat_rate=item.vat_rate, net=item.net) for item in order.lines],
         "totals": purchasing.order_totals(order),
         "mentions": [],
     }

@@ -57,7 +57,7 @@ def parse(text: str, firm: Firm) -> tuple[list[tuple[int, dict]], list[tuple[int
         if len(rows) + len(errors) >= MAX_LINES:
             errors.append((line, f"Le fichier dépasse {MAX_LINES} lignes : découpez-le."))
             break
-        raw = {f: v.strip() for f, v in zip(fields, values) if f}
+        raw = {f: v.strip() for f, v in zip(fields, values, strict=False) if f}
         try:
             data = _row(raw)
         except DomainError as error:
@@ -115,7 +115,9 @@ def import_catalogue(firm: Firm, user: User | None, text: str) -> list[Product]:
     rows, errors = parse(text, firm)
     if errors:
         raise ImportErrors(errors)
-    families = {fold(f.name): f for f in db.session.scalars(select(ProductFamily).where(ProductFamily.firm_id == firm.id))}
+    families = {
+        fold(f.name): f for f in db.session.scalars(select(ProductFamily).where(ProductFamily.firm_id == firm.id))
+    }
     products = []
     for _line, data in rows:
         family = None

@@ -2,8 +2,9 @@
 
 The order of the French textbooks and of EN 16931:
 
-1. each line: net = quantity × unit price HT × (1 − line discount), rounded
-   half-up to the cent once;
+1. each line: gross = quantity × unit price HT (to the cent, prices having 2
+   decimals at most); the line discount is an amount, gross × rate rounded
+   half-up to the cent, then subtracted: net = gross − discount;
 2. gross HT (*montant brut HT*) = sum of the line nets;
 3. commercial reductions in cascade, each a percentage of the previous net and
    rounded to the cent: *remise*, then *rabais*, then *ristourne* → net commercial;
@@ -22,16 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from crm.core.errors import DomainError
 from crm.core.money import (  # noqa: F401 - VAT_RATES and check_vat_rate re-exported for callers
-    CENT, HUNDRED, VAT_RATES, ZERO, check_vat_rate, parse_percent, percentage_of, round_cent, to_decimal,
+    CENT, HUNDRED, VAT_RATES, ZERO, check_vat_rate, floor_cent, has_decimals_at_most, parse_amount,
+    parse_percent, percentage_of, round_cent, to_decimal,
 )
 MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE = Decimal("1000000")
 QUANTITY_DECIMALS = 3  # kilograms, metres
-PRICE_DECIMALS = 4  # some unit prices are quoted to the tenth of a cent
+# Unit prices are stored to the cent (sales_line.unit_price is Numeric(12, 2)), so the line is
+# computed with exactly what is stored and printed: more decimals are refused, not rounded away.
+PRICE_DECIMALS = 2
 
 # Document-level commercial reductions, in the order they apply.
 COMMERCIAL_REDUCTIONS: tuple[tuple[str, str], ...] = (
@@ -185,17 +189,16 @@ def compute_line(line: LineInput, index: int = 0) -> ComputedLine:
     vat_rate = check_vat_rate(line.vat_rate, prefix + "vat_rate", where)
     discount = _rate(line.discount_rate, prefix + "discount_rate", where + "la remise de la ligne")
 
-    exact = quantity * unit_price
-    gross = round_cent(exact)
-    net = round_cent(exact * (HUNDRED - discount) / HUNDRED)
+    gross = round_cent(quantity * unit_price)
+    discount_amount = percentage_of(gross, discount)  # an amount to the cent, like each reduction
     return ComputedLine(
         quantity=quantity,
         unit_price=unit_price,
         vat_rate=vat_rate,
         discount_rate=discount,
         gross=gross,
-        discount_amount=gross - net,
-        net=net,
+        discount_amount=discount_amount,
+        net=gross - discount_amount,
     )
 
 
@@ -226,7 +229,7 @@ def _vat_lines(lines: tuple[ComputedLine, ...], gross: Decimal, net: Decimal) ->
         bases = {rate: ZERO for rate in rates}
     else:
         exact = {rate: by_rate[rate] * net / gross for rate in rates}
-        bases = {rate: exact[rate].quantize(CENT, rounding=ROUND_DOWN) for rate in rates}
+        bases = {rate: floor_cent(exact[rate]) for rate in rates}
         missing = int((net - sum(bases.values(), ZERO)) / CENT)
         by_remainder = sorted(
             rates, key=lambda r: (exact[r] - bases[r], by_rate[r], r), reverse=True
@@ -249,7 +252,7 @@ def _decimal(value, field: str, what: str) -> Decimal:
 
 
 def _check_decimals(number: Decimal, places: int, field: str, what: str) -> None:
-    if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
+    if not has_decimals_at_most(number, places):
         raise DomainError(f"{_capital(what)} a {places} décimales au plus.", field)
 
 
@@ -259,11 +262,7 @@ def _rate(value, field: str, what: str, document_level: bool = False) -> Decimal
 
 
 def _amount(value, field: str, what: str) -> Decimal:
-    amount = _decimal(value, field, what)
-    if amount < 0:
-        raise DomainError(f"{what} ne peut pas être négatif.", field)
-    _check_decimals(amount, 2, field, what)
-    return amount.quantize(CENT)
+    return parse_amount(value, field, what)
 
 
 def _capital(text: str) -> str:

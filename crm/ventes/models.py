@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import utcnow
+from crm.core.models import FirmScoped
 from crm.core.text import fold
-from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 
 from crm.core.money import VAT_RATES, round_cent, vat_rate_check  # noqa: F401 - VAT_RATES re-exported for the catalogue

@@ -12,15 +12,15 @@ rates to 0,01 and the coefficient to 0,0001, each from exact (unrounded) values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from babel.numbers import format_decimal
 
 from crm.core.errors import DomainError
-from crm.core.money import HUNDRED, round_cent
+from crm.core.money import HUNDRED, round_cent, round_places
 
-RATE = Decimal("0.01")
-COEF = Decimal("0.0001")
+RATE_PLACES = 2
+COEF_PLACES = 4
 
 FIELDS = ("purchase_price", "sale_price", "sale_price_ttc", "coefficient", "markup_rate", "margin_rate")
 LABELS = {
@@ -66,73 +66,13 @@ def _n(value: Decimal, digits: int = 2) -> str:
 
 def compute_pricing(vat_rate: Decimal, **figures: Decimal | None) -> Pricing:
     """Compute the six figures and the margin from exactly two of them (DomainError otherwise)."""
-    given = {k: Decimal(v) for k, v in figures.items() if k in FIELDS and v is not None}
-    unknown = set(figures) - set(FIELDS)
-    if unknown:
-        raise ValueError(f"unknown figures {unknown}")
-    if len(given) != 2:
-        raise DomainError(
-            "Saisissez exactement deux valeurs parmi les six (par exemple le prix d'achat HT "
-            "et le coefficient multiplicateur) ; les autres seront calculées."
-        )
-    _check_ranges(given)
-    prices = [k for k in given if k in PRICES]
-    if not prices:
-        raise DomainError(
-            "Avec deux taux (ou un taux et le coefficient), aucun prix ne peut être calculé : "
-            "saisissez au moins un prix."
-        )
-    if set(given) == {"sale_price", "sale_price_ttc"}:
-        raise DomainError(
-            "Le prix de vente HT et le prix TTC disent la même chose (ils ne diffèrent que par la TVA) : "
-            "saisissez plutôt le prix d'achat HT ou un taux avec l'un des deux."
-        )
+    given = _given_figures(figures)
     t = Decimal(vat_rate) / HUNDRED
     vat_factor = 1 + t
     result = Pricing(vat_rate=Decimal(vat_rate), given=tuple(given))  # type: ignore[arg-type]
     steps = result.steps
     vat_txt = _n(vat_factor, 4)
-
-    # 1. Exact PA HT and PV HT from the two figures given.
-    pa = given.get("purchase_price")
-    pv = given.get("sale_price")
-    if "sale_price_ttc" in given:
-        pv = given["sale_price_ttc"] / vat_factor
-        steps.append(Step("sale_price", "PV HT = PV TTC ÷ (1 + taux de TVA)",
-                          f"{_n(given['sale_price_ttc'])} ÷ {vat_txt} = {_n(round_cent(pv))} €"))
-    ratio_key = next((k for k in given if k not in PRICES), None)
-    if ratio_key is not None:
-        ratio = given[ratio_key]
-        if pa is not None:  # from the purchase price to the sale price
-            if ratio_key == "coefficient":
-                ttc = pa * ratio
-                pv = ttc / vat_factor
-                steps.append(Step("sale_price_ttc", "PV TTC = PA HT × coefficient multiplicateur",
-                                  f"{_n(pa)} × {_n(ratio, 4)} = {_n(round_cent(ttc))} €"))
-                steps.append(Step("sale_price", "PV HT = PV TTC ÷ (1 + taux de TVA)",
-                                  f"{_n(round_cent(ttc))} ÷ {vat_txt} = {_n(round_cent(pv))} €"))
-            elif ratio_key == "margin_rate":
-                pv = pa * (1 + ratio / HUNDRED)
-                steps.append(Step("sale_price", "PV HT = PA HT × (1 + taux de marge)",
-                                  f"{_n(pa)} × (1 + {_n(ratio)} %) = {_n(round_cent(pv))} €"))
-            else:
-                pv = pa / (1 - ratio / HUNDRED)
-                steps.append(Step("sale_price", "PV HT = PA HT ÷ (1 − taux de marque)",
-                                  f"{_n(pa)} ÷ (1 − {_n(ratio)} %) = {_n(round_cent(pv))} €"))
-        else:  # from a sale price back to the purchase price
-            if ratio_key == "coefficient":
-                ttc = pv * vat_factor
-                pa = ttc / ratio
-                steps.append(Step("purchase_price", "PA HT = PV TTC ÷ coefficient multiplicateur",
-                                  f"{_n(round_cent(ttc))} ÷ {_n(ratio, 4)} = {_n(round_cent(pa))} €"))
-            elif ratio_key == "margin_rate":
-                pa = pv / (1 + ratio / HUNDRED)
-                steps.append(Step("purchase_price", "PA HT = PV HT ÷ (1 + taux de marge)",
-                                  f"{_n(round_cent(pv))} ÷ (1 + {_n(ratio)} %) = {_n(round_cent(pa))} €"))
-            else:
-                pa = pv * (1 - ratio / HUNDRED)
-                steps.append(Step("purchase_price", "PA HT = PV HT × (1 − taux de marque)",
-                                  f"{_n(round_cent(pv))} × (1 − {_n(ratio)} %) = {_n(round_cent(pa))} €"))
+    pa, pv = _exact_prices(given, vat_factor, steps)
 
     # 2. Every other figure from the exact PA HT and PV HT.
     assert pa is not None and pv is not None
@@ -167,11 +107,81 @@ def compute_pricing(vat_rate: Decimal, **figures: Decimal | None) -> Pricing:
             values[key] = None
             steps.append(Step(key, formula, "incalculable : division par zéro"))
             continue
-        value = compute().quantize(COEF if key == "coefficient" else RATE, rounding=ROUND_HALF_UP)
+        value = round_places(compute(), COEF_PLACES if key == "coefficient" else RATE_PLACES)
         values[key] = value
         steps.append(Step(key, formula, detail(value)))
     result.values = values
     return result
+
+
+def _given_figures(figures: dict[str, Decimal | None]) -> dict[str, Decimal]:
+    """Exactly two figures, at least one of them a price, in range (DomainError otherwise)."""
+    given = {k: Decimal(v) for k, v in figures.items() if k in FIELDS and v is not None}
+    unknown = set(figures) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown figures {unknown}")
+    if len(given) != 2:
+        raise DomainError(
+            "Saisissez exactement deux valeurs parmi les six (par exemple le prix d'achat HT "
+            "et le coefficient multiplicateur) ; les autres seront calculées."
+        )
+    _check_ranges(given)
+    if not any(k in PRICES for k in given):
+        raise DomainError(
+            "Avec deux taux (ou un taux et le coefficient), aucun prix ne peut être calculé : "
+            "saisissez au moins un prix."
+        )
+    if set(given) == {"sale_price", "sale_price_ttc"}:
+        raise DomainError(
+            "Le prix de vente HT et le prix TTC disent la même chose (ils ne diffèrent que par la TVA) : "
+            "saisissez plutôt le prix d'achat HT ou un taux avec l'un des deux."
+        )
+    return given
+
+
+def _exact_prices(given: dict[str, Decimal], vat_factor: Decimal, steps: list) -> tuple[Decimal, Decimal]:
+    """Step 1: the exact purchase price HT and sale price HT from the two figures given."""
+    vat_txt = _n(vat_factor, 4)
+    pa = given.get("purchase_price")
+    pv = given.get("sale_price")
+    if "sale_price_ttc" in given:
+        pv = given["sale_price_ttc"] / vat_factor
+        steps.append(Step("sale_price", "PV HT = PV TTC ÷ (1 + taux de TVA)",
+                          f"{_n(given['sale_price_ttc'])} ÷ {vat_txt} = {_n(round_cent(pv))} €"))
+    ratio_key = next((k for k in given if k not in PRICES), None)
+    if ratio_key is None:
+        return pa, pv
+    ratio = given[ratio_key]
+    if pa is not None:  # from the purchase price to the sale price
+        if ratio_key == "coefficient":
+            ttc = pa * ratio
+            pv = ttc / vat_factor
+            steps.append(Step("sale_price_ttc", "PV TTC = PA HT × coefficient multiplicateur",
+                              f"{_n(pa)} × {_n(ratio, 4)} = {_n(round_cent(ttc))} €"))
+            steps.append(Step("sale_price", "PV HT = PV TTC ÷ (1 + taux de TVA)",
+                              f"{_n(round_cent(ttc))} ÷ {vat_txt} = {_n(round_cent(pv))} €"))
+        elif ratio_key == "margin_rate":
+            pv = pa * (1 + ratio / HUNDRED)
+            steps.append(Step("sale_price", "PV HT = PA HT × (1 + taux de marge)",
+                              f"{_n(pa)} × (1 + {_n(ratio)} %) = {_n(round_cent(pv))} €"))
+        else:
+            pv = pa / (1 - ratio / HUNDRED)
+            steps.append(Step("sale_price", "PV HT = PA HT ÷ (1 − taux de marque)",
+                              f"{_n(pa)} ÷ (1 − {_n(ratio)} %) = {_n(round_cent(pv))} €"))
+    elif ratio_key == "coefficient":  # from a sale price back to the purchase price
+        ttc = pv * vat_factor
+        pa = ttc / ratio
+        steps.append(Step("purchase_price", "PA HT = PV TTC ÷ coefficient multiplicateur",
+                          f"{_n(round_cent(ttc))} ÷ {_n(ratio, 4)} = {_n(round_cent(pa))} €"))
+    elif ratio_key == "margin_rate":
+        pa = pv / (1 + ratio / HUNDRED)
+        steps.append(Step("purchase_price", "PA HT = PV HT ÷ (1 + taux de marge)",
+                          f"{_n(round_cent(pv))} ÷ (1 + {_n(ratio)} %) = {_n(round_cent(pa))} €"))
+    else:
+        pa = pv * (1 - ratio / HUNDRED)
+        steps.append(Step("purchase_price", "PA HT = PV HT × (1 − taux de marque)",
+                          f"{_n(round_cent(pv))} × (1 − {_n(ratio)} %) = {_n(round_cent(pa))} €"))
+    return pa, pv
 
 
 def _check_ranges(given: dict[str, Decimal]) -> None:

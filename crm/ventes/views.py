@@ -1,4 +1,4 @@
-"""Blueprint of the ventes section (URL prefix /ventes): catalogue and pricing calculator."""
+"""Screens of the catalogue and the pricing calculator (their URLs: crm/ventes/blueprint.py)."""
 from __future__ import annotations
 
 
@@ -8,8 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
-from crm.core.sections import section_blueprint
-from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.text import escape_like, fold
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
@@ -18,16 +17,6 @@ from crm.ventes.forms import FamilyForm, ObjectionForm, PricingForm, ProductForm
 from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice
 from crm.ventes.pricing import LABELS, compute_pricing
 
-bp = section_blueprint("ventes", __name__, landing_page=False)
-
-
-@bp.before_request
-@firm_required
-def _firm_only():
-    """Every screen here works inside the current firm."""
-
-
-@bp.route("/")
 def index():
     count = db.session.scalar(
         scoped(Product).with_only_columns(db.func.count()).where(Product.active.is_(True))
@@ -37,13 +26,11 @@ def index():
 
 # --- catalogue --------------------------------------------------------------
 
-@bp.route("/catalogue/choix.json")
 def pick_products():
     """Search-as-you-type of the article fields (crm.core.picker): at most 20 matches, as JSON."""
     return picking.SOURCES.get(request.args.get("type", ""), picking.PRODUCTS).json_response()
 
 
-@bp.route("/catalogue")
 def list_products():
     query = scoped(Product).order_by(Product.reference)
     search = request.args.get("q", "").strip()
@@ -62,7 +49,6 @@ def list_products():
                            family_id=family_id, promotions=promotions)
 
 
-@bp.route("/catalogue/nouveau", methods=["GET", "POST"])
 def new_product():
     form = ProductForm()
     if form.validate_on_submit():
@@ -76,7 +62,6 @@ def new_product():
     return _form_page("ventes/product_form.html", form, product=None)
 
 
-@bp.route("/catalogue/import", methods=["GET", "POST"])
 def import_catalogue():
     """Preview a catalogue CSV (nothing written), then import it all or nothing."""
     from crm.clients.forms import ConfirmImportForm, ImportForm
@@ -96,8 +81,8 @@ def import_catalogue():
 
                 mark_refused()
             else:
-                flash(f"{len(products)} article{'s' if len(products) > 1 else ''} importé{'s' if len(products) > 1 else ''}.",
-                      "success")
+                plural = "s" if len(products) > 1 else ""
+                flash(f"{len(products)} article{plural} importé{plural}.", "success")
                 return redirect(url_for("ventes.list_products"))
         else:
             status = 422
@@ -113,7 +98,6 @@ def import_catalogue():
                            columns=catalogue_csv.COLUMNS), status
 
 
-@bp.route("/catalogue/<int:product_id>")
 def show_product(product_id: int):
     product = get_or_404(Product, product_id)
     today = business_today(current_firm)
@@ -124,7 +108,6 @@ def show_product(product_id: int):
     )
 
 
-@bp.route("/catalogue/<int:product_id>/modifier", methods=["GET", "POST"])
 def edit_product(product_id: int):
     product = get_or_404(Product, product_id)
     form = ProductForm(obj=product)
@@ -142,7 +125,6 @@ def edit_product(product_id: int):
     return _form_page("ventes/product_form.html", form, product=product)
 
 
-@bp.route("/catalogue/<int:product_id>/presenter", methods=["POST"])
 def present_product(product_id: int):
     product = get_or_404(Product, product_id)
     catalogue.present_technical_sheet(current_firm, current_user, product)
@@ -150,7 +132,6 @@ def present_product(product_id: int):
     return redirect(url_for("ventes.product_sheet", product_id=product.id))
 
 
-@bp.route("/catalogue/<int:product_id>/fiche")
 def product_sheet(product_id: int):
     """The printable technical sheet and argumentaire of a product."""
     product = get_or_404(Product, product_id)
@@ -159,7 +140,6 @@ def product_sheet(product_id: int):
                            promotion=product.promotion_on(today))
 
 
-@bp.route("/catalogue/<int:product_id>/objections", methods=["POST"])
 def add_objection(product_id: int):
     product = get_or_404(Product, product_id)
     form = ObjectionForm()
@@ -174,7 +154,6 @@ def add_objection(product_id: int):
     return _refused_product_page(product, objection_form=form)
 
 
-@bp.route("/catalogue/<int:product_id>/objections/<int:objection_id>/supprimer", methods=["POST"])
 def delete_objection(product_id: int, objection_id: int):
     product = get_or_404(Product, product_id)
     item = get_or_404(ProductObjection, objection_id)
@@ -185,7 +164,6 @@ def delete_objection(product_id: int, objection_id: int):
     return redirect(url_for("ventes.show_product", product_id=product.id) + "#argumentaire")
 
 
-@bp.route("/catalogue/<int:product_id>/promotions", methods=["POST"])
 def add_promotion(product_id: int):
     product = get_or_404(Product, product_id)
     form = PromotionForm()
@@ -201,7 +179,6 @@ def add_promotion(product_id: int):
     return _refused_product_page(product, promotion_form=form)
 
 
-@bp.route("/catalogue/<int:product_id>/promotions/<int:promotion_id>/supprimer", methods=["POST"])
 def delete_promotion(product_id: int, promotion_id: int):
     product = get_or_404(Product, product_id)
     promotion = get_or_404(PromotionalPrice, promotion_id)
@@ -230,7 +207,6 @@ def _product_pricing(product: Product):
 
 # --- families ---------------------------------------------------------------
 
-@bp.route("/catalogue/familles", methods=["GET", "POST"])
 def families():
     form = FamilyForm()
     if form.validate_on_submit():
@@ -246,7 +222,6 @@ def families():
     return render_template("ventes/families.html", form=form, families=items), status
 
 
-@bp.route("/catalogue/familles/<int:family_id>/supprimer", methods=["POST"])
 def delete_family(family_id: int):
     family = get_or_404(ProductFamily, family_id)
     catalogue.delete_family(family)
@@ -256,17 +231,14 @@ def delete_family(family_id: int):
 
 # --- pricing calculator -------------------------------------------------------
 
-@bp.route("/calculateur")
 def pricing_calculator():
     return _calculator_page(product=None)
 
 
-@bp.route("/catalogue/<int:product_id>/prix")
 def product_pricing(product_id: int):
     return _calculator_page(product=get_or_404(Product, product_id))
 
 
-@bp.route("/catalogue/<int:product_id>/prix", methods=["POST"])
 def apply_pricing(product_id: int):
     """Apply a computed purchase price and sale price HT to the product."""
     product = get_or_404(Product, product_id)
@@ -313,14 +285,3 @@ def _vat_key(rate) -> str:
 def _form_page(template: str, form, **context):
     status = 422 if request.method == "POST" else 200
     return render_template(template, form=form, **context), status
-
-
-# Sales documents (devis → avoir, règlements) live in their own module, on this blueprint.
-from crm.ventes.documents import views as _documents  # noqa: E402
-
-_documents.register(bp)
-
-# The till (caisse): counter sales, receipts, daily closings and the chain check.
-from crm.ventes.caisse import views as _caisse  # noqa: E402
-
-_caisse.register(bp)

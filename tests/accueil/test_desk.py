@@ -138,8 +138,14 @@ def test_open_request_transmitted_later(auth, world):
     page = f"/accueil/demandes/{r.id}"
     refused = auth.post(f"{page}/transmettre", {"service_id": "", "due_on": TOMORROW, "message": "m"}, form_page=page)
     assert refused.status_code == 422 and "Choisissez le service" in page_text(refused)
-    assert auth.post(f"{page}/transmettre", {"service_id": str(service.id), "recipient_id": "",
-                                             "due_on": TOMORROW, "message": "À voir"}, form_page=page).status_code == 302
+    assert (
+        auth.post(
+            f"{page}/transmettre",
+            {"service_id": str(service.id), "recipient_id": "", "due_on": TOMORROW, "message": "À voir"},
+            form_page=page,
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(DeskRequest, r.id).status == "transmitted"
 
@@ -251,3 +257,35 @@ def test_deleting_a_service_keeps_its_transmitted_requests(auth, world):
     assert (r.status, r.service_id, r.recipient_id) == ("transmitted", None, None)
     assert db.session.scalar(select(StaffMember.id)) is None
     assert auth.client.get(f"/accueil/demandes/{r.id}").status_code == 200
+
+
+def test_anonymising_a_party_erases_what_its_desk_requests_and_history_say(auth, world):
+    """The name and phone stayed in the request text, the answer and the interaction outcome."""
+    from crm.clients.models import Interaction
+
+    party = clients.create_party(world.firm_a, None, {"kind": "client", "category": "private",
+                                                      "first_name": "Léa", "last_name": "Martin"}, journal=False)
+    db.session.commit()
+    auth.login("eleve_a")
+    data = _form(party_id=str(party.id), visitor_name="",
+                 request_text="Léa Martin (06 12 34 56 78) demande un devis",
+                 answer="Rappeler Léa Martin au 06 12 34 56 78")
+    assert auth.post(NEW, data, form_page=NEW).status_code == 302
+    page = f"/clients/{party.id}"
+    assert auth.post(f"{page}/anonymiser", {}, form_page=page).status_code == 302
+    db.session.expire_all()
+    desk_request = db.session.scalar(select(DeskRequest).where(DeskRequest.party_id == party.id))
+    interaction = db.session.scalar(select(Interaction).where(Interaction.party_id == party.id))
+    texts = [desk_request.request_text, desk_request.answer, desk_request.visitor_name,
+             interaction.summary, interaction.outcome]
+    assert not any("Martin" in text or "06 12" in text for text in texts), texts
+    assert desk_request.request_text == services.ERASED and desk_request.nature == "info_hours"
+
+
+def test_clients_hears_nothing_of_accueil_directly():
+    """The import circle is gone: accueil listens to a signal of clients."""
+    import inspect
+
+    from crm.clients import services as party_services
+
+    assert "crm.accueil" not in inspect.getsource(party_services)

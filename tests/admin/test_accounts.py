@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from crm.core.models import Membership, Role, User
+from crm.core.models import Role, User
 from crm.extensions import db
 from tests.conftest import Auth, page_text
 
@@ -28,7 +28,11 @@ def _user_count():
 
 
 def _passwords(html):
-    return dict(re.findall(r"Identifiant : <code>([^<]+)</code></p>\s*<p>Mot de passe : <code class=\"password\">([^<]+)</code>", html))
+    return dict(
+        re.findall(
+            r"Identifiant : <code>([^<]+)</code></p>\s*<p>Mot de passe : <code class=\"password\">([^<]+)</code>", html
+        )
+    )
 
 
 def test_pasted_class_list_creates_accounts_and_memberships(app, world):

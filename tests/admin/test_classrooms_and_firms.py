@@ -209,15 +209,15 @@ def test_teacher_sets_prefixes_and_payment_terms(app, world):
 
     browser = _teacher(app)
     page = f"/admin/entreprises/{world.firm_a.id}/parametres"
-    response = browser.post(page, _settings_data(prefix_facture="F-{yy}-", time_zone="Indian/Reunion"),
+    response = browser.post(page, _settings_data(prefix_invoice="F-{yy}-", time_zone="Indian/Reunion"),
                             form_page=page)
     assert response.status_code == 302
     db.session.expire_all()
     settings = get_firm_settings(world.firm_a)
     assert settings.payment_terms_days == 45
     assert str(settings.late_payment_rate) == "12.50"
-    assert settings.prefix_template("facture") == "F-{yy}-"
-    assert settings.prefix_template("devis") == "DE{year}-"
+    assert settings.prefix_template("invoice") == "F-{yy}-"
+    assert settings.prefix_template("quote") == "DE{year}-"
     assert settings.time_zone == "Indian/Reunion"
 
 
@@ -229,8 +229,8 @@ def test_firm_settings_refusals_are_french_and_change_nothing(app, world):
     for overrides, message in [
         ({"payment_terms_days": "90"}, "De 0 (comptant) à 60 jours"),
         ({"late_payment_rate": "abc"}, "Ce n'est pas un nombre"),
-        ({"prefix_facture": "FACTURE{année}"}, "entre accolades"),
-        ({"prefix_devis": ""}, "Indiquez un préfixe."),
+        ({"prefix_invoice": "FACTURE{année}"}, "entre accolades"),
+        ({"prefix_quote": ""}, "Indiquez un préfixe."),
         ({"time_zone": "Europe/Atlantis"}, "N'est pas un choix valide."),
     ]:
         response = browser.post(page, _settings_data(**overrides), form_page=page)

@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import func, select
 
-from crm.core.models import LoginFailure, User
+from crm.core.models import LoginFailure
 from crm.extensions import db
 from tests.conftest import PASSWORD, Auth, page_text, csrf_token
 

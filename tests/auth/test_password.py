@@ -1,7 +1,6 @@
 """Password change, hashing strength, generated passwords."""
 import re
 
-from argon2 import PasswordHasher
 
 from crm import create_app
 from crm.core.passwords import generate_password, hash_password, verify_password

@@ -36,7 +36,8 @@ def _browser_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def live_server():
+def _live_app():
+    """One server for the session, on a demo database whose pristine copy each test starts from."""
     missing = _browser_missing()
     if missing:
         if os.environ.get("CRM_BROWSER_TESTS") == "required":
@@ -50,23 +51,40 @@ def live_server():
     from tests.conftest import TEST_CONFIG
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({**TEST_CONFIG, "TESTING": False,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/browser.sqlite3"})
+        database = Path(tmp) / "browser.sqlite3"
+        app = create_app({**TEST_CONFIG, "TESTING": False, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
         with app.app_context():
             upgrade()
             load_demo(DEMO_PASSWORD, manifest=BROWSER_DATA / "demo.yaml")
             db.session.commit()
+            db.engine.dispose()  # the WAL is checkpointed into the file: a complete copy
+        pristine = Path(tmp) / "pristine.sqlite3"
+        shutil.copyfile(database, pristine)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield app, database, pristine, f"http://127.0.0.1:{server.server_port}"
         server.shutdown()
         with app.app_context():
             db.engine.dispose()
 
 
+@pytest.fixture
+def live_server(_live_app):
+    """The server's URL, its database back to the demo data: journeys do not depend on their order."""
+    from crm.extensions import db
+
+    app, database, pristine, url = _live_app
+    with app.app_context():
+        db.engine.dispose()
+    for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(pristine, database)
+    return url
+
+
 @pytest.fixture(scope="session")
-def browser(live_server):
+def browser(_live_app):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

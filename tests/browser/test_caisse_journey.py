@@ -31,10 +31,10 @@ def test_counter_sale_receipt_closing_and_verification(page, live_server):
     assert page.locator("input[name=line_quantity]").input_value() == "3"
     # 3 × 2,50 € HT = 7,50 HT; VAT 20 % 1,50; 9,00 € TTC.
     assert "9,00" in page.locator(".till-totals").inner_text()
-    page.fill("#especes", "8")
+    page.fill("#cash", "8")
     page.get_by_role("button", name="Valider la vente").click()
     assert "Il manque 1,00" in page.locator(".till-pay").inner_text()
-    page.fill("#especes", "20")
+    page.fill("#cash", "20")
     page.get_by_role("button", name="Calculer la monnaie").click()
     assert "11,00" in page.locator(".till-change").inner_text()
     shot(page, "caisse-ticket")

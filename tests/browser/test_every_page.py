@@ -83,7 +83,7 @@ def _axe(page) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def live_app(live_server):
+def live_app(_live_app):
     from crm import create_app
     from tests.conftest import TEST_CONFIG
 

@@ -37,6 +37,11 @@ def test_quote_to_paid_invoice(page, live_server):
     page.get_by_role("button", name="Accepté → commande").click()
     _validate(page)
     page.get_by_role("button", name="Livrer").click()
+    # The delivery note takes the order's articles and prices; the trainee sets each quantity.
+    page.get_by_role("link", name="Modifier").click()
+    assert "Reste à livrer" in page.content()
+    shot(page, "sales-delivery-quantities")
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
     _validate(page)
     page.get_by_role("button", name="Facturer").click()
     _validate(page)
@@ -47,8 +52,10 @@ def test_quote_to_paid_invoice(page, live_server):
     page.select_option("#method", "cheque")
     page.get_by_role("button", name="Enregistrer le règlement").click()
     assert "Réglée" in page.locator("h1").inner_text()
+    shot(page, "sales-invoice-paid")
+    # The page shows the payment; the printed invoice stays as it was issued.
     page.get_by_role("link", name="Imprimer").click()
-    assert "Reste à payer" in page.content() and "Déjà réglé" in page.content()
+    assert "Net à payer" in page.content() and "Déjà réglé" not in page.content()
     shot(page, "sales-invoice-printed")
     pdf = page.request.get(page.url.replace("/imprimer", "/pdf"))
     assert pdf.ok and pdf.body().startswith(b"%PDF")

@@ -24,7 +24,10 @@ def test_teacher_scenario_to_assessment(browser, live_server):
 
     # A scenario with a mistake is refused whole, each error with its line.
     teacher.goto(f"{live_server}/formation/scenarios")
-    teacher.fill("#text", small_source().replace("vat_rate: 5.5", "vat_rate: 7").replace("sale_price: 45.00", "sale_prise: 45.00"))
+    teacher.fill(
+        "#text",
+        small_source().replace("vat_rate: 5.5", "vat_rate: 7").replace("sale_price: 45.00", "sale_prise: 45.00"),
+    )
     teacher.get_by_role("button", name="Vérifier et enregistrer").click()
     errors = teacher.locator(".scenario-errors").inner_text()
     assert "products[2].vat_rate" in errors and "products[1].sale_prise : clé inconnue" in errors

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from crm.clients import services
-from crm.clients.models import Interaction, Party
+from crm.clients.models import Party
 from crm.extensions import db
 from crm.formation.models import Activity
 from tests.conftest import page_text
@@ -16,7 +16,8 @@ IMPORT = "/clients/import"
 GOOD = (
     "type;catégorie;civilité;prénom;nom;raison sociale;SIRET;téléphone;courriel;code postal;ville;"
     "étiquettes;consentement prospection;date du consentement;étape;intérêt\r\n"
-    "prospect;particulier;Mme;Léa;Martin;;;01 23 45 67 89;lea@exemple.fr;75011;Paris;vip;oui;05/09/2026;Intéressé;Fort\r\n"
+    "prospect;particulier;Mme;Léa;Martin;;;01 23 45 67 89;lea@exemple.fr;75011;Paris;vip;oui;05/09/2026;"
+    "Intéressé;Fort\r\n"
     "client;professionnel;;;;Éclat Coiffure;73282932000074;;contact@eclat.fr;69001;Lyon;salon, vip;non;;;\r\n"
 )
 
@@ -32,7 +33,8 @@ def _upload(auth, content: bytes):
 
 def _confirm(auth, preview):
     token_content = preview.get_data(as_text=True)
-    import html, re
+    import html
+    import re
     content = html.unescape(re.search(r'name="content" type="hidden" value="([^"]*)"', token_content).group(1))
     return auth.post("/clients/import/confirmer", {"content": content}, form_page=IMPORT)
 
@@ -50,9 +52,20 @@ def test_import_previews_then_imports_everything(auth, world):
     db.session.expire_all()
     parties = db.session.scalars(select(Party).where(Party.firm_id == world.firm_a.id).order_by(Party.sort_key)).all()
     eclat, lea = parties
-    assert (lea.kind, lea.civility, lea.phone, lea.stage, lea.interest) == ("prospect", "Mme", "01 23 45 67 89", "interesse", 3)
+    assert (lea.kind, lea.civility, lea.phone, lea.stage, lea.interest) == (
+        "prospect",
+        "Mme",
+        "01 23 45 67 89",
+        "interesse",
+        3,
+    )
     assert lea.marketing_consent_on == date(2026, 9, 5)
-    assert (eclat.kind, eclat.category, eclat.siret, eclat.tag_list) == ("client", "business", "73282932000074", ["salon", "vip"])
+    assert (eclat.kind, eclat.category, eclat.siret, eclat.tag_list) == (
+        "client",
+        "business",
+        "73282932000074",
+        ["salon", "vip"],
+    )
     activity = db.session.scalar(select(Activity).where(Activity.verb == "party.imported"))
     assert activity.summary == "2 fiches importées"
 
@@ -76,7 +89,7 @@ def test_bad_file_imports_nothing_and_reports_each_line(auth, world):
         "ennemi;Durand;;12;;;;\r\n"
         "client;;;;pas-un-courriel;7501;;peut-être\r\n"
         "client;;Bati;;;;73282932000075;non\r\n"
-    ).encode("utf-8")
+    ).encode()
     response = _upload(auth, content)
     assert response.status_code == 422
     text = page_text(response)
@@ -98,7 +111,7 @@ def test_bad_headers_and_separator(auth, world):
     auth.login("eleve_a")
     comma = _upload(auth, b"nom,ville\r\nMartin,Paris\r\n")
     assert comma.status_code == 422 and "séparées par des points-virgules" in page_text(comma)
-    unknown = _upload(auth, "nom;pointure\r\nMartin;42\r\n".encode())
+    unknown = _upload(auth, b"nom;pointure\r\nMartin;42\r\n")
     assert unknown.status_code == 422 and "Colonne inconnue « pointure »." in page_text(unknown)
     empty = _upload(auth, b"")
     assert empty.status_code == 422
@@ -180,7 +193,7 @@ def test_anonymise_erases_personal_data_and_keeps_history(auth, world, make_part
     assert party.contacts == [] and party.addresses == []
     assert "lea" not in party.search_text and "martin" not in party.search_text
     [interaction] = party.interactions
-    assert (interaction.subject, interaction.outcome, interaction.summary) == ("Essai", "Rappeler", "")
+    assert (interaction.subject, interaction.outcome, interaction.summary) == ("Essai", "", "")
     assert party.city == "Paris"  # the zone de chalandise stays for the figures
     # Nothing more can be changed on it.
     refused = auth.post(f"{page}/contacts", {"channel": "visit", "subject": "x"}, form_page=page)

@@ -92,7 +92,10 @@ def test_saved_filter_is_per_firm_and_reapplies(auth, world, make_party):
     assert response.status_code == 302
     saved = db.session.scalar(select(SavedFilter).where(SavedFilter.firm_id == world.firm_a.id))
     assert json.loads(saved.criteria) == {"kind": "prospect", "q": "paris"}
-    assert _names(auth.client.get(f"/clients/filtres/{saved.id}", follow_redirects=True)) == ["MARTIN Léa", "NGUYEN Hugo"]
+    assert _names(auth.client.get(f"/clients/filtres/{saved.id}", follow_redirects=True)) == [
+        "MARTIN Léa",
+        "NGUYEN Hugo",
+    ]
     assert "Prospects parisiens" in page_text(auth.client.get("/clients/"))
     again = auth.post("/clients/filtres", {"name": "prospects PARISIENS", "kind": "client"}, form_page=page,
                       follow_redirects=True)

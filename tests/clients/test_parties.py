@@ -3,7 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from crm.clients.models import Interaction, Party
+from crm.clients.models import Party
 from crm.extensions import db
 from crm.formation.models import Activity
 from tests.conftest import page_text

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 from types import SimpleNamespace
 
 from crm.core.firm_settings import due_date, payment_mentions
-from crm.core.numbering_models import FirmSettings
+from crm.core.models import FirmSettings
 from crm.ventes.computation import LineInput, compute_document
 
 # A 1×1 PNG would be invisible; a small SVG logo shows where the logo goes.
@@ -77,7 +77,7 @@ def sample_invoice_context(business_client: bool = True, number: str | None = "F
                 reference=ref, label=label, description=description, quantity=c.quantity, unit="",
                 unit_price=c.unit_price, discount_rate=c.discount_rate, vat_rate=c.vat_rate, net=c.net,
             )
-            for (ref, label, description, _, _), c in zip(rows, totals.lines)
+            for (ref, label, description, _, _), c in zip(rows, totals.lines, strict=True)
         ],
         totals=totals,
         mentions=payment_mentions(settings, business_client=business_client),

@@ -14,7 +14,7 @@ from crm.core.firm_settings import (
     payment_mentions,
     update_firm_settings,
 )
-from crm.core.numbering_models import FirmSettings
+from crm.core.models import FirmSettings
 from crm.extensions import db
 
 
@@ -25,7 +25,7 @@ def test_a_firm_without_settings_gets_the_defaults_without_a_row(make_firm):
     assert settings.late_payment_rate == Decimal("10.00")
     assert settings.payment_terms_days == 30
     assert settings.escompte_terms == ""
-    assert settings.prefix_template("facture") == "FA{year}-"
+    assert settings.prefix_template("invoice") == "FA{year}-"
     assert db.session.scalar(select(func.count()).select_from(FirmSettings)) == 0
 
 
@@ -36,7 +36,7 @@ def test_update_creates_one_row_then_changes_it(make_firm):
         firm,
         allow_negative_stock=True,
         escompte_terms="  Escompte de 2 % pour paiement sous 8 jours.  ",
-        number_prefixes={"facture": "FACT-{year}-", "devis": "DE{year}-"},
+        number_prefixes={"invoice": "FACT-{year}-", "quote": "DE{year}-"},
     )
     db.session.expire_all()
     settings = get_firm_settings(firm)
@@ -45,7 +45,7 @@ def test_update_creates_one_row_then_changes_it(make_firm):
     assert settings.allow_negative_stock is True
     assert settings.escompte_terms == "Escompte de 2 % pour paiement sous 8 jours."
     # Only the changed prefix is stored; the default one is not.
-    assert settings.number_prefixes == {"facture": "FACT-{year}-"}
+    assert settings.number_prefixes == {"invoice": "FACT-{year}-"}
     assert db.session.scalar(select(func.count()).select_from(FirmSettings)) == 1
     assert get_firm_settings(other).payment_terms_days == 30
 
@@ -62,10 +62,10 @@ def test_update_creates_one_row_then_changes_it(make_firm):
         ({"late_payment_rate": "NaN"}, "late_payment_rate", "compris entre 0 et 100 %"),
         ({"late_payment_rate": "10.125"}, "late_payment_rate", "deux décimales au plus"),
         ({"escompte_terms": "x" * 501}, "escompte_terms", "500 caractères au plus"),
-        ({"number_prefixes": {"facture": "FÀ{year}"}}, "prefix_facture", "lettres sans accent"),
-        ({"number_prefixes": {"facture": "FA{annee}"}}, "prefix_facture", "Seuls {year}"),
-        ({"number_prefixes": {"avoir": "  "}}, "prefix_avoir", "Indiquez un préfixe pour « Avoir »."),
-        ({"number_prefixes": {"facture": "FACTURE-CLIENT-{year}"}}, "prefix_facture", "16 caractères au plus"),
+        ({"number_prefixes": {"invoice": "FÀ{year}"}}, "prefix_invoice", "lettres sans accent"),
+        ({"number_prefixes": {"invoice": "FA{annee}"}}, "prefix_invoice", "Seuls {year}"),
+        ({"number_prefixes": {"credit_note": "  "}}, "prefix_credit_note", "Indiquez un préfixe pour « Avoir »."),
+        ({"number_prefixes": {"invoice": "FACTURE-CLIENT-{year}"}}, "prefix_invoice", "16 caractères au plus"),
     ],
 )
 def test_bad_settings_are_refused_in_french_and_change_nothing(make_firm, changes, field, message):

@@ -15,7 +15,10 @@ def frozen_tables(app_ctx):
     dialect = db.session.get_bind().dialect.name
     run = lambda sql: db.session.execute(text(sql))  # noqa: E731
     run("CREATE TABLE demo_doc (id INTEGER PRIMARY KEY, number VARCHAR(20), status VARCHAR(20), total NUMERIC(12, 2))")
-    run("CREATE TABLE demo_line (id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES demo_doc (id), amount NUMERIC(12, 2))")
+    run(
+        "CREATE TABLE demo_line (id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES demo_doc (id), "
+        "amount NUMERIC(12, 2))"
+    )
     for statement in freeze_ddl(dialect, "demo_doc", when="{row}.number IS NOT NULL", columns=["number", "total"]):
         run(statement)
     for statement in freeze_ddl(
@@ -24,7 +27,9 @@ def frozen_tables(app_ctx):
     ):
         run(statement)
     # Two drafts with a line each; then document 2 is validated.
-    run("INSERT INTO demo_doc (id, number, status, total) VALUES (1, NULL, 'brouillon', 10), (2, NULL, 'brouillon', 20)")
+    run(
+        "INSERT INTO demo_doc (id, number, status, total) VALUES (1, NULL, 'brouillon', 10), (2, NULL, 'brouillon', 20)"
+    )
     run("INSERT INTO demo_line (id, doc_id, amount) VALUES (1, 1, 10), (2, 2, 20)")
     run("UPDATE demo_doc SET number = 'FA2026-0001', status = 'envoyée' WHERE id = 2")
     return run

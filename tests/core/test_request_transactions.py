@@ -38,9 +38,8 @@ def test_no_statement_runs_during_slow_work(world):
     assert user.display_name  # loaded in the read
     tokens = database.set_kind(Transactions.READ)
     try:
-        with outside_transaction():
-            with pytest.raises(TransactionMisuse, match="during slow work"):
-                user.display_name  # expired by the end of the read: reloading it would take a lock
+        with outside_transaction(), pytest.raises(TransactionMisuse, match="during slow work"):
+            _ = user.display_name  # expired by the end of the read: reloading it would take a lock
         assert database.current_kind() is Transactions.WRITE  # what follows writes
     finally:
         db.session.rollback()
@@ -50,9 +49,8 @@ def test_no_statement_runs_during_slow_work(world):
 def test_slow_work_refuses_to_drop_unsaved_changes(app_ctx, make_user):
     user = make_user()
     user.display_name = "Changé"
-    with pytest.raises(TransactionMisuse, match="unsaved changes"):
-        with outside_transaction():
-            pass
+    with pytest.raises(TransactionMisuse, match="unsaved changes"), outside_transaction():
+        pass
 
 
 def test_get_requests_read_and_posts_write(app, client, auth, world):
@@ -257,7 +255,7 @@ def test_a_login_storm_all_get_in(app, committed_trainee):
                                                            "csrf_token": token})
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=login, args=pair) for pair in zip(browsers, tokens)]
+    threads = [threading.Thread(target=login, args=pair) for pair in zip(browsers, tokens, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -47,4 +47,6 @@ def test_removed_membership_drops_the_current_firm(app, world):
     db.session.commit()
     response = browser.client.get("/stocks/")
     assert response.status_code == 302  # back to choosing a firm, none left
-    assert "Aucune entreprise d'entraînement ne vous est encore attribuée" in page_text(browser.client.get("/entreprises"))
+    assert "Aucune entreprise d'entraînement ne vous est encore attribuée" in page_text(
+        browser.client.get("/entreprises")
+    )

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.ventes.till import CASH
+from crm.ventes.codes import CASH
 
 SMALL = Path(__file__).parent / "data" / "small.yaml"
 

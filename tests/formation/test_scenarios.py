@@ -90,7 +90,9 @@ events:
     errors = _errors(source)
     assert "ligne 13 — history[0].party: tiers inconnu « mairie »" in errors
     assert "ligne 13 — history[0].lines[0].product: article inconnu « B-2 »" in errors
-    assert any(e.startswith("ligne 14 — history[1].date: l'historique se lit dans l'ordre chronologique") for e in errors)
+    assert any(
+        e.startswith("ligne 14 — history[1].date: l'historique se lit dans l'ordre chronologique") for e in errors
+    )
     assert "ligne 14 — history[1].source: le devis « D1 » doit être accepté (outcome: accepted)" in errors
     assert "ligne 15 — history[2].quantity: le stock de A-1 deviendrait négatif (-3)" in errors
     assert any(e.startswith("ligne 16 — history[3].date: l'historique précède le début") for e in errors)
@@ -187,7 +189,9 @@ def test_the_shipped_demo_is_rich_enough_and_round_trips(app_ctx, make_firm):
     firm = make_firm()
     source = (LIBRARY / "comptoir-demo.yaml").read_text(encoding="utf-8")
     load_source(firm, source)
-    count = lambda model, *where: db.session.scalar(select(func.count(model.id)).where(model.firm_id == firm.id, *where))  # noqa: E731
+    def count(model, *where):
+        return db.session.scalar(select(func.count(model.id)).where(model.firm_id == firm.id, *where))
+
     assert count(Product) >= 40 and count(ProductFamily) == 5
     assert count(Party, Party.kind.in_(["client", "prospect"])) == 60
     assert count(Party, Party.kind == "supplier") >= 3

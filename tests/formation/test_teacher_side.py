@@ -78,7 +78,7 @@ def test_reset_archives_the_firm_and_starts_again_from_the_scenario(auth, world)
     auth.post(f"/entreprises/{firm.id}/entrer")
     # The trainee sells: the stock moves.
     from crm.ventes.caisse import services as till
-    from crm.ventes.till import CASH
+    from crm.ventes.codes import CASH
 
     product = db.session.scalar(select(Product).where(Product.firm_id == firm.id, Product.reference == "CH-01"))
     till.sell(firm, world.trainee_a, [till.TicketLine(product, 3)], [(CASH, "200")], today=date(2026, 10, 5))
@@ -95,8 +95,12 @@ def test_reset_archives_the_firm_and_starts_again_from_the_scenario(auth, world)
     new = db.session.scalar(select(Firm).where(Firm.archived_at.is_(None), Firm.trade_name == "Papeterie test"))
     assert db.session.scalar(select(Membership.firm_id).where(Membership.user_id == world.trainee_a.id,
                                                                Membership.firm_id == new.id)) == new.id
-    assert db.session.scalar(select(Product.on_hand).where(Product.firm_id == new.id, Product.reference == "CH-01")) == 8
-    assert db.session.scalar(select(Product.on_hand).where(Product.firm_id == old.id, Product.reference == "CH-01")) == 5
+    assert (
+        db.session.scalar(select(Product.on_hand).where(Product.firm_id == new.id, Product.reference == "CH-01")) == 8
+    )
+    assert (
+        db.session.scalar(select(Product.on_hand).where(Product.firm_id == old.id, Product.reference == "CH-01")) == 5
+    )
     assert db.session.scalar(select(Invoice.number).where(Invoice.firm_id == new.id)) == "FA2026-0001"
     # Recorded in both journals.
     assert db.session.scalar(select(Activity.summary).where(Activity.firm_id == new.id, Activity.verb == "firm.reset"))

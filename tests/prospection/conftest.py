@@ -50,10 +50,15 @@ def make_plan(app_ctx):
 @pytest.fixture
 def make_template(app_ctx):
     def make(firm, user, **overrides):
-        data = {"name": "Offre", "kind": "letter", "purpose": "", "subject": "Notre offre de printemps",
-                "salutation": "{{ formule_appel }},",
-                "body": "Nous vous proposons une remise de 10 % jusqu'au 30 avril.\n\nÀ bientôt à {{ ville_entreprise }}.",
-                "closing": "Nous vous prions d'agréer, {{ formule_appel }}, nos salutations distinguées."}
+        data = {
+            "name": "Offre",
+            "kind": "letter",
+            "purpose": "",
+            "subject": "Notre offre de printemps",
+            "salutation": "{{ formule_appel }},",
+            "body": "Nous vous proposons une remise de 10 % jusqu'au 30 avril.\n\nÀ bientôt à {{ ville_entreprise }}.",
+            "closing": "Nous vous prions d'agréer, {{ formule_appel }}, nos salutations distinguées.",
+        }
         data.update(overrides)
         return messaging.save_template(firm, user, messaging.TemplateData(**data))
 

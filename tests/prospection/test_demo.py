@@ -25,8 +25,10 @@ def test_the_demo_has_a_plan_templates_and_two_firms_that_can_write_to_each_othe
     # Each firm has the other in its file, with the other's address: mail goes inside Comptoir.
     assert messaging.firm_of_address("bonjour@boutique-voisine.fr").id == shop.id
     assert messaging.firm_of_address("contact@comptoir-demo.fr").id == seller.id
-    assert db.session.scalar(select(Party.email).where(Party.firm_id == shop.id,
-                                                       Party.company_name == "Comptoir démo")) == "contact@comptoir-demo.fr"
+    assert (
+        db.session.scalar(select(Party.email).where(Party.firm_id == shop.id, Party.company_name == "Comptoir démo"))
+        == "contact@comptoir-demo.fr"
+    )
     eleve2 = db.session.scalar(select(User).where(User.username == "eleve2"))
     message = messaging.send_email(seller, eleve2, messaging.Outgoing("bonjour@boutique-voisine.fr", "Bonjour",
                                                                       "Un message de démonstration."), None)

@@ -101,7 +101,9 @@ def test_a_mailing_prints_in_parts_into_one_pdf_and_records_each_letter(
     mailing = db.session.get(Mailing, mailing_id)
     assert mailing.status == "ready" and mailing.parts == []
     assert db.session.scalar(select(func.count(Interaction.id)).where(Interaction.channel == "letter")) == 45
-    assert set(db.session.scalars(select(CallPlanEntry.status).where(CallPlanEntry.plan_id == letter_plan.id))) == {"done"}
+    assert set(db.session.scalars(select(CallPlanEntry.status).where(CallPlanEntry.plan_id == letter_plan.id))) == {
+        "done"
+    }
     assert services.plan_results(letter_plan).contacted == 45
 
 

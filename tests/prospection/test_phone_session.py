@@ -36,7 +36,9 @@ def test_the_session_walks_the_targets_in_order_and_each_call_becomes_an_interac
         auth, firm_a, world, plan_of_five):
     commit()
     auth.login("eleve_a")
-    start = auth.post(f"/prospection/plans/{plan_of_five.id}/suivant", {}, form_page=f"/prospection/plans/{plan_of_five.id}")
+    start = auth.post(
+        f"/prospection/plans/{plan_of_five.id}/suivant", {}, form_page=f"/prospection/plans/{plan_of_five.id}"
+    )
     first = db.session.scalar(select(CallPlanEntry).where(CallPlanEntry.plan_id == plan_of_five.id)
                               .order_by(CallPlanEntry.id))
     assert start.headers["Location"].endswith(f"/prospection/appels/{first.id}")

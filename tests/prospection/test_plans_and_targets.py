@@ -14,7 +14,7 @@ from crm.formation.models import Activity
 from crm.prospection import services
 from crm.prospection.models import CallPlan, CallPlanEntry
 from tests.conftest import page_text
-from tests.prospection.conftest import TODAY, commit
+from tests.prospection.conftest import commit
 
 
 def _entries(plan):

@@ -5,7 +5,7 @@ import threading
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from crm.core.errors import DomainError
 from crm.core.models import Classroom, Firm

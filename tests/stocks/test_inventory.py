@@ -57,7 +57,7 @@ def test_count_sheet_entry_validation_and_freeze(client, auth, world, make_produ
     assert response.status_code == 302
     db.session.expire_all()
     # Café: 150 counted, 152 expected → −2 × 5,34 = −10,68 ; Thé: 23 − 20 = +3 × 2,50 = +7,50.
-    assert [(l.expected, l.difference, l.difference_value) for l in count.lines] == [
+    assert [(item.expected, item.difference, item.difference_value) for item in count.lines] == [
         (152, -2, D("-10.68")), (20, 3, D("7.50"))]
     assert (coffee.on_hand, tea.on_hand) == (150, 23)
     adjustments = db.session.scalars(select(StockMove).where(StockMove.kind == "adjustment")

@@ -1,5 +1,5 @@
 """The stock ledger: atomic on-hand, CMUP at each reception, the fiche de stock, refusals."""
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -11,7 +11,6 @@ from crm.extensions import db
 from crm.formation.models import Activity
 from crm.stocks import services
 from crm.stocks.models import StockMove
-from crm.ventes.models import Product
 from tests.conftest import page_text
 
 
@@ -111,12 +110,11 @@ def test_sign_must_match_the_kind(world, make_product, quantity, kind, message):
 
 def test_database_refuses_a_wrong_sign(world, make_product):
     product = make_product(world.firm_a)
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.add(StockMove(firm_id=world.firm_a.id, product_id=product.id, kind="delivery",
-                                     quantity=5, unit_cost=0, moved_on=date.today(),
-                                     on_hand_after=5, average_cost_after=0))
-            db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(StockMove(firm_id=world.firm_a.id, product_id=product.id, kind="delivery",
+                                 quantity=5, unit_cost=0, moved_on=date.today(),
+                                 on_hand_after=5, average_cost_after=0))
+        db.session.flush()
 
 
 def test_service_and_untracked_products_and_foreign_firm(world, make_product):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.clients import services as clients
 from crm.core.errors import DomainError
+from crm.core.numbering_models import DocumentCounter
 from crm.core.pdf import pdf_available
 from crm.extensions import db
 from crm.formation.models import Activity
@@ -125,11 +126,11 @@ def test_one_click_orders_one_draft_per_supplier(world, make_product):
     by_supplier = {order.supplier_id: order for order in result.orders}
     assert set(by_supplier) == {s1.id, s2.id}
     first = by_supplier[s1.id]
-    assert [(l.product.reference, l.quantity, l.unit_price) for l in first.lines] == [
+    assert [(item.product.reference, item.quantity, item.unit_price) for item in first.lines] == [
         ("A", 46, D("10.00")), ("B", 20, D("5.50"))]
     # 46 × 10 = 460 + 20 × 5,50 = 110 → 570 HT; TVA 20 % = 114; TTC 684.
     assert (first.total_ht, first.total_vat, first.total_ttc) == (D("570.00"), D("114.00"), D("684.00"))
-    assert [(l.product.reference, l.quantity) for l in by_supplier[s2.id].lines] == [("C", 27)]
+    assert [(item.product.reference, item.quantity) for item in by_supplier[s2.id].lines] == [("C", 27)]
     assert [p.reference for p in result.without_supplier] == ["D"]
     assert [plain(w) for w in result.warnings] == []  # 570 ≥ the 500 minimum
     assert all(o.is_draft and o.number is None for o in result.orders)
@@ -143,8 +144,10 @@ def test_proposal_under_the_minimum_is_flagged_and_its_validation_refused(world,
     s1 = supplier(world.firm_a, "Papeterie Grossiste", lead=5, minimum=D("500"))
     stocked(world, make_product, "A", 4, "10.00", 10, 50, s1)  # 46 × 10 = 460 HT < 500
     result = purchasing.orders_from_proposals(world.firm_a, world.trainee_a)
-    assert [plain(w) for w in result.warnings] == ["Le minimum de commande de Papeterie Grossiste est de 500,00 € HT ; cette "
-                               "commande fait 460,00 € HT : complétez-la avant de la valider."]
+    assert [plain(w) for w in result.warnings] == [
+        "Brouillon préparé, à compléter : Le minimum de commande de Papeterie Grossiste est de 500,00 € HT ; cette "
+        "commande fait 460,00 € HT : complétez-la avant de la valider."
+    ]
     order = result.orders[0]
     with pytest.raises(DomainError, match="Commande refusée. Le minimum de commande"):
         purchasing.validate_order(world.firm_a, world.trainee_a, order)
@@ -173,7 +176,7 @@ def test_already_on_order_and_proposed_quantity(world, make_product):
     assert order.status == "partially_received"
     # The one-click order proposes only what is not already on order.
     [draft] = purchasing.orders_from_proposals(world.firm_a, world.trainee_a).orders
-    assert [(l.product.reference, l.quantity) for l in draft.lines] == [("A", 16)]
+    assert [(item.product.reference, item.quantity) for item in draft.lines] == [("A", 16)]
 
 
 # --- receptions: CMUP, partial, discrepancies, over-reception ------------------------
@@ -272,7 +275,9 @@ def test_validation_numbers_freezes_and_journals(world, make_product):
     assert (order.number, second.number, order.status) == (f"CF{YEAR}-0001", f"CF{YEAR}-0002", "validated")
     [ordered_one, ordered_two] = activities("stock.purchase_ordered")
     assert ordered_one.codes == ["A3T3C2"]
-    assert plain(ordered_one.summary) == f"Commande fournisseur CF{YEAR}-0001 validée : Papeterie Grossiste, 460,00 € HT"
+    assert (
+        plain(ordered_one.summary) == f"Commande fournisseur CF{YEAR}-0001 validée : Papeterie Grossiste, 460,00 € HT"
+    )
     # Only the order made from the alerts answers an alert.
     [answered] = activities("stock.alert_answered")
     assert answered.summary == f"Alerte de stock traitée par la commande CF{YEAR}-0001 : A"
@@ -302,14 +307,12 @@ def test_database_refuses_changes_to_validated_documents(world, make_product):
         delete(GoodsReceiptLine).where(GoodsReceiptLine.receipt_id == receipt.id),
     ]
     for statement in statements:
-        with pytest.raises(IntegrityError):
-            with db.session.begin_nested():
-                db.session.execute(statement.execution_options(synchronize_session=False))
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.add(PurchaseOrderLine(firm_id=world.firm_a.id, order_id=order.id, product_id=product.id + 0,
-                                             quantity=1, unit_price=1, vat_rate=20))
-            db.session.flush()
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.execute(statement.execution_options(synchronize_session=False))
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(PurchaseOrderLine(firm_id=world.firm_a.id, order_id=order.id, product_id=product.id + 0,
+                                         quantity=1, unit_price=1, vat_rate=20))
+        db.session.flush()
     db.session.expunge_all()
     # The status still moves on (validated → partially received → received).
     db.session.execute(update(PurchaseOrder).where(PurchaseOrder.id == order.id).values(status="received"))
@@ -464,7 +467,9 @@ def test_minimum_order_refused_over_http(client, auth, world, make_product):
     assert "est de 500,00 € HT ; cette commande fait 460,00 € HT" in plain(page_text(client.get(url)))
     response = auth.post(f"{url}/valider", {}, form_page=url)
     assert response.status_code == 422
-    assert "Commande refusée. Le minimum de commande de Papeterie Grossiste est de 500,00 € HT" in plain(page_text(response))
+    assert "Commande refusée. Le minimum de commande de Papeterie Grossiste est de 500,00 € HT" in plain(
+        page_text(response)
+    )
     db.session.expire_all()
     assert order.number is None and order.status == "draft"
 
@@ -476,3 +481,23 @@ def test_party_page_of_a_supplier_links_to_its_terms(client, auth, world):
     assert f'href="/stocks/fournisseurs/{party.id}"' in page_text(client.get(f"/clients/{party.id}"))
     terms_page = plain(page_text(client.get(f"/stocks/fournisseurs/{party.id}")))
     assert 'value="4"' in terms_page and 'value="80,00"' in terms_page
+
+
+def test_proposals_under_the_minimum_give_a_draft_to_complete_over_http(client, auth, world, make_product):
+    """Not a refusal: the draft is the intended result, flagged; its validation is the refusal."""
+    s1 = supplier(world.firm_a, "Papeterie Grossiste", lead=5, minimum=D("500"))
+    stocked(world, make_product, "A", 4, "10.00", 10, 50, s1)  # 46 × 10 = 460 HT < 500
+    db.session.commit()
+    auth.login("eleve_a")
+    response = auth.post("/stocks/commandes/depuis-alertes", {}, form_page="/stocks/alertes")
+    assert response.status_code == 302
+    page = plain(page_text(client.get(response.headers["Location"])))
+    assert "Brouillon préparé, à compléter : Le minimum de commande de Papeterie Grossiste" in page
+    order = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.firm_id == world.firm_a.id))
+    assert order.is_draft and order.total_ht == D("460.00")
+    response = auth.post(f"/stocks/commandes/{order.id}/valider", {}, form_page=f"/stocks/commandes/{order.id}")
+    assert response.status_code == 422 and "Commande refusée." in plain(page_text(response))
+    db.session.expire_all()
+    assert order.number is None and order.status == "draft"
+    assert db.session.scalar(select(DocumentCounter.id).where(DocumentCounter.firm_id == world.firm_a.id,
+                                                              DocumentCounter.doc_type == "purchase_order")) is None

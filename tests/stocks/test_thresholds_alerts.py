@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from crm.core.errors import DomainError
 from crm.extensions import db
 from crm.formation.models import Activity
 from crm.stocks import services
@@ -85,11 +84,10 @@ def test_bad_thresholds_are_refused(client, auth, world, make_product, changes, 
 
 def test_database_checks_threshold_order(world, make_product):
     product = make_product(world.firm_a)
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.add(StockThreshold(firm_id=world.firm_a.id, product_id=product.id,
-                                          minimum=10, safety=0, alert=5, maximum=8))
-            db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(StockThreshold(firm_id=world.firm_a.id, product_id=product.id,
+                                      minimum=10, safety=0, alert=5, maximum=8))
+        db.session.flush()
 
 
 def test_alerts_page_badge_and_answering_an_alert(client, auth, world, make_product):

@@ -17,14 +17,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from crm.clients import services as party_services
 from crm.core.errors import DomainError
 from crm.extensions import db
 from crm.formation.models import Activity
 from crm.stocks.models import StockMove
 from crm.stocks.services import move_stock
 from crm.ventes.caisse import services
-from crm.ventes.caisse.models import CounterSale, CounterSaleLine, DailyClosing
+from crm.ventes.caisse.models import CounterSale, DailyClosing
 from crm.ventes.models import Product
 from tests.conftest import Auth, page_text
 
@@ -63,7 +62,7 @@ def _ticket(shop, pens=3, notebooks=2):
     return lines
 
 
-def _sell(shop, payments=(("especes", "50"),), **kwargs):
+def _sell(shop, payments=(("cash", "50"),), **kwargs):
     sale = services.sell(shop.firm, shop.user, kwargs.pop("lines", None) or _ticket(shop), list(payments), **kwargs)
     db.session.commit()
     return sale
@@ -71,8 +70,8 @@ def _sell(shop, payments=(("especes", "50"),), **kwargs):
 
 def _till_post(shop, data, lines=()):
     """Post the till form as the page does (the ticket in hidden inputs)."""
-    form = {"reference": "", "quantity": "1", "party_id": "0", "especes": "", "cheque": "",
-            "carte": "", "virement": ""}
+    form = {"reference": "", "quantity": "1", "party_id": "0", "cash": "", "cheque": "",
+            "card": "", "transfer": ""}
     form.update(data)
     form["line_product"] = [str(product.id) for product, _ in lines]
     form["line_quantity"] = [str(quantity) for _, quantity in lines]
@@ -92,24 +91,27 @@ def test_hand_checked_ticket_with_change_in_cash(shop):
     assert sale.number == f"TK{YEAR}-0001"
     assert (sale.total_ht, sale.total_vat, sale.total_ttc) == (D("38.40"), D("6.46"), D("44.86"))
     assert sale.tendered == D("50.00") and sale.change_given == D("5.14")
-    assert [(l.reference, l.quantity, l.net) for l in sale.lines] == [("STYLO", 3, D("30.00")), ("CAHIER", 2, D("8.40"))]
+    assert [(item.reference, item.quantity, item.net) for item in sale.lines] == [
+        ("STYLO", 3, D("30.00")),
+        ("CAHIER", 2, D("8.40")),
+    ]
     settlement = services.settlement_of(sale)
-    assert dict(settlement.by_mode) == {"especes": D("44.86")}
+    assert dict(settlement.by_mode) == {"cash": D("44.86")}
     assert db.session.scalar(select(func.count()).select_from(Activity).where(
         Activity.verb == "counter_sale.recorded")) == 1
 
 
 def test_several_payment_modes(shop):
     # 20,00 by card, then 30,00 in cash for 44,86 due: the cash drawer keeps 24,86, gives 5,14 back.
-    sale = _sell(shop, payments=[("carte", "20"), ("especes", "30")])
+    sale = _sell(shop, payments=[("card", "20"), ("cash", "30")])
     assert sale.change_given == D("5.14")
-    assert [(p.mode, p.amount) for p in sale.payments] == [("carte", D("20.00")), ("especes", D("30.00"))]
-    assert dict(services.settlement_of(sale).by_mode) == {"carte": D("20.00"), "especes": D("24.86")}
+    assert [(p.mode, p.amount) for p in sale.payments] == [("card", D("20.00")), ("cash", D("30.00"))]
+    assert dict(services.settlement_of(sale).by_mode) == {"card": D("20.00"), "cash": D("24.86")}
 
 
 def test_card_over_the_amount_due_is_refused(shop):
     with pytest.raises(DomainError, match="seule la monnaie en espèces peut être rendue"):
-        services.sell(shop.firm, shop.user, _ticket(shop), [("carte", "50")])
+        services.sell(shop.firm, shop.user, _ticket(shop), [("card", "50")])
 
 
 def test_stock_is_decremented_and_the_moves_cite_the_ticket(shop):
@@ -125,12 +127,12 @@ def test_stock_is_decremented_and_the_moves_cite_the_ticket(shop):
 def test_sale_beyond_stock_is_refused_and_consumes_no_number(shop):
     _sell(shop)  # TK-0001; 3 notebooks left
     with pytest.raises(DomainError, match="Stock insuffisant pour CAHIER"):
-        services.sell(shop.firm, shop.user, _ticket(shop, pens=1, notebooks=4), [("especes", "100")])
+        services.sell(shop.firm, shop.user, _ticket(shop, pens=1, notebooks=4), [("cash", "100")])
     db.session.rollback()
     db.session.expire_all()
     assert (shop.pen.on_hand, shop.notebook.on_hand) == (7, 3)
-    second = _sell(shop, lines=_ticket(shop, pens=1, notebooks=0), payments=[("especes", "12")])
-    third = _sell(shop, lines=_ticket(shop, pens=1, notebooks=0), payments=[("especes", "12")])
+    second = _sell(shop, lines=_ticket(shop, pens=1, notebooks=0), payments=[("cash", "12")])
+    third = _sell(shop, lines=_ticket(shop, pens=1, notebooks=0), payments=[("cash", "12")])
     numbers = db.session.scalars(select(CounterSale.number).order_by(CounterSale.sequence)).all()
     assert numbers == [f"TK{YEAR}-0001", f"TK{YEAR}-0002", f"TK{YEAR}-0003"]
     assert (second.sequence, third.sequence) == (2, 3)
@@ -143,14 +145,18 @@ def test_the_till_screen_end_to_end(shop):
     response = _till_post(shop, {"action": "add", "reference": "stylo", "quantity": "3"})
     assert response.status_code == 200
     text_ = _plain(response)
-    assert "Stylo plume" in text_ and "30,00 €" in text_ and 'name="line_quantity" value="3"' in response.get_data(as_text=True)
+    assert (
+        "Stylo plume" in text_
+        and "30,00 €" in text_
+        and 'name="line_quantity" value="3"' in response.get_data(as_text=True)
+    )
     lines = [(shop.pen, 3)]
     response = _till_post(shop, {"action": "add", "reference": "CAHIER", "quantity": "2"}, lines)
     assert "44,86 €" in _plain(response)
     lines.append((shop.notebook, 2))
-    response = _till_post(shop, {"action": "change", "especes": "50"}, lines)
+    response = _till_post(shop, {"action": "change", "cash": "50"}, lines)
     assert "Monnaie à rendre : 5,14 €" in _plain(response)
-    response = _till_post(shop, {"action": "validate", "especes": "50"}, lines)
+    response = _till_post(shop, {"action": "validate", "cash": "50"}, lines)
     assert response.status_code == 302
     sale = db.session.scalar(select(CounterSale))
     assert sale.total_ttc == D("44.86") and sale.change_given == D("5.14")
@@ -169,25 +175,37 @@ def test_adding_the_same_article_twice_adds_the_quantities(shop):
 def test_out_of_stock_lines_are_flagged(shop):
     response = _till_post(shop, {"action": "add", "reference": "CAHIER", "quantity": "6"})
     assert "Stock insuffisant : 5 en stock" in _plain(response)
-    response = _till_post(shop, {"action": "validate", "especes": "50"}, [(shop.notebook, 6)])
+    response = _till_post(shop, {"action": "validate", "cash": "50"}, [(shop.notebook, 6)])
     assert response.status_code == 422
     assert "Stock insuffisant pour CAHIER" in _plain(response)
     assert db.session.scalar(select(func.count()).select_from(CounterSale)) == 0
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"action": "add", "reference": "INCONNU", "quantity": "1"}, "Aucun article de référence « INCONNU » dans le catalogue."),
-    ({"action": "add", "reference": "STYLO", "quantity": "0"}, "La quantité doit être supérieure à zéro."),
-    ({"action": "add", "reference": "STYLO", "quantity": "-2"}, "La quantité doit être supérieure à zéro."),
-    ({"action": "add", "reference": "STYLO", "quantity": "deux"}, "La quantité doit être un nombre entier, par exemple 2."),
-    ({"action": "add", "reference": "STYLO", "quantity": "1,5"}, "La quantité doit être un nombre entier, par exemple 2."),
-    ({"action": "add", "reference": "", "quantity": "1"}, "Saisissez ou scannez la référence d'un article."),
-    ({"action": "validate", "especes": "40"}, "Il manque 4,86 € pour régler les 44,86 € dus."),
-    ({"action": "validate", "especes": "abc"}, "Indiquez les montants payés en euros"),
-    ({"action": "validate", "especes": "-5"}, "Le montant payé en espèces doit être positif."),
-    ({"action": "validate"}, "Il manque 44,86 €"),
-    ({"action": "add", "reference": "X" * 41, "quantity": "1"}, "40 caractères"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            {"action": "add", "reference": "INCONNU", "quantity": "1"},
+            "Aucun article de référence « INCONNU » dans le catalogue.",
+        ),
+        ({"action": "add", "reference": "STYLO", "quantity": "0"}, "La quantité doit être supérieure à zéro."),
+        ({"action": "add", "reference": "STYLO", "quantity": "-2"}, "La quantité doit être supérieure à zéro."),
+        (
+            {"action": "add", "reference": "STYLO", "quantity": "deux"},
+            "La quantité doit être un nombre entier, par exemple 2.",
+        ),
+        (
+            {"action": "add", "reference": "STYLO", "quantity": "1,5"},
+            "La quantité doit être un nombre entier, par exemple 2.",
+        ),
+        ({"action": "add", "reference": "", "quantity": "1"}, "Saisissez ou scannez la référence d'un article."),
+        ({"action": "validate", "cash": "40"}, "Il manque 4,86 € pour régler les 44,86 € dus."),
+        ({"action": "validate", "cash": "abc"}, "Indiquez les montants payés en euros"),
+        ({"action": "validate", "cash": "-5"}, "Le montant payé en espèces doit être positif."),
+        ({"action": "validate"}, "Il manque 44,86 €"),
+        ({"action": "add", "reference": "X" * 41, "quantity": "1"}, "40 caractères"),
+    ],
+)
 def test_bad_input_is_refused_in_french_and_changes_nothing(shop, data, message):
     response = _till_post(shop, data, [(shop.pen, 3), (shop.notebook, 2)])
     assert response.status_code == 422
@@ -198,7 +216,7 @@ def test_bad_input_is_refused_in_french_and_changes_nothing(shop, data, message)
 
 
 def test_validating_an_empty_ticket_is_refused(shop):
-    response = _till_post(shop, {"action": "validate", "especes": "10"})
+    response = _till_post(shop, {"action": "validate", "cash": "10"})
     assert response.status_code == 422
     assert "Le ticket est vide" in _plain(response)
 
@@ -208,7 +226,7 @@ def test_foreign_product_in_a_crafted_ticket_is_404(shop, world):
                     sale_price=D("1"), vat_rate=D("20"))
     db.session.add(other)
     db.session.commit()
-    response = _till_post(shop, {"action": "validate", "especes": "50"}, [(other, 1)])
+    response = _till_post(shop, {"action": "validate", "cash": "50"}, [(other, 1)])
     assert response.status_code == 404
     response = _till_post(shop, {"action": "add", "reference": "B-STYLO", "quantity": "1"})
     assert response.status_code == 422 and "Aucun article de référence « B-STYLO »" in _plain(response)
@@ -228,9 +246,9 @@ def _tamper(sql: str, params: dict, table: str) -> None:
 
 
 def test_verify_reports_exactly_the_altered_receipt(shop, runner):
-    first = _sell(shop, lines=_ticket(shop, 1, 0), payments=[("especes", "12")])
-    second = _sell(shop, lines=_ticket(shop, 1, 1), payments=[("carte", "16.43")])
-    third = _sell(shop, lines=_ticket(shop, 1, 0), payments=[("especes", "12")])
+    first = _sell(shop, lines=_ticket(shop, 1, 0), payments=[("cash", "12")])
+    second = _sell(shop, lines=_ticket(shop, 1, 1), payments=[("card", "16.43")])
+    third = _sell(shop, lines=_ticket(shop, 1, 0), payments=[("cash", "12")])
     assert services.verify(shop.firm).intact and services.verify(shop.firm).records == 3
     result = runner.invoke(args=["ventes", "verify"])
     assert result.exit_code == 0 and "Firme A : chaîne intègre (3 enregistrements)" in result.output
@@ -253,8 +271,8 @@ def test_verify_reports_exactly_the_altered_receipt(shop, runner):
 
 
 def test_verify_reports_a_deleted_last_receipt(shop):
-    _sell(shop, lines=_ticket(shop, 1, 0), payments=[("especes", "12")])
-    last = _sell(shop, lines=_ticket(shop, 1, 0), payments=[("especes", "12")])
+    _sell(shop, lines=_ticket(shop, 1, 0), payments=[("cash", "12")])
+    last = _sell(shop, lines=_ticket(shop, 1, 0), payments=[("cash", "12")])
     dialect = db.session.get_bind().dialect.name
     for table in ("counter_sale_line", "counter_sale_payment", "counter_sale"):
         if dialect == "sqlite":
@@ -299,7 +317,7 @@ def test_closing_totals_hand_checked_and_grand_total(shop):
     # Day: 2 sales, HT 48,40, VAT 8,46, TTC 56,86; cash 44,86, card 12,00;
     #      20 %: base 40,00, VAT 8,00 ; 5,5 %: base 8,40, VAT 0,46 ; average basket 56,86 / 2 = 28,43.
     _sell(shop)
-    _sell(shop, lines=_ticket(shop, 1, 0), payments=[("carte", "12")])
+    _sell(shop, lines=_ticket(shop, 1, 0), payments=[("card", "12")])
     response = shop.browser.post(f"/ventes/caisse/cloture/{TODAY.isoformat()}", {},
                                  form_page="/ventes/caisse/tickets")
     assert response.status_code == 302
@@ -308,7 +326,7 @@ def test_closing_totals_hand_checked_and_grand_total(shop):
     assert z.number == f"Z{YEAR}-0001" and z.sales_count == 2
     assert (z.total_ht, z.total_vat, z.total_ttc) == (D("48.40"), D("8.46"), D("56.86"))
     assert z.average_basket == D("28.43") and z.grand_total == D("56.86")
-    assert [(t.key, t.amount) for t in z.by_mode] == [("especes", D("44.86")), ("carte", D("12.00"))]
+    assert [(t.key, t.amount) for t in z.by_mode] == [("cash", D("44.86")), ("card", D("12.00"))]
     assert [(t.key, t.base, t.amount) for t in z.by_vat_rate] == [
         ("20", D("40.00"), D("8.00")), ("5.5", D("8.40"), D("0.46"))]
     assert (z.first_ticket, z.last_ticket) == (f"TK{YEAR}-0001", f"TK{YEAR}-0002")
@@ -317,9 +335,14 @@ def test_closing_totals_hand_checked_and_grand_total(shop):
 
     # Next day: one pen (12,00 TTC); the perpetual grand total goes on: 56,86 + 12,00 = 68,86.
     tomorrow = TODAY + timedelta(days=1)
-    services.sell(shop.firm, shop.user, _ticket(shop, 1, 0), [("especes", "12")], today=tomorrow)
+    services.sell(shop.firm, shop.user, _ticket(shop, 1, 0), [("cash", "12")], today=tomorrow)
     z2 = services.close_day(shop.firm, shop.user, tomorrow, today=tomorrow)
-    assert (z2.number, z2.total_ttc, z2.grand_total, z2.sequence) == (f"Z{YEAR if tomorrow.year == YEAR else tomorrow.year}-{'0002' if tomorrow.year == YEAR else '0001'}", D("12.00"), D("68.86"), 5)
+    assert (z2.number, z2.total_ttc, z2.grand_total, z2.sequence) == (
+        f"Z{YEAR if tomorrow.year == YEAR else tomorrow.year}-{'0002' if tomorrow.year == YEAR else '0001'}",
+        D("12.00"),
+        D("68.86"),
+        5,
+    )
     assert services.verify(shop.firm).intact and services.verify(shop.firm).records == 5
 
 
@@ -328,9 +351,9 @@ def test_a_closed_day_is_frozen(shop):
     services.close_day(shop.firm, shop.user, TODAY)
     db.session.commit()
     with pytest.raises(DomainError, match="est clôturée"):
-        services.sell(shop.firm, shop.user, _ticket(shop, 1, 0), [("especes", "12")])
+        services.sell(shop.firm, shop.user, _ticket(shop, 1, 0), [("cash", "12")])
     db.session.rollback()
-    response = _till_post(shop, {"action": "validate", "especes": "12"}, [(shop.pen, 1)])
+    response = _till_post(shop, {"action": "validate", "cash": "12"}, [(shop.pen, 1)])
     assert response.status_code == 422 and "est clôturée" in _plain(response)
     with pytest.raises(DomainError, match="déjà clôturée"):
         services.close_day(shop.firm, shop.user, TODAY)
@@ -345,10 +368,14 @@ def test_a_closed_day_is_frozen(shop):
     savepoint.rollback()
     savepoint = db.session.begin_nested()
     with pytest.raises(DatabaseError):
-        db.session.execute(text(
-            "INSERT INTO counter_sale (firm_id, number, sequence, sold_at, sale_date, total_ht, total_vat, "
-            "total_ttc, tendered, change_given, previous_hash, hash) VALUES (:f, 'TKX', 99, :at, :d, 0, 0, 0, 0, 0, 'x', 'y')"),
-            {"f": shop.firm.id, "at": sale.sold_at, "d": TODAY})
+        db.session.execute(
+            text(
+                "INSERT INTO counter_sale (firm_id, number, sequence, sold_at, sale_date, total_ht, total_vat, "
+                "total_ttc, tendered, change_given, previous_hash, hash) "
+                "VALUES (:f, 'TKX', 99, :at, :d, 0, 0, 0, 0, 0, 'x', 'y')"
+            ),
+            {"f": shop.firm.id, "at": sale.sold_at, "d": TODAY},
+        )
     savepoint.rollback()
     savepoint = db.session.begin_nested()
     with pytest.raises(DatabaseError):
@@ -377,7 +404,7 @@ def test_foreign_receipts_and_closings_are_404(shop, world):
                     stock_tracked=False)
     db.session.add(other)
     db.session.flush()
-    sale = services.sell(world.firm_b, world.trainee_b, [services.TicketLine(other, 1)], [("especes", "2")])
+    sale = services.sell(world.firm_b, world.trainee_b, [services.TicketLine(other, 1)], [("cash", "2")])
     closing = services.close_day(world.firm_b, world.trainee_b, TODAY)
     db.session.commit()
     for path in (f"/ventes/caisse/tickets/{sale.id}", f"/ventes/caisse/clotures/{closing.id}"):
@@ -391,7 +418,7 @@ def test_days_are_closed_in_order(shop):
                        vat_rate=D("20"), stock_tracked=False)
     db.session.add(wrapping)
     db.session.flush()
-    services.sell(shop.firm, shop.user, [services.TicketLine(wrapping, 1)], [("especes", "12")],
+    services.sell(shop.firm, shop.user, [services.TicketLine(wrapping, 1)], [("cash", "12")],
                   today=two_days_ago)
     with pytest.raises(DomainError, match=f"La journée du {two_days_ago:%d/%m/%Y} a des ventes"):
         services.close_day(shop.firm, shop.user, yesterday)

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
-import random
-import threading
-import time
+import itertools
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -14,6 +12,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, select
 
+from tests.race import race
 from crm.core.models import Classroom, Firm
 from crm.core.numbering_models import DocumentCounter
 from crm.extensions import db
@@ -53,41 +52,14 @@ def test_concurrent_sales_chain_one_after_the_other(app):
         db.session.commit()
         firm_id, classroom_id, product_id = firm.id, classroom.id, product.id
 
-    committed: list[str] = []
-    errors: list[BaseException] = []
-    guard = threading.Lock()
-    barrier = threading.Barrier(threads_count)
+    def sell(worker: int, round_: int, rng) -> str:
+        firm = db.session.get(Firm, firm_id)
+        product = db.session.get(Product, product_id)
+        sale = services.sell(firm, None, [services.TicketLine(product, rng.randint(1, 3))], [("cash", "10")])
+        return sale.number  # a cancelled sale gives back its number and its place in the chain
 
-    def sell_many(seed: int) -> None:
-        rng = random.Random(seed)
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                for _ in range(rounds):
-                    firm = db.session.get(Firm, firm_id)
-                    product = db.session.get(Product, product_id)
-                    sale = services.sell(firm, None, [services.TicketLine(product, rng.randint(1, 3))],
-                                         [("especes", "10")])
-                    time.sleep(rng.uniform(0, 0.01))
-                    if rng.random() < 0.25:
-                        db.session.rollback()  # the till cancels: number and place in the chain given back
-                    else:
-                        number = sale.number
-                        db.session.commit()
-                        with guard:
-                            committed.append(number)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-
-    workers = [threading.Thread(target=sell_many, args=(n,)) for n in range(threads_count)]
     try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-        assert not errors, errors
-        assert committed, "every sale rolled back: the test proved nothing"
+        committed = race(app, threads_count, sell, rounds=rounds, rollback_rate=0.25)
         with app.app_context():
             firm = db.session.get(Firm, firm_id)
             sales = db.session.scalars(select(CounterSale).where(CounterSale.firm_id == firm_id)
@@ -95,7 +67,7 @@ def test_concurrent_sales_chain_one_after_the_other(app):
             assert [s.sequence for s in sales] == list(range(1, len(committed) + 1))
             assert [int(s.number.rsplit("-", 1)[1]) for s in sales] == list(range(1, len(committed) + 1))
             assert sorted(committed) == [s.number for s in sales]
-            assert all(b.previous_hash == a.hash for a, b in zip(sales, sales[1:]))
+            assert all(b.previous_hash == a.hash for a, b in itertools.pairwise(sales))
             assert services.verify(firm).intact
             sold = sum(line.quantity for s in sales for line in s.lines)
             assert db.session.get(Product, product_id).on_hand == 1000 - sold
@@ -109,8 +81,8 @@ def test_concurrent_sales_chain_one_after_the_other(app):
 def _cleanup(app, firm_id: int, classroom_id: int, product_id: int) -> None:
     """Sealed rows cannot be deleted: lift the triggers in one transaction, delete, put them back."""
     migration = _migration()
-    with app.app_context(), db.engine.begin() as connection:
-        with Operations.context(MigrationContext.configure(connection)):
+    with app.app_context(), db.engine.begin() as connection, \
+            Operations.context(MigrationContext.configure(connection)):
             migration._drop_triggers()
             sale_ids = select(CounterSale.id).where(CounterSale.firm_id == firm_id)
             closing_ids = select(DailyClosing.id).where(DailyClosing.firm_id == firm_id)

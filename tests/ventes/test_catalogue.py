@@ -1,5 +1,5 @@
 """Catalogue: products through the real forms, per-firm references, VAT rates, promotions, argumentaire."""
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -58,19 +58,17 @@ def test_reference_unique_per_firm_only(client, auth, world, make_product):
     response = auth.post("/ventes/catalogue/nouveau", FORM, form_page="/ventes/catalogue/nouveau")
     assert response.status_code == 422
     assert "La référence CAF-250 est déjà utilisée" in page_text(response)
-    with pytest.raises(IntegrityError):  # the database refuses it too
-        with db.session.begin_nested():
+    with pytest.raises(IntegrityError), db.session.begin_nested():  # the database refuses it too
             db.session.add(Product(firm_id=world.firm_a.id, reference="CAF-250", label="x",
                                    purchase_price=1, sale_price=1, vat_rate=20))
             db.session.flush()
 
 
 def test_database_refuses_a_vat_rate_not_in_the_list(world):
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.add(Product(firm_id=world.firm_a.id, reference="X", label="x",
-                                   purchase_price=1, sale_price=1, vat_rate=D("19.6")))
-            db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Product(firm_id=world.firm_a.id, reference="X", label="x",
+                               purchase_price=1, sale_price=1, vat_rate=D("19.6")))
+        db.session.flush()
 
 
 def test_service_refuses_a_vat_rate_not_in_the_list(world):
@@ -184,7 +182,12 @@ def test_edit_product_keeps_its_vat_rate_selected(client, auth, world, make_prod
 
 def test_families_duplicate_name_and_delete(client, auth, world, make_product):
     auth.login("eleve_a")
-    assert auth.post("/ventes/catalogue/familles", {"name": "Boissons"}, form_page="/ventes/catalogue/familles").status_code == 302
+    assert (
+        auth.post(
+            "/ventes/catalogue/familles", {"name": "Boissons"}, form_page="/ventes/catalogue/familles"
+        ).status_code
+        == 302
+    )
     response = auth.post("/ventes/catalogue/familles", {"name": "boissons"}, form_page="/ventes/catalogue/familles")
     assert response.status_code == 422
     assert "La famille « boissons » existe déjà" in page_text(response)
@@ -192,7 +195,9 @@ def test_families_duplicate_name_and_delete(client, auth, world, make_product):
     family = db.session.scalar(select(ProductFamily))
     product = make_product(world.firm_a, family_id=family.id)
     db.session.commit()
-    response = auth.post(f"/ventes/catalogue/familles/{family.id}/supprimer", {}, form_page="/ventes/catalogue/familles")
+    response = auth.post(
+        f"/ventes/catalogue/familles/{family.id}/supprimer", {}, form_page="/ventes/catalogue/familles"
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert product.family_id is None and db.session.get(Product, product.id) is not None

@@ -39,7 +39,7 @@ def test_preview_then_import_everything(auth, world):
 
 def test_a_faulty_line_refuses_the_whole_file(auth, world):
     auth.login("eleve_a")
-    bad = GOOD + "XX-1;Article;;1;2;19,6;;;\nRA-A4;Doublon;;1;2;20;;;\n".encode()
+    bad = GOOD + b"XX-1;Article;;1;2;19,6;;;\nRA-A4;Doublon;;1;2;20;;;\n"
     response = _send(auth, bad)
     text = page_text(response)
     assert response.status_code == 422 and "Rien n'a été importé." in text

@@ -120,10 +120,11 @@ def test_vat_is_rounded_once_per_rate_not_per_line():
 @pytest.mark.parametrize(
     ("quantity", "price", "discount", "net"),
     [
-        ("1", "0.005", "0", D("0.01")),  # half-up, not banker's rounding (which gives 0,00)
-        ("1", "0.0049", "0", D("0.00")),
-        ("3", "0.335", "0", D("1.01")),  # 1,005 → 1,01
-        ("1", "10.05", "50", D("5.03")),  # 5,025 → 5,03
+        ("0.5", "0.01", "0", D("0.01")),  # 0,005: half-up, not banker's rounding (which gives 0,00)
+        ("0.49", "0.01", "0", D("0.00")),  # 0,0049
+        ("0.5", "2.01", "0", D("1.01")),  # 1,005 → 1,01
+        ("1", "10.05", "50", D("5.02")),  # discount 5,025 → 5,03, subtracted: 10,05 − 5,03
+        ("5", "24.90", "5", D("118.27")),  # 124,50 − 6,225 → 6,23 = 118,27 (issue 9)
         ("2.5", "3.99", "0", D("9.98")),  # 9,975 → 9,98
         ("0.125", "12.00", "0", D("1.50")),
         ("7", "19.99", "100", D("0.00")),  # a free line
@@ -161,19 +162,64 @@ def test_an_empty_document_and_an_overpaid_one():
     [
         (LineInput(0, 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être supérieure à zéro."),
         (LineInput(-2, 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être supérieure à zéro."),
-        (LineInput("2000000", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité dépasse 1 000 000 : vérifiez la saisie."),
+        (
+            LineInput("2000000", 10, 20),
+            "lines-0-quantity",
+            "Ligne 1 : la quantité dépasse 1 000 000 : vérifiez la saisie.",
+        ),
         (LineInput("1.2345", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité a 3 décimales au plus."),
-        (LineInput("deux", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être un nombre, par exemple 12,50."),
-        (LineInput("Infinity", 10, 20), "lines-0-quantity", "Ligne 1 : la quantité doit être un nombre, par exemple 12,50."),
-        (LineInput(1, "-5", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT ne peut pas être négatif ; pour réduire le prix, utilisez la remise de la ligne."),
-        (LineInput(1, "9999999", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT dépasse 1 000 000 € : vérifiez la saisie."),
-        (LineInput(1, "1.23456", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT a 4 décimales au plus."),
-        (LineInput(1, None, 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT doit être un nombre, par exemple 12,50."),
-        (LineInput(1, 10, "19.6"), "lines-0-vat_rate", "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %."),
-        (LineInput(1, 10, 7), "lines-0-vat_rate", "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %."),
-        (LineInput(1, 10, 20, "101"), "lines-0-discount_rate", "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %."),
-        (LineInput(1, 10, 20, "-1"), "lines-0-discount_rate", "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %."),
-        (LineInput(1, 10, 20, "2.555"), "lines-0-discount_rate", "Ligne 1 : la remise de la ligne a 2 décimales au plus."),
+        (
+            LineInput("deux", 10, 20),
+            "lines-0-quantity",
+            "Ligne 1 : la quantité doit être un nombre, par exemple 12,50.",
+        ),
+        (
+            LineInput("Infinity", 10, 20),
+            "lines-0-quantity",
+            "Ligne 1 : la quantité doit être un nombre, par exemple 12,50.",
+        ),
+        (
+            LineInput(1, "-5", 20),
+            "lines-0-unit_price",
+            "Ligne 1 : le prix unitaire HT ne peut pas être négatif ; pour réduire le prix, "
+            "utilisez la remise de la ligne.",
+        ),
+        (
+            LineInput(1, "9999999", 20),
+            "lines-0-unit_price",
+            "Ligne 1 : le prix unitaire HT dépasse 1 000 000 € : vérifiez la saisie.",
+        ),
+        (LineInput(1, "1.23456", 20), "lines-0-unit_price", "Ligne 1 : le prix unitaire HT a 2 décimales au plus."),
+        (
+            LineInput(1, None, 20),
+            "lines-0-unit_price",
+            "Ligne 1 : le prix unitaire HT doit être un nombre, par exemple 12,50.",
+        ),
+        (
+            LineInput(1, 10, "19.6"),
+            "lines-0-vat_rate",
+            "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %.",
+        ),
+        (
+            LineInput(1, 10, 7),
+            "lines-0-vat_rate",
+            "Ligne 1 : le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %.",
+        ),
+        (
+            LineInput(1, 10, 20, "101"),
+            "lines-0-discount_rate",
+            "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %.",
+        ),
+        (
+            LineInput(1, 10, 20, "-1"),
+            "lines-0-discount_rate",
+            "Ligne 1 : la remise de la ligne est un pourcentage positif au plus égal à 100 %.",
+        ),
+        (
+            LineInput(1, 10, 20, "2.555"),
+            "lines-0-discount_rate",
+            "Ligne 1 : la remise de la ligne a 2 décimales au plus.",
+        ),
     ],
 )
 def test_bad_lines_are_refused_in_french(line, field, message):
@@ -217,3 +263,15 @@ def test_check_vat_rate():
         check_vat_rate("19.6")
     assert refused.value.message == "Le taux de TVA doit être 20 %, 10 %, 5,5 %, 2,1 % ou 0 %."
     assert refused.value.field == "vat_rate"
+
+
+def test_the_line_discount_is_an_amount_rounded_half_up_then_subtracted():
+    line = compute_line(LineInput("5", "24.90", 20, "5"))
+    assert (line.gross, line.discount_amount, line.net) == (D("124.50"), D("6.23"), D("118.27"))
+
+
+def test_a_unit_price_with_more_than_two_decimals_is_refused_not_rounded_away():
+    # 3 × 12,3456 would be stored as 12,35 with a net of 37,04, while 3 × 12,35 = 37,05.
+    with pytest.raises(DomainError, match="2 décimales au plus") as refused:
+        compute_line(LineInput("3", "12.3456", 20))
+    assert refused.value.field == "lines-0-unit_price"

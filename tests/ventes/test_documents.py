@@ -78,6 +78,19 @@ def _new(shop, slug, data):
     return shop.browser.post(page, data, form_page=page)
 
 
+def _set_quantities(shop, document, quantities: dict, **header):
+    """Post the derived-document form: one quantity per line of the source (0: not carried)."""
+    edit = f"/ventes/documents/{document.id}/modifier"
+    data = {"issue_date": TODAY.isoformat(), "notes": "", **header}
+    data.update({f"quantity_{line_id}": str(quantity) for line_id, quantity in quantities.items()})
+    return shop.browser.post(edit, data, form_page=edit)
+
+
+def _source_line_ids(document) -> dict:
+    """Product reference → id of the line of the source this draft carries on."""
+    return {line.product.reference: line.source_line_id for line in document.lines}
+
+
 def _document(response) -> SalesDocument:
     assert response.status_code == 302, response.status_code
     document_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -124,20 +137,17 @@ def test_the_whole_chain_with_partial_delivery_billing_and_payments(shop):
     assert quote.status == "accepted" and order.status == "confirmed"
     assert order.number.endswith(f"{YEAR}-0001")
 
-    # First delivery: 6 chairs only (the book line is emptied): a partial delivery.
+    # First delivery: 6 chairs only, no book (quantity 0): a partial delivery.
     delivery = _document(_post(shop, f"/ventes/documents/{order.id}/suite/delivery"))
-    chair_line = next(l for l in delivery.lines if l.product_id == shop.chair.id)
-    edit = f"/ventes/documents/{delivery.id}/modifier"
-    lines = [{"product_id": str(shop.chair.id), "quantity": "6", "unit_price": "45", "vat_rate": "20",
-              "source_line_id": str(chair_line.source_line_id)}]
-    assert shop.browser.post(edit, _form(shop, lines), form_page=edit).status_code == 302
+    ids = _source_line_ids(delivery)
+    assert _set_quantities(shop, delivery, {ids["CH-045"]: 6, ids["LI-001"]: 0}).status_code == 302
     _validate(shop, delivery)
     assert delivery.status == "issued" and shop.chair.on_hand == 24  # 30 − 6
     assert order.status == "partially_delivered"
 
     # The second delivery note carries exactly what remains: 4 chairs and 4 books.
     second = _document(_post(shop, f"/ventes/documents/{order.id}/suite/delivery"))
-    assert sorted((l.product.reference, l.quantity) for l in second.lines) == [
+    assert sorted((item.product.reference, item.quantity) for item in second.lines) == [
         ("CH-045", D("4")), ("LI-001", D("4"))]
     _validate(shop, second)
     assert order.status == "delivered"
@@ -213,9 +223,9 @@ def test_credit_note_cancels_part_of_an_invoice_and_returns_goods(shop):
     assert credit.credited_invoice_id == invoice.id and credit.total_ttc == invoice.total_ttc
     # Only 2 chairs come back: same cascade (−10 %, −5 %, −2 %) on 2 × 45,00 = 90,00:
     # 90,00 → 81,00 → 76,95 → escompte 1,539 → 1,54 → 75,41 HT ; TVA 15,08 ; TTC 90,49.
-    edit = f"/ventes/documents/{credit.id}/modifier"
-    lines = [{"product_id": str(shop.chair.id), "quantity": "2", "unit_price": "45", "vat_rate": "20"}]
-    shop.browser.post(edit, _form(shop, lines, goods_returned="y"), form_page=edit)
+    ids = _source_line_ids(credit)
+    response = _set_quantities(shop, credit, {ids["CH-045"]: 2, ids["LI-001"]: 0}, goods_returned="y")
+    assert response.status_code == 302
     _validate(shop, credit)
     assert credit.number == f"AV{YEAR}-0001" or credit.number.endswith(f"{YEAR}-0001")
     assert credit.total_ttc == D("90.49")
@@ -229,13 +239,20 @@ def test_credit_notes_never_exceed_what_remains_uncredited(shop):
     invoice = _document(_new(shop, "factures", _form(shop)))
     _validate(shop, invoice)
     first = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
+    second = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
     _validate(shop, first)
     assert first.number is not None
-    second = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
+    # The second draft was prepared while nothing was credited yet: its validation is refused.
     response = _validate(shop, second)
     assert response.status_code == 303
-    assert "est déjà entièrement annulée par des avoirs" in _plain(page_text(shop.browser.client.get(response.headers["Location"])))
+    message = _plain(page_text(shop.browser.client.get(response.headers["Location"])))
+    assert "au plus peut être repris" in message or "est déjà entièrement annulée par des avoirs" in message
     assert second.number is None
+    # And no third credit note can even be drafted.
+    response = _post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note")
+    assert response.status_code == 303
+    assert "est déjà entièrement annulée par des avoirs" in _plain(
+        page_text(shop.browser.client.get(response.headers["Location"])))
 
 
 def test_validated_documents_cannot_be_edited_or_deleted(shop):
@@ -289,14 +306,23 @@ def test_drafts_can_be_edited_and_deleted_and_consume_no_number(shop):
     assert second.number == f"FA{YEAR}-0001"  # the deleted draft took no number
 
 
-@pytest.mark.parametrize("line, message", [
-    ({"product_id": "", "description": "X", "quantity": "-2", "unit_price": "10", "vat_rate": "20"}, "quantité"),
-    ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "-10", "vat_rate": "20"}, "prix"),
-    ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "10", "vat_rate": "7"}, "N'est pas un choix valide"),
-    ({"product_id": "", "description": "X", "quantity": "1000000000", "unit_price": "10", "vat_rate": "20"}, "quantité"),
-    ({"product_id": "", "description": "", "quantity": "1", "unit_price": "10", "vat_rate": "20"}, "désignation"),
-    ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "", "vat_rate": "20"}, "prix unitaire"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ({"product_id": "", "description": "X", "quantity": "-2", "unit_price": "10", "vat_rate": "20"}, "quantité"),
+        ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "-10", "vat_rate": "20"}, "prix"),
+        (
+            {"product_id": "", "description": "X", "quantity": "1", "unit_price": "10", "vat_rate": "7"},
+            "N'est pas un choix valide",
+        ),
+        (
+            {"product_id": "", "description": "X", "quantity": "1000000000", "unit_price": "10", "vat_rate": "20"},
+            "quantité",
+        ),
+        ({"product_id": "", "description": "", "quantity": "1", "unit_price": "10", "vat_rate": "20"}, "désignation"),
+        ({"product_id": "", "description": "X", "quantity": "1", "unit_price": "", "vat_rate": "20"}, "prix unitaire"),
+    ],
+)
 def test_bad_lines_are_refused_and_nothing_is_saved(shop, line, message):
     before = db.session.scalar(select(func.count(SalesDocument.id)))
     response = _new(shop, "devis", _form(shop, [line]))
@@ -320,7 +346,7 @@ def test_stored_totals_equal_the_sum_of_the_lines(shop):
         totals = services.totals_of(document)
         assert document.total_ht == totals.net_financier
         assert document.total_ttc == totals.total_ttc
-        assert sum(l.net for l in document.lines) == totals.gross_ht
+        assert sum(item.net for item in document.lines) == totals.gross_ht
 
 
 def test_invoice_pdf_carries_the_legal_mentions(shop):
@@ -387,3 +413,66 @@ def test_a_quote_past_its_validity_date_has_expired(shop):
     assert "Ce devis a expiré" in page_text(shop.browser.client.get(response.headers["Location"]))
     db.session.expire_all()
     assert quote.status == "sent" and not quote.derived
+
+
+def test_a_bad_line_is_named_by_its_row_and_shown_beside_its_field(shop):
+    """Quantity −1 on the only line: « Ligne 1 », next to that line's quantity input (it said « Ligne 2 »)."""
+    line = {"product_id": "", "description": "Chaise", "quantity": "-1", "unit_price": "45", "vat_rate": "20"}
+    response = _new(shop, "devis", _form(shop, [line]))
+    assert response.status_code == 422
+    html = page_text(response)
+    assert "Ligne 2" not in html
+    field_at = html.index('name="lines-0-quantity"')
+    cell = html[field_at:html.index("</td>", field_at)]
+    assert "Ligne 1 : la quantité doit être supérieure à zéro." in cell
+    # Every typed value is kept.
+    assert 'value="Chaise"' in html and 'value="45"' in html
+
+
+def test_a_line_discount_is_shown_as_an_amount(shop):
+    lines = [{"description": "Chaise", "quantity": "5", "unit_price": "24,90", "discount_rate": "5",
+              "vat_rate": "20"}]
+    quote = _document(_new(shop, "devis", _form(shop, lines, remise_rate="", rabais_rate="", escompte_rate="")))
+    assert quote.lines[0].net == D("118.27")  # 124,50 − 6,23 (6,225 rounded half-up), not 118,28
+    printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{quote.id}/imprimer")))
+    assert "6,23 €" in printed and "118,27 €" in printed
+
+
+def test_a_validated_invoice_prints_as_it_was_at_validation(shop):
+    """« Déjà réglé » mixed payments and credit notes into a live balance on the invoice itself."""
+    invoice = _document(_new(shop, "factures", _form(shop)))
+    _validate(shop, invoice)
+    before = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    _post(shop, f"/ventes/documents/{invoice.id}/reglements",
+          {"amount": "100,00", "method": "cheque", "paid_on": TODAY.isoformat()})
+    credit = _document(_post(shop, f"/ventes/documents/{invoice.id}/suite/credit_note"))
+    ids = _source_line_ids(credit)
+    _set_quantities(shop, credit, {ids["CH-045"]: 2, ids["LI-001"]: 0})
+    _validate(shop, credit)
+    after = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    assert after == before
+    assert "Déjà réglé" not in after and "Net à payer" in after and "492,24 €" in after
+    # The balance lives on the invoice's page (payments and credit notes apart) and the statement.
+    page = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}")))
+    assert "Règlements reçus" in page and "− 100,00 €" in page
+    assert "Avoirs" in page and "− 90,49 €" in page
+    assert "301,75 €" in page  # 492,24 − 100,00 − 90,49
+
+
+def test_the_late_payment_mention_comes_from_one_setting(shop):
+    from crm.core.firm_settings import update_firm_settings
+
+    invoice = _document(_new(shop, "factures", _form(shop)))
+    _validate(shop, invoice)
+    printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    assert "au taux annuel de 10 %" in printed
+    update_firm_settings(shop.firm, late_payment_rate="12,5")
+    db.session.commit()
+    printed = _plain(page_text(shop.browser.client.get(f"/ventes/documents/{invoice.id}/imprimer")))
+    assert "au taux annuel de 12,5 %" in printed and "taux annuel de 10 %" not in printed
+    # The demo firm's terms of sale no longer restate a rate of their own.
+    from crm.formation.scenarios.library import LIBRARY
+
+    demo = (LIBRARY / "comptoir-demo.yaml").read_text(encoding="utf-8")
+    terms = demo.split("terms_of_sale: |", 1)[1].split("settings:", 1)[0]
+    assert "pénalités de retard" in terms and "taux" not in terms

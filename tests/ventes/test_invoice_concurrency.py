@@ -4,9 +4,6 @@ Real connections in threads, real commits. Validated invoices cannot be deleted
 (freeze triggers), so this test's own firm stays in the test database until the
 next session resets it; no other test counts rows across firms.
 """
-import random
-import threading
-import time
 import uuid
 from datetime import date
 from decimal import Decimal as D
@@ -14,6 +11,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
+from tests.race import race
 from crm.clients.services import create_party
 from crm.core.models import Classroom, Firm, Role, User
 from crm.core.passwords import hash_password
@@ -48,37 +46,14 @@ def test_concurrent_invoice_validations(app):
         db.session.commit()
         firm_id, user_id = firm.id, user.id
 
-    committed, errors = [], []
-    guard, barrier = threading.Lock(), threading.Barrier(THREADS)
-
-    def validate(chunk: list[int], seed: int) -> None:
-        rng = random.Random(seed)
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                for invoice_id in chunk:
-                    invoice = db.session.get(Invoice, invoice_id)
-                    services.validate_document(invoice, db.session.get(User, user_id))
-                    number = invoice.number
-                    time.sleep(rng.uniform(0, 0.005))
-                    if rng.random() < 0.25:
-                        db.session.rollback()  # a validation that fails late gives its number back
-                    else:
-                        db.session.commit()
-                        with guard:
-                            committed.append(number)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-
     chunks = [invoice_ids[i::THREADS] for i in range(THREADS)]
-    workers = [threading.Thread(target=validate, args=(chunk, n)) for n, chunk in enumerate(chunks)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not errors, errors
-    assert committed, "every validation rolled back: the test proved nothing"
+
+    def validate(worker: int, round_: int, rng) -> str:
+        invoice = db.session.get(Invoice, chunks[worker][round_])
+        services.validate_document(invoice, db.session.get(User, user_id))
+        return invoice.number  # a validation rolled back late gives its number back
+
+    committed = race(app, THREADS, validate, rounds=INVOICES_EACH, rollback_rate=0.25, hold=0.005)
     sequences = sorted(int(number.rsplit("-", 1)[1]) for number in committed)
     assert sequences == list(range(1, len(committed) + 1))  # no duplicate, no gap
     with app.app_context():

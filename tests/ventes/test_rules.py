@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from crm.core.errors import DomainError
-from crm.ventes.rules import (
+from crm.ventes.documents.rules import (
     check_credit_note,
     check_delivery,
     check_document_date,

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from crm.ventes.till import GENESIS_HASH, SealedRecord, canonical_json, chain_hash, verify_chain
+from crm.ventes.caisse.till import GENESIS_HASH, SealedRecord, canonical_json, chain_hash, verify_chain
 
 RECEIPT = {
     "number": "TK2026-0001",
@@ -18,7 +18,13 @@ RECEIPT = {
     "client_id": None,
 }
 LINES = [
-    {"reference": "CAFE-1", "label": "Café moulu 250 g", "quantity": D("2"), "unit_price": D("4.1700"), "vat_rate": D("5.5")},
+    {
+        "reference": "CAFE-1",
+        "label": "Café moulu 250 g",
+        "quantity": D("2"),
+        "unit_price": D("4.1700"),
+        "vat_rate": D("5.5"),
+    },
     {"reference": "TAS-2", "label": "Tasse", "quantity": D("1.000"), "unit_price": D("2.92"), "vat_rate": D("20.0")},
 ]
 
@@ -63,7 +69,7 @@ def test_chain_hash_is_sha256_of_previous_hash_and_canonical_json():
 def make_chain(count: int = 5) -> list[SealedRecord]:
     records, previous = [], GENESIS_HASH
     for n in range(1, count + 1):
-        data = {"number": f"TK2026-{n:04d}", "total_ttc": D(n) * D("3.50"), "payment": "carte"}
+        data = {"number": f"TK2026-{n:04d}", "total_ttc": D(n) * D("3.50"), "payment": "card"}
         lines = [{"reference": "ART", "quantity": D(n), "unit_price": D("3.50")}]
         sealed = chain_hash(previous, data, lines)
         records.append(
@@ -137,37 +143,41 @@ def test_a_chain_can_be_verified_from_a_known_hash():
 
 from crm.core.errors import DomainError  # noqa: E402
 from crm.ventes.computation import LineInput, compute_document  # noqa: E402
-from crm.ventes.till import settle, z_report  # noqa: E402
+from crm.ventes.caisse.till import settle, z_report  # noqa: E402
 
 
 def test_cash_gives_change_and_the_till_keeps_the_price():
     # 17,30 € due; the client hands 20 € + 0,30 €: change 3,00 €; the till keeps 17,30 € in cash.
-    settled = settle(D("17.30"), [("especes", "20"), ("especes", "0,30")])
+    settled = settle(D("17.30"), [("cash", "20"), ("cash", "0,30")])
     assert settled.change == D("3.00")
-    assert settled.by_mode == {"especes": D("17.30")}
+    assert settled.by_mode == {"cash": D("17.30")}
 
 
 def test_mixed_payment_card_then_cash():
     # 45,90 € due: 40,00 € by card, 10,00 € in cash → 4,10 € back; kept: card 40,00, cash 5,90.
-    settled = settle(D("45.90"), [("carte", D("40.00")), ("especes", D("10.00"))])
+    settled = settle(D("45.90"), [("card", D("40.00")), ("cash", D("10.00"))])
     assert settled.change == D("4.10")
-    assert settled.by_mode == {"carte": D("40.00"), "especes": D("5.90")}
+    assert settled.by_mode == {"card": D("40.00"), "cash": D("5.90")}
     # All in cash given back entirely: a card paying the total and a useless banknote.
-    settled = settle(D("10.00"), [("carte", D("10.00")), ("especes", D("5"))])
-    assert (settled.change, settled.by_mode) == (D("5.00"), {"carte": D("10.00")})
+    settled = settle(D("10.00"), [("card", D("10.00")), ("cash", D("5"))])
+    assert (settled.change, settled.by_mode) == (D("5.00"), {"card": D("10.00")})
 
 
 @pytest.mark.parametrize(
     ("payments", "message"),
     [
-        ([("carte", "25")], "Les règlements par chèque, carte ou virement dépassent le montant dû : seule la monnaie en espèces peut être rendue."),
-        ([("especes", "10"), ("cheque", "5")], "Il manque 5,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
+        (
+            [("card", "25")],
+            "Les règlements par chèque, carte ou virement dépassent le montant dû : seule la monnaie en espèces "
+            "peut être rendue.",
+        ),
+        ([("cash", "10"), ("cheque", "5")], "Il manque 5,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
         ([], "Il manque 20,00\u00a0€ pour régler les 20,00\u00a0€ dus."),
         ([("bitcoin", "20")], "Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement."),
-        ([("carte", "-20")], "Le montant payé par carte bancaire doit être positif."),
-        ([("especes", "0")], "Le montant payé en espèces doit être positif."),
-        ([("especes", "vingt")], "Indiquez les montants payés en euros, par exemple 20 ou 12,50."),
-        ([("especes", "20.001")], "Indiquez les montants payés en euros, au centime près (12,50)."),
+        ([("card", "-20")], "Le montant payé par carte bancaire doit être positif."),
+        ([("cash", "0")], "Le montant payé en espèces doit être positif."),
+        ([("cash", "vingt")], "Indiquez les montants payés en euros, par exemple 20 ou 12,50."),
+        ([("cash", "20.001")], "Indiquez les montants payés en euros, au centime près (12,50)."),
     ],
 )
 def test_bad_payments_are_refused_in_french(payments, message):
@@ -192,15 +202,15 @@ def test_z_report_of_a_day():
     assert (sale1.total_ttc, sale2.total_ttc, sale3.total_ttc) == (D("8.80"), D("30.00"), D("16.40"))
     report = z_report(
         [
-            (sale1, settle(sale1.total_ttc, [("especes", "10")])),
-            (sale2, settle(sale2.total_ttc, [("carte", "30")])),
-            (sale3, settle(sale3.total_ttc, [("especes", "6.40"), ("cheque", "10")])),
+            (sale1, settle(sale1.total_ttc, [("cash", "10")])),
+            (sale2, settle(sale2.total_ttc, [("card", "30")])),
+            (sale3, settle(sale3.total_ttc, [("cash", "6.40"), ("cheque", "10")])),
         ],
         previous_grand_total=D("1000.00"),
     )
     assert report.sales_count == 3
     assert (report.total_ht, report.total_vat, report.total_ttc) == (D("47.51"), D("7.69"), D("55.20"))
-    assert report.by_mode == {"especes": D("15.20"), "cheque": D("10.00"), "carte": D("30.00")}
+    assert report.by_mode == {"cash": D("15.20"), "cheque": D("10.00"), "card": D("30.00")}
     assert list(report.by_vat_rate.items()) == [
         (D("20"), (D("35.00"), D("7.00"))),
         (D("5.5"), (D("12.51"), D("0.69"))),

@@ -56,8 +56,9 @@ def _read_yaml(source: str) -> tuple[object, dict[tuple, int], list[ScenarioErro
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         line = mark.line + 1 if mark else None
-        raise ScenarioInvalid([ScenarioError("", line, f"erreur de syntaxe YAML : {problem} "
-                                                       "(vérifiez l'indentation, les deux-points et les guillemets)")])
+        message = (f"erreur de syntaxe YAML : {problem} "
+                   "(vérifiez l'indentation, les deux-points et les guillemets)")
+        raise ScenarioInvalid([ScenarioError("", line, message)]) from error
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}

@@ -24,7 +24,6 @@ from crm.core.firm_settings import get_firm_settings
 from crm.core.models import Firm
 from crm.extensions import db
 from crm.formation.models import ScenarioEvent
-from crm.formation.scenarios.loader import OPENING_SOURCE
 from crm.stocks.models import GoodsReceipt, PurchaseOrder, StockMove, StockThreshold, SupplierTerms
 from crm.ventes.caisse.models import CounterSale, DailyClosing
 from crm.ventes.documents.models import Payment, SalesDocument
@@ -192,20 +191,20 @@ def _history(firm: Firm, keys: dict) -> list:
         entries.append((order.order_date, order.validated_at or order.created_at, RANK["purchase_order"], order.id,
                         _clean({"type": "purchase_order", "key": key_of(order), "date": order.order_date,
                                 "supplier": keys[order.supplier_id],
-                                "lines": [{"product": l.product.reference, "quantity": l.quantity,
-                                           "unit_price": _money(l.unit_price)} for l in order.lines],
+                                "lines": [{"product": item.product.reference, "quantity": item.quantity,
+                                           "unit_price": _money(item.unit_price)} for item in order.lines],
                                 "notes": order.notes, "draft": order.is_draft})))
     for receipt in db.session.scalars(select(GoodsReceipt).where(GoodsReceipt.firm_id == firm.id,
                                                                   GoodsReceipt.number.is_not(None))):
         entries.append((receipt.received_on, receipt.validated_at, RANK["goods_receipt"], receipt.id, _clean({
             "type": "goods_receipt", "key": receipt.number, "date": receipt.received_on,
             "order": receipt.order.number, "delivery_note": receipt.delivery_note, "note": receipt.note,
-            "lines": [_clean({"product": l.order_line.product.reference, "received": l.received,
-                              "damaged": l.damaged, "note": l.note}) for l in receipt.lines]})))
+            "lines": [_clean({"product": item.order_line.product.reference, "received": item.received,
+                              "damaged": item.damaged, "note": item.note}) for item in receipt.lines]})))
     for sale in db.session.scalars(select(CounterSale).where(CounterSale.firm_id == firm.id)):
         entries.append((sale.sale_date, sale.sold_at, RANK["counter_sale"], sale.id, _clean({
             "type": "counter_sale", "date": sale.sale_date, "party": keys.get(sale.party_id),
-            "lines": [{"product": l.reference, "quantity": l.quantity} for l in sale.lines],
+            "lines": [{"product": item.reference, "quantity": item.quantity} for item in sale.lines],
             "payments": [{"mode": p.mode, "amount": _money(p.amount)} for p in sale.payments]})))
     for closing in db.session.scalars(select(DailyClosing).where(DailyClosing.firm_id == firm.id)):
         entries.append((closing.closing_date, closing.closed_at, RANK["closing"], closing.id,
@@ -215,11 +214,21 @@ def _history(firm: Firm, keys: dict) -> list:
 
 
 def _lines(document: SalesDocument) -> list:
-    return [_clean({"product": l.product.reference if l.product else None,
-                    "description": l.description if (l.product is None or l.description != l.product.label) else None,
-                    "quantity": _number(l.quantity), "unit_price": _money(l.unit_price),
-                    "vat_rate": _number(l.vat_rate), "discount_rate": _number(l.discount_rate) if l.discount_rate else None})
-            for l in document.lines]
+    return [
+        _clean(
+            {
+                "product": item.product.reference if item.product else None,
+                "description": item.description
+                if (item.product is None or item.description != item.product.label)
+                else None,
+                "quantity": _number(item.quantity),
+                "unit_price": _money(item.unit_price),
+                "vat_rate": _number(item.vat_rate),
+                "discount_rate": _number(item.discount_rate) if item.discount_rate else None,
+            }
+        )
+        for item in document.lines
+    ]
 
 
 def _reductions(document: SalesDocument) -> dict:
@@ -244,8 +253,8 @@ def _document(document: SalesDocument, key_of, keys: dict) -> dict | None:
         return None  # drafts after the order are the trainees' work in progress
     if document.kind == "delivery":
         return {**base, "source": document.source.number,
-                "lines": [{"product": l.product.reference, "quantity": _number(l.quantity)}
-                          for l in document.lines if l.product is not None]}
+                "lines": [{"product": item.product.reference, "quantity": _number(item.quantity)}
+                          for item in document.lines if item.product is not None]}
     if document.kind == "invoice":
         if document.deliveries:
             return {**base, "deliveries": [d.number for d in document.deliveries]}

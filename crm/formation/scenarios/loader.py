@@ -15,7 +15,6 @@ the teacher's setting, not the trainees' work.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -236,10 +235,10 @@ def _order(firm: Firm, entry: s.Order, book: _Book) -> None:
     if entry.source:
         quote = book.documents[entry.source]
         order = next(d for d in quote.derived if isinstance(d, SalesOrder))
-        header = {"issue_date": entry.date, **(_reductions(entry) if entry.lines else {})}
+        header = {"issue_date": entry.date}
         if entry.notes:
             header["notes"] = entry.notes
-        lines = _line_data(entry.lines, book, entry.date) if entry.lines else _carried(order)
+        lines = _carried_quantities(order, entry.lines) if entry.lines else _carried(order)
         sales.save_draft(order, header, lines)
     else:
         order = sales.create_document(firm, None, "order", book.parties[entry.party], entry.date)
@@ -250,11 +249,33 @@ def _order(firm: Firm, entry: s.Order, book: _Book) -> None:
     _remember(book, entry, order)
 
 
+def _carried_quantities(document, entry_lines) -> list:
+    """The lines of a derived draft as the scenario gives them: an article of the source and its quantity.
+
+    A document made from another keeps that one's articles and prices (crm.ventes.documents.services);
+    a scenario line naming another article, or another price, is refused.
+    """
+    carried = {(item.product.reference if item.product else item.description).upper(): item
+               for item in _carried(document)}
+    lines = []
+    for line in entry_lines:
+        key = (line.product or line.description or "").upper()
+        item = carried.get(key)
+        if item is None:
+            raise DomainError(f"{line.product or line.description} ne figure pas sur le document d'origine.")
+        if line.unit_price is not None and line.unit_price != item.unit_price:
+            raise DomainError(f"{line.product or line.description} : le prix est celui du document d'origine "
+                              f"({item.unit_price}).")
+        item.quantity = line.quantity
+        lines.append(item)
+    return lines
+
+
 def _carried(document) -> list:
     from crm.ventes.documents.services import LineData
 
-    return [LineData(l.description, l.quantity, l.unit_price, l.vat_rate, l.discount_rate, l.product,
-                     l.source_line) for l in document.lines]
+    return [LineData(item.description, item.quantity, item.unit_price, item.vat_rate, item.discount_rate, item.product,
+                     item.source_line) for item in document.lines]
 
 
 def _delivery(firm: Firm, entry: s.Delivery, book: _Book) -> None:
@@ -263,7 +284,7 @@ def _delivery(firm: Firm, entry: s.Delivery, book: _Book) -> None:
     order = book.documents[entry.source]
     delivery = sales.derive_document(order, "delivery", None, today=entry.date)
     if entry.lines:
-        carried = {l.product.reference: l for l in _carried(delivery) if l.product is not None}
+        carried = {item.product.reference: item for item in _carried(delivery) if item.product is not None}
         lines = []
         for line in entry.lines:
             reference = line.product.upper()
@@ -291,7 +312,7 @@ def _credit_note(firm: Firm, entry: s.CreditNote, book: _Book) -> None:
     from crm.ventes.documents import services as sales
 
     credit = sales.derive_document(book.documents[entry.invoice], "credit_note", None, today=entry.date)
-    lines = _line_data(entry.lines, book, entry.date) if entry.lines else _carried(credit)
+    lines = _carried_quantities(credit, entry.lines) if entry.lines else _carried(credit)
     sales.save_draft(credit, {"goods_returned": entry.goods_returned}, lines)
     sales.validate_document(credit, None)
     _remember(book, entry, credit)
@@ -342,7 +363,7 @@ def _goods_receipt(firm: Firm, entry: s.GoodsReceipt, book: _Book) -> None:
 def _counter_sale(firm: Firm, entry: s.CounterSale, book: _Book) -> None:
     from crm.ventes.caisse import services as till
 
-    lines = [till.TicketLine(book.products[l.product.upper()], l.quantity) for l in entry.lines]
+    lines = [till.TicketLine(book.products[item.product.upper()], item.quantity) for item in entry.lines]
     payments = [(p.mode, str(p.amount)) for p in entry.payments]
     party = book.parties[entry.party] if entry.party else None
     till.sell(firm, None, lines, payments, party=party, today=entry.date)

@@ -36,7 +36,9 @@ def reference_errors(scenario: s.ScenarioFile, lines: dict) -> list[ScenarioErro
     suppliers = _unique(out, ("suppliers",), scenario.suppliers, lambda p: p.ref, "tiers", field="key")
     clients = _unique(out, ("clients",), scenario.clients, lambda p: p.ref, "tiers", field="key")
     for key in set(suppliers) & set(clients):
-        out.add(("clients", clients[key], "key"), f"« {key} » désigne déjà un fournisseur : donnez une clé (key) distincte")
+        out.add(
+            ("clients", clients[key], "key"), f"« {key} » désigne déjà un fournisseur : donnez une clé (key) distincte"
+        )
 
     for i, product in enumerate(scenario.products):
         if product.family and product.family.casefold() not in families:
@@ -67,7 +69,7 @@ def _unique(out: _Collector, path: tuple, items: list, key, what: str, field: st
     return seen
 
 
-def _history(out, scenario, products, clients, suppliers) -> None:
+def _history(out, scenario, products, clients, suppliers) -> None:  # noqa: C901 - one branch per entry type
     start = scenario.scenario.start_date
     documents: dict[str, tuple[str, object]] = {}
     stock = {p.reference: p.stock for p in scenario.products if p.stock_tracked}
@@ -86,7 +88,8 @@ def _history(out, scenario, products, clients, suppliers) -> None:
                 out.add(here + ("key",), f"clé en double « {key} »")
             documents[key] = (KIND_OF.get(type(entry), ""), entry)
 
-        def need(field, value, kinds):
+        # The helpers below run within this iteration only; `here` is bound to it explicitly.
+        def need(field, value, kinds, here=here):
             found = documents.get(value)
             if found is None or found[0] not in kinds:
                 expected = " ou ".join(LABELS[k] for k in kinds)
@@ -94,11 +97,11 @@ def _history(out, scenario, products, clients, suppliers) -> None:
                 return None
             return found[1]
 
-        def party(field, value, book):
+        def party(field, value, book, here=here):
             if value not in book:
                 out.add(here + (field,), f"tiers inconnu « {value} »")
 
-        def lines_products(lines):
+        def lines_products(lines, here=here):
             for j, line in enumerate(lines):
                 if line.product and line.product.upper() not in products:
                     out.add(here + ("lines", j, "product"), f"article inconnu « {line.product} »")
@@ -154,7 +157,7 @@ def _history(out, scenario, products, clients, suppliers) -> None:
             order = need("order", entry.order, ["purchase_order"])
             for j, line in enumerate(entry.lines):
                 ref = line.product.upper()
-                if order is not None and ref not in {l.product.upper() for l in order.lines}:
+                if order is not None and ref not in {item.product.upper() for item in order.lines}:
                     out.add(here + ("lines", j, "product"), f"« {line.product} » n'est pas sur cette commande")
                 elif ref in stock:
                     stock[ref] += line.received - line.damaged
@@ -176,7 +179,9 @@ def _history(out, scenario, products, clients, suppliers) -> None:
 def _deliver(out, here, entry, order, documents, stock) -> None:
     """Follow the stock of delivered goods (the whole order when no lines are given)."""
     lines = _order_lines(order, documents)
-    wanted = entry.lines or [s.DeliveryLine(product=l.product, quantity=l.quantity) for l in lines if l.product]
+    wanted = entry.lines or [
+        s.DeliveryLine(product=item.product, quantity=item.quantity) for item in lines if item.product
+    ]
     for line in wanted:
         ref = line.product.upper()
         if ref in stock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator
@@ -25,7 +25,7 @@ from crm.core.numbering_models import DOCUMENT_TYPES
 from crm.formation.models import EVENT_KINDS
 from crm.stocks.models import MOVE_LABELS
 from crm.ventes.documents.models import PAYMENT_METHODS
-from crm.ventes.till import PAYMENT_MODES
+from crm.ventes.codes import PAYMENT_MODES
 
 
 class Strict(BaseModel):
@@ -347,7 +347,9 @@ class Invoice(Step):
     @model_validator(mode="after")
     def _origin(self):
         if bool(self.source) == bool(self.deliveries):
-            raise ValueError("une facture vient d'une commande (source) ou de bons de livraison (deliveries), pas des deux")
+            raise ValueError(
+                "une facture vient d'une commande (source) ou de bons de livraison (deliveries), pas des deux"
+            )
         return self
 
 
@@ -439,8 +441,17 @@ class Closing(Strict):
 
 
 HistoryEntry = Annotated[
-    Union[Quote, Order, Delivery, Invoice, CreditNote, Payment, StockMove, PurchaseOrder,
-          GoodsReceipt, CounterSale, Closing],
+    Quote
+    | Order
+    | Delivery
+    | Invoice
+    | CreditNote
+    | Payment
+    | StockMove
+    | PurchaseOrder
+    | GoodsReceipt
+    | CounterSale
+    | Closing,
     Field(discriminator="type"),
 ]
 

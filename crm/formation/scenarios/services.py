@@ -95,8 +95,14 @@ def reset_firm(firm: Firm, actor: User) -> Firm:
     replacement.trade_name, replacement.logo, replacement.logo_mimetype = firm.trade_name, firm.logo, firm.logo_mimetype
     _move_members(firm, replacement)
     _archive(firm, actor, f"Réinitialisée le {utcnow():%d/%m/%Y} depuis le scénario « {snapshot.name} »")
-    record_activity(replacement, actor, "firm.reset", replacement,
-                    f"Entreprise réinitialisée depuis le scénario « {snapshot.name} » (l'ancienne est archivée)", competencies=TEACHER_ACTION)
+    record_activity(
+        replacement,
+        actor,
+        "firm.reset",
+        replacement,
+        f"Entreprise réinitialisée depuis le scénario « {snapshot.name} » (l'ancienne est archivée)",
+        competencies=TEACHER_ACTION,
+    )
     db.session.flush()
     return replacement
 
@@ -107,7 +113,14 @@ def duplicate_firm(firm: Firm, actor: User) -> Firm:
     copy = admin.create_firm(firm.classroom, {"trade_name": firm.trade_name})
     load_source(copy, source, actor)
     copy.trade_name = f"{firm.trade_name} (copie)"[:120]
-    record_activity(copy, actor, "firm.duplicated", copy, f"Copie de l'entreprise « {firm.trade_name} »", competencies=TEACHER_ACTION)
+    record_activity(
+        copy,
+        actor,
+        "firm.duplicated",
+        copy,
+        f"Copie de l'entreprise « {firm.trade_name} »",
+        competencies=TEACHER_ACTION,
+    )
     db.session.flush()
     return copy
 

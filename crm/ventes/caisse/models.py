@@ -1,6 +1,6 @@
 """Counter sales: receipts (tickets), their lines and payments, daily closings (Z), the chain head.
 
-Receipts and closings of a firm form ONE hash chain (crm.ventes.till): each
+Receipts and closings of a firm form ONE hash chain (crm.ventes.caisse.till): each
 stores its place in the chain (`sequence`), the previous record's hash and its
 own hash, sealed at creation. Nothing here is ever updated or deleted: the
 services never do it, and database triggers (migration) refuse it.
@@ -15,12 +15,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import User
 from crm.core.money import vat_rate_check
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
-from crm.ventes.till import GENESIS_HASH, PAYMENT_MODES
+from crm.ventes.codes import LEGACY_PAYMENT_MODES, PAYMENT_MODES
+from crm.ventes.caisse.till import GENESIS_HASH
 
 ZERO = Decimal("0.00")
 MODES_SQL = "mode IN ({})".format(", ".join(f"'{m}'" for m in PAYMENT_MODES))
+# How a record is sealed. 1: before the codes were unified, payment modes sealed with their
+# old French codes (LEGACY_PAYMENT_MODES); 2: the codes as stored. A migration changed the
+# stored codes but never a hash: each record is verified the way it was sealed.
+SEAL_VERSION = 2
+
+
+def _sealed_mode(mode: str, seal_version: int) -> str:
+    return LEGACY_PAYMENT_MODES.get(mode, mode) if seal_version == 1 else mode
 
 
 class TillChain(FirmScoped, db.Model):
@@ -61,6 +70,7 @@ class CounterSale(FirmScoped, db.Model):
     change_given: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # given back in cash
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    seal_version: Mapped[int] = mapped_column(default=SEAL_VERSION, server_default="1")
 
     party = relationship("Party")
     cashier: Mapped[User | None] = relationship()
@@ -83,7 +93,8 @@ class CounterSale(FirmScoped, db.Model):
             "party_id": self.party_id, "cashier_id": self.cashier_id,
             "total_ht": self.total_ht, "total_vat": self.total_vat, "total_ttc": self.total_ttc,
             "tendered": self.tendered, "change": self.change_given,
-            "payments": [{"mode": p.mode, "amount": p.amount} for p in self.payments],
+            "payments": [{"mode": _sealed_mode(p.mode, self.seal_version), "amount": p.amount}
+                         for p in self.payments],
         }
 
     def sealed_lines(self) -> list[dict]:
@@ -171,6 +182,7 @@ class DailyClosing(FirmScoped, db.Model):
     grand_total: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # perpetual
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    seal_version: Mapped[int] = mapped_column(default=SEAL_VERSION, server_default="1")
 
     closed_by: Mapped[User | None] = relationship()
     totals: Mapped[list[DailyClosingTotal]] = relationship(
@@ -200,7 +212,8 @@ class DailyClosing(FirmScoped, db.Model):
         }
 
     def sealed_lines(self) -> list[dict]:
-        return [{"kind": t.kind, "key": t.key, "base": t.base, "amount": t.amount} for t in self.totals]
+        return [{"kind": t.kind, "key": _sealed_mode(t.key, self.seal_version) if t.kind == "mode" else t.key,
+                 "base": t.base, "amount": t.amount} for t in self.totals]
 
 
 class DailyClosingTotal(FirmScoped, db.Model):

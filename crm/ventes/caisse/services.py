@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
-from crm.core.firm_settings import insert_ignoring_conflict
+from crm.core.database import insert_ignoring_conflict
 from crm.core.formatting import day as day_text
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
@@ -28,11 +28,11 @@ from crm.extensions import db
 from crm.formation.journal import record_activity
 from crm.stocks.services import move_stock
 from crm.ventes.caisse.models import (
-    CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
+    SEAL_VERSION, CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
 )
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document
 from crm.ventes.models import Product
-from crm.ventes.till import (
+from crm.ventes.caisse.till import (
     GENESIS_HASH, PAYMENT_MODES, ChainBreak, SealedRecord, Settlement, ZReport, chain_hash, settle,
     verify_chain, z_report,
 )
@@ -148,7 +148,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
          now: datetime | None = None, today: date | None = None) -> CounterSale:
     """Record a counter sale: checks, stock out, ticket number, sealed hash — one transaction.
 
-    `payments`: (mode, amount) pairs as typed (see crm.ventes.till.settle).
+    `payments`: (mode, amount) pairs as typed (see crm.ventes.caisse.till.settle).
     """
     if not lines:
         raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
@@ -162,7 +162,7 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
 
     head = _lock_chain(firm)
     _refuse_if_closed(firm, today)  # a closing may have been committed while we waited
-    number = next_number(firm, "ticket", today)
+    number = next_number(firm, "receipt", today)
     for line in lines:
         if line.product.stock_tracked:
             move_stock(firm, user, line.product, -line.quantity, "counter_sale",
@@ -173,9 +173,9 @@ def sell(firm: Firm, user: User | None, lines: list[TicketLine], payments, party
         sale_date=today, party_id=party.id if party else None, cashier_id=user.id if user else None,
         total_ht=totals.total_ht, total_vat=totals.total_vat, total_ttc=totals.total_ttc,
         tendered=sum((amount for _, amount in settlement.tendered), Decimal("0.00")),
-        change_given=settlement.change, previous_hash=head.last_hash,
+        change_given=settlement.change, previous_hash=head.last_hash, seal_version=SEAL_VERSION,
     )
-    for position, (line, computed) in enumerate(zip(lines, totals.lines), start=1):
+    for position, (line, computed) in enumerate(zip(lines, totals.lines, strict=True), start=1):
         sale.lines.append(CounterSaleLine(
             firm_id=firm.id, position=position, product_id=line.product.id,
             reference=line.product.reference, label=line.product.label[:160],
@@ -200,7 +200,7 @@ def settlement_of(sale: CounterSale) -> Settlement:
 
 
 def totals_of(sale: CounterSale) -> DocumentTotals:
-    return compute_document([LineInput(l.quantity, l.unit_price, l.vat_rate) for l in sale.lines])
+    return compute_document([LineInput(item.quantity, item.unit_price, item.vat_rate) for item in sale.lines])
 
 
 # --- the day and its closing (Z) ---------------------------------------------------
@@ -245,7 +245,7 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
         raise DomainError(
             f"La journée du {day_text(earlier_open)} a des ventes et n'est pas clôturée : "
             "clôturez d'abord cette journée (les clôtures suivent l'ordre des jours).", "closing_date")
-    number = next_number(firm, "cloture", on)
+    number = next_number(firm, "daily_closing", on)
     sales = sales_of_day(firm, on)
     report = z_report([(totals_of(s), settlement_of(s)) for s in sales], head.grand_total)
     closing = DailyClosing(
@@ -255,7 +255,7 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
         first_ticket=sales[0].number if sales else None, last_ticket=sales[-1].number if sales else None,
         total_ht=report.total_ht, total_vat=report.total_vat, total_ttc=report.total_ttc,
         average_basket=report.average_basket, grand_total=report.grand_total,
-        previous_hash=head.last_hash,
+        previous_hash=head.last_hash, seal_version=SEAL_VERSION,
     )
     position = 0
     for mode, amount in report.by_mode.items():

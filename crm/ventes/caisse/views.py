@@ -1,4 +1,4 @@
-"""Screens of the till (caisse), registered on the `ventes` blueprint.
+"""Screens of the till (caisse); their URLs are listed in crm/ventes/blueprint.py.
 
 The ticket being keyed in lives in the form itself (hidden inputs), not in the
 database: every action posts the whole ticket back and the server re-renders
@@ -20,28 +20,15 @@ from crm.core.errors import DomainError
 from crm.core.formatting import money
 from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
 from crm.core.picker import LIMIT, clean_query, searching
-from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.views_helpers import form_error, mark_refused, page_number, refuse
 from crm.extensions import db
 from crm.ventes.caisse import services
 from crm.ventes.caisse.forms import CloseDayForm, TillForm
 from crm.ventes.caisse.models import CounterSale, DailyClosing
 from crm.ventes.models import Product
+from crm.ventes.caisse.till import PAYMENT_MODES, settle
 from crm.ventes.picking import PRODUCTS
-from crm.ventes.till import PAYMENT_MODES, settle
-
-
-def register(bp) -> None:
-    rule = bp.add_url_rule
-    rule("/caisse/", "till", firm_required(till), methods=["GET", "POST"])
-    rule("/caisse/tickets", "till_tickets", firm_required(till_tickets))
-    rule("/caisse/tickets/<int:sale_id>", "show_receipt", firm_required(show_receipt))
-    rule("/caisse/tickets/<int:sale_id>/pdf", "receipt_pdf", firm_required(receipt_pdf))
-    rule("/caisse/cloture/<day>", "close_day", firm_required(close_day), methods=["POST"])
-    rule("/caisse/clotures", "till_closings", firm_required(till_closings))
-    rule("/caisse/clotures/<int:closing_id>", "show_closing", firm_required(show_closing))
-    rule("/caisse/clotures/<int:closing_id>/pdf", "closing_pdf", firm_required(closing_pdf))
-    rule("/caisse/verification", "till_verification", firm_required(till_verification))
 
 
 # --- the till screen -------------------------------------------------------------
@@ -128,7 +115,7 @@ def _posted_lines() -> list[services.TicketLine]:
     if len(ids) != len(quantities):
         abort(400)
     lines = []
-    for product_id, quantity in zip(ids, quantities):
+    for product_id, quantity in zip(ids, quantities, strict=True):
         if not product_id.isdigit():
             abort(400)
         lines.append(services.TicketLine(get_or_404(Product, int(product_id)),

@@ -63,6 +63,30 @@ class DocumentForm(Form):
             raise ValidationError("La fin de validité ne peut pas précéder la date du devis.")
 
 
+class DerivedDocumentForm(Form):
+    """A document made from another: its dates and note, then one quantity per line of the source."""
+
+    issue_date = DateField("Date", [InputRequired("Indiquez la date du document.")])
+    delivery_date = DateField("Date de livraison ou de vente", [Optional()],
+                              description="Vide : la date du bon de livraison ou du document.")
+    goods_returned = BooleanField("Les marchandises sont retournées et remises en stock")
+    notes = TextAreaField("Note", [Length(max=2000)], render_kw={"rows": 2})
+
+
+def derived_document_form(source_lines, **kwargs) -> DerivedDocumentForm:
+    """The form with a `quantity_<source line id>` field per line of the source (0 allowed)."""
+
+    class _Form(DerivedDocumentForm):
+        pass
+
+    for line in source_lines:
+        setattr(_Form, f"quantity_{line.id}", AmountField(
+            f"Quantité — {line.description}",
+            [InputRequired("Indiquez une quantité (0 si cet article n'est pas repris)."),
+             NumberRange(min=0, message="La quantité est de 0 ou plus.")], places=3))
+    return _Form(**kwargs)
+
+
 class PaymentForm(Form):
     amount = AmountField("Montant", [InputRequired("Indiquez le montant réglé."),
                                      NumberRange(min=Decimal("0.01"), message="Le montant doit être positif.")],

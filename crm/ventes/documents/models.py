@@ -27,18 +27,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.core.clock import business_today
 from crm.core.models import User, utcnow
 from crm.core.money import vat_rate_check
-from crm.core.tenancy import FirmScoped
+from crm.core.models import FirmScoped
 from crm.extensions import db
+from crm.ventes.codes import PAYMENT_MODES
 
 ZERO = Decimal("0")
 
-# kind → (label, numbering type of crm.core.numbering)
+# kind → label; the kind is also the document's numbering type (crm.core.numbering_models).
 KINDS = {
-    "quote": ("Devis", "devis"),
-    "order": ("Bon de commande", "commande"),
-    "delivery": ("Bon de livraison", "livraison"),
-    "invoice": ("Facture", "facture"),
-    "credit_note": ("Avoir", "avoir"),
+    "quote": "Devis",
+    "order": "Bon de commande",
+    "delivery": "Bon de livraison",
+    "invoice": "Facture",
+    "credit_note": "Avoir",
 }
 
 STATUSES = {
@@ -62,12 +63,7 @@ STATUSES = {
     "validated": "Validé",
 }
 
-PAYMENT_METHODS = {
-    "cash": "Espèces",
-    "cheque": "Chèque",
-    "card": "Carte bancaire",
-    "transfer": "Virement",
-}
+PAYMENT_METHODS = PAYMENT_MODES  # the same codes at the till and on invoices
 
 
 
@@ -153,11 +149,11 @@ class SalesDocument(FirmScoped, db.Model):
 
     @property
     def label(self) -> str:
-        return KINDS[self.kind][0]
+        return KINDS[self.kind]
 
     @property
     def number_type(self) -> str:
-        return KINDS[self.kind][1]
+        return self.kind
 
     @property
     def is_draft(self) -> bool:

@@ -1,6 +1,7 @@
 """What a sales document prints, for documents/base_document.html (page and PDF alike)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 from crm.core.firm_settings import get_firm_settings, payment_mentions
@@ -10,6 +11,7 @@ from flask import render_template
 
 from crm.core.pdf import firm_logo_uri
 from crm.extensions import db
+from crm.ventes.computation import LineInput, compute_line
 from crm.ventes.documents.models import SalesDocument
 
 # One template per kind, all extending documents/base_document.html (page and PDF alike).
@@ -68,13 +70,18 @@ def _line(document: SalesDocument, line, delivered: dict) -> SimpleNamespace:
         reference=line.product.reference if line.product else "", label=line.description,
         description="", quantity=line.quantity, unit=line.product.unit if line.product else "",
         unit_price=line.unit_price, discount_rate=line.discount_rate, vat_rate=line.vat_rate,
-        net=line.net, ordered_quantity=line.quantity, remaining=0)
+        discount_amount=line_discount(line), net=line.net, ordered_quantity=line.quantity, remaining=0)
     if document.kind == "delivery" and line.source_line is not None:
         ordered = line.source_line
         row.ordered_quantity = ordered.quantity
         already = delivered[ordered.id]
         row.remaining = ordered.quantity - already - line.quantity
     return row
+
+
+def line_discount(line) -> Decimal:
+    """The line discount as the amount subtracted (rounded half-up to the cent), as computed."""
+    return compute_line(LineInput(line.quantity, line.unit_price, line.vat_rate, line.discount_rate)).discount_amount
 
 
 def document_html(document: SalesDocument) -> str:
@@ -131,8 +138,8 @@ def _delivery_address(party) -> list[str] | None:
 
 
 def _operation_nature(document: SalesDocument) -> str:
-    goods = any(l.product is not None and l.product.stock_tracked for l in document.lines)
-    services = any(l.product is None or not l.product.stock_tracked for l in document.lines)
+    goods = any(item.product is not None and item.product.stock_tracked for item in document.lines)
+    services = any(item.product is None or not item.product.stock_tracked for item in document.lines)
     if goods and services:
         return "Livraison de biens et prestation de services"
     return "Livraison de biens" if goods else "Prestation de services"

@@ -15,13 +15,13 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
-from crm.core.formatting import money
+from crm.core.formatting import money, number
 from crm.core.firm_settings import due_date, get_firm_settings
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
 from crm.formation.journal import record_activity
-from crm.ventes import rules
+from crm.ventes.documents import rules
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document, compute_line
 from crm.ventes.documents.models import (
     ZERO,
@@ -35,6 +35,7 @@ from crm.ventes.documents.models import (
     SalesLine,
     SalesOrder,
 )
+from crm.ventes.documents.models import invoice_deliveries as invoice_deliveries_table
 
 CLASSES = {"quote": Quote, "order": SalesOrder, "delivery": DeliveryNote,
            "invoice": Invoice, "credit_note": CreditNote}
@@ -55,19 +56,30 @@ class LineData:
     discount_rate: Decimal = ZERO
     product: object | None = None  # crm.ventes.models.Product
     source_line: SalesLine | None = None
+    index: int | None = None  # its row in the form (from 0), so a message names that row
+
+
+def carried_line(source: SalesLine, quantity: Decimal) -> LineData:
+    """A line carried on from a line of the source document: same article, same prices."""
+    return LineData(source.description, quantity, source.unit_price, source.vat_rate,
+                    source.discount_rate, source.product, source)
 
 
 # --- computation ------------------------------------------------------------
 
 def totals_of(document: SalesDocument) -> DocumentTotals:
-    """The full computation of a document (cascade, escompte, VAT per rate, balance)."""
+    """The full computation of a document (cascade, escompte, VAT per rate), as it was issued.
+
+    Nothing paid or credited since enters it: a validated invoice prints as it was at
+    validation; what remains to pay is balance_due(), shown on the document's page and
+    on the client's account statement.
+    """
     return compute_document(
         [_line_input(line) for line in document.lines],
         remise=document.remise_rate,
         rabais=document.rabais_rate,
         ristourne=document.ristourne_rate,
         escompte=document.escompte_rate,
-        paid=settled_amount(document) if isinstance(document, Invoice) else ZERO,
     )
 
 
@@ -91,6 +103,15 @@ def credited_amount(invoice: Invoice) -> Decimal:
             CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None)
         )
     )
+
+
+def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
+    """The validated credit notes of an invoice, oldest first."""
+    if not invoice.id:
+        return []
+    return list(db.session.scalars(
+        select(CreditNote).where(CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None))
+        .order_by(CreditNote.issue_date, CreditNote.id)))
 
 
 def settled_amount(invoice: Invoice) -> Decimal:
@@ -141,8 +162,10 @@ def save_draft(document: SalesDocument, header: dict, lines: list[LineData]) -> 
             setattr(document, name, header[name])
     if "party" in header:
         _check_party(header["party"], document.kind)
-    for index, line in enumerate(lines, start=1):
-        compute_line(_line_input(line), index)  # DomainError names the faulty line
+    for position, line in enumerate(lines):
+        compute_line(_line_input(line), _row(line, position))  # DomainError names the faulty row
+    if is_derived(document):
+        _check_derived_lines(document, lines)
     document.lines.clear()
     db.session.flush()
     for position, line in enumerate(lines, start=1):
@@ -150,8 +173,12 @@ def save_draft(document: SalesDocument, header: dict, lines: list[LineData]) -> 
     _store_totals(document)
 
 
+def _row(line: LineData, position: int) -> int:
+    return line.index if line.index is not None else position
+
+
 def _new_line(document: SalesDocument, position: int, line: LineData) -> SalesLine:
-    computed = compute_line(_line_input(line), position)
+    computed = compute_line(_line_input(line), _row(line, position - 1))
     return SalesLine(
         firm_id=document.firm_id, position=position, product=line.product,
         description=line.description, quantity=computed.quantity, unit_price=computed.unit_price,
@@ -175,6 +202,112 @@ def source_lines(document: SalesDocument) -> dict[int, SalesLine]:
     return {line.id: line for source in documents for line in source.lines}
 
 
+# --- documents derived from another ---------------------------------------------
+
+def is_derived(document: SalesDocument) -> bool:
+    """Made from a previous document of the chain: its client, articles and prices come from there."""
+    return document.source_id is not None or document.source is not None or bool(
+        getattr(document, "deliveries", None))
+
+
+def quantity_limits(document: SalesDocument) -> dict[int, Decimal]:
+    """Per line of the source: the most this draft may carry of it (what remains to deliver or to credit)."""
+    limits = {}
+    for line_id, line in source_lines(document).items():
+        if document.kind == "delivery":
+            limits[line_id] = line.quantity - delivered_quantity(line, exclude=document)
+        elif document.kind == "credit_note":
+            limits[line_id] = line.quantity - credited_quantity(line, exclude=document)
+        else:
+            limits[line_id] = line.quantity
+    return limits
+
+
+def credited_quantity(invoice_line: SalesLine, exclude: SalesDocument | None = None) -> Decimal:
+    """Quantity of an invoice line already cancelled by validated credit notes."""
+    return _carried_quantity(invoice_line, "credit_note", exclude)
+
+
+def _carried_quantity(line: SalesLine, kind: str, exclude: SalesDocument | None) -> Decimal:
+    """How much of `line` the validated documents of `kind` carried on (`exclude` left out)."""
+    query = (
+        select(func.coalesce(func.sum(SalesLine.quantity), 0))
+        .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
+        .where(SalesLine.source_line_id == line.id, SalesDocument.kind == kind, SalesDocument.number.is_not(None))
+    )
+    if exclude is not None and exclude.id:
+        query = query.where(SalesDocument.id != exclude.id)
+    return Decimal(db.session.scalar(query))
+
+
+def _source_title(document: SalesDocument) -> str:
+    sources = [document.source] if document.source is not None else list(getattr(document, "deliveries", []))
+    return ", ".join(source.title for source in sources) or "le document d'origine"
+
+
+def _check_derived_lines(document: SalesDocument, lines: list[LineData]) -> None:
+    """A derived document keeps its source's client and prices, and carries only the source's articles."""
+    source = document.source or next(iter(getattr(document, "deliveries", [])), None)
+    if source is not None and document.party is not None and document.party is not source.party:
+        raise DomainError(f"Le client est celui de {source.title} : il ne peut pas être changé.", "party_id")
+    for name in REDUCTION_RATES:
+        if source is not None and Decimal(getattr(document, name) or 0) != Decimal(getattr(source, name) or 0):
+            raise DomainError(f"Les remises, rabais, ristournes et escomptes sont ceux de {source.title} : "
+                              "ils ne peuvent pas être changés.", name)
+    sources = source_lines(document)
+    limits = quantity_limits(document)
+    seen: set[int] = set()
+    for position, line in enumerate(lines):
+        origin = line.source_line
+        if origin is None or origin.id not in sources:
+            raise DomainError(
+                f"Ligne {_row(line, position) + 1} : « {line.description} » ne figure pas sur "
+                f"{_source_title(document)} ; un document établi à partir d'un autre n'en reprend que les articles.",
+                f"lines-{_row(line, position)}-description")
+        field = f"quantity_{origin.id}"
+        if origin.id in seen:
+            raise DomainError(f"« {origin.description} » figure deux fois : une ligne par article d'origine.", field)
+        seen.add(origin.id)
+        same = (line.product is origin.product or getattr(line.product, "id", None) == origin.product_id)
+        if not same or any(Decimal(getattr(line, name)) != getattr(origin, name)
+                           for name in ("unit_price", "discount_rate", "vat_rate")):
+            raise DomainError(
+                f"« {origin.description} » : l'article, le prix, la remise et la TVA sont ceux de "
+                f"{origin.document.title} et ne peuvent pas être changés.", field)
+        if Decimal(line.quantity) > limits[origin.id]:
+            raise DomainError(
+                f"« {origin.description} » : {number(Decimal(line.quantity), 3)} alors que "
+                f"{number(max(limits[origin.id], ZERO), 3)} au plus peut être repris de {origin.document.title}.",
+                field)
+
+
+def set_derived_quantities(document: SalesDocument, header: dict, quantities: dict[int, Decimal]) -> None:
+    """The trainee's quantity for each line of the source (0: not delivered, not billed, not returned)."""
+    _check_draft(document)
+    sources = source_lines(document)
+    limits = quantity_limits(document)
+    lines = []
+    for line_id, quantity in quantities.items():
+        field = f"quantity_{line_id}"
+        origin = sources.get(line_id)
+        if origin is None:
+            raise DomainError("Cette ligne ne figure pas sur le document d'origine.", field)
+        if quantity is None or quantity < 0:
+            raise DomainError(f"« {origin.description} » : indiquez une quantité de 0 ou plus.", field)
+        if quantity > limits[line_id]:
+            raise DomainError(
+                f"« {origin.description} » : {number(quantity, 3)} alors que "
+                f"{number(max(limits[line_id], ZERO), 3)} au plus peut être repris de {origin.document.title}.",
+                field)
+        if quantity:
+            lines.append(carried_line(origin, quantity))
+    if not lines:
+        raise DomainError("Indiquez au moins une quantité supérieure à zéro.")
+    allowed = {name: header[name] for name in ("issue_date", "delivery_date", "notes", "goods_returned")
+               if name in header}
+    save_draft(document, allowed, lines)
+
+
 def delete_draft(document: SalesDocument) -> None:
     _check_draft(document)
     db.session.delete(document)
@@ -183,10 +316,119 @@ def delete_draft(document: SalesDocument) -> None:
 
 def _check_draft(document: SalesDocument) -> None:
     if not document.is_draft:
-        raise DomainError(
-            f"{document.title} est validé(e) : il ne peut plus être modifié ni supprimé. "
-            "Pour le corriger, établissez un avoir."
-        )
+        raise DomainError(_frozen_message(document))
+
+
+# --- what a document may become next ---------------------------------------------
+
+# Every action a document may offer, per kind, in the order the page shows them.
+STEPS = {
+    "quote": ("edit", "delete", "validate", "refuse", "accept", "order"),
+    "order": ("edit", "delete", "validate", "invoice", "delivery"),
+    "delivery": ("edit", "delete", "validate", "invoice"),
+    "invoice": ("edit", "delete", "validate", "payment", "credit_note"),
+    "credit_note": ("edit", "delete", "validate"),
+}
+DERIVED_KINDS = ("order", "delivery", "invoice", "credit_note")
+
+
+def next_steps(document: SalesDocument) -> tuple[str, ...]:
+    """What the document may do or become now; the page shows these and every transition checks them."""
+    return tuple(step for step in STEPS[document.kind] if step_refusal(document, step) is None)
+
+
+def require_step(document: SalesDocument, step: str) -> None:
+    """Refuse (DomainError in French) a step the document does not allow now."""
+    reason = step_refusal(document, step)
+    if reason is not None:
+        raise DomainError(reason)
+
+
+def step_refusal(document: SalesDocument, step: str) -> str | None:
+    """Why `step` is impossible for the document now, in French; None when it is allowed."""
+    if step not in STEPS[document.kind]:
+        return f"{document.title} ne peut pas faire l'objet de cette action."
+    if step in ("edit", "delete", "validate"):
+        return None if document.is_draft else _frozen_message(document)
+    if document.is_draft:
+        return "Validez d'abord le document avant d'en établir la suite."
+    check = {"accept": _answer_refusal, "refuse": _answer_refusal, "order": _order_refusal,
+             "delivery": _delivery_refusal, "invoice": _invoice_refusal,
+             "credit_note": _credit_refusal, "payment": _payment_refusal}[step]
+    return check(document)
+
+
+def _answer_refusal(quote: Quote) -> str | None:
+    """A quote is answered (accepted or refused) once, while it is still valid."""
+    if quote.is_expired:
+        return ("Ce devis a expiré : sa date de validité est passée. Établissez un nouveau devis "
+                "aux conditions du jour.")
+    if quote.status != "sent":
+        return f"Le devis {quote.number} a déjà reçu une réponse ({quote.status_label.lower()})."
+    return None
+
+
+def _order_refusal(quote: Quote) -> str | None:
+    if quote.status != "accepted":
+        return "Un bon de commande s'établit à partir d'un devis accepté par le client (et encore valable)."
+    if _derived(quote, "order"):
+        return f"Le bon de commande du devis {quote.number} est déjà établi."
+    return None
+
+
+def _delivery_refusal(order: SalesOrder) -> str | None:
+    if order.status not in ("confirmed", "partially_delivered"):
+        return f"La commande {order.number} est entièrement livrée."
+    if _derived(order, "invoice"):
+        return f"La commande {order.number} est déjà facturée sans livraison."
+    if all(line.quantity - delivered_quantity(line) <= 0 for line in order.lines):
+        return "Tout a déjà été livré sur cette commande."
+    return None
+
+
+def _invoice_refusal(document: SalesDocument) -> str | None:
+    if isinstance(document, DeliveryNote):
+        if document.status != "issued" or _invoices_of_delivery(document):
+            return f"Le bon de livraison {document.number} est déjà facturé (ou sa facture est en brouillon)."
+        return None
+    if document.status != "confirmed" or _derived(document, "delivery"):
+        return (f"La commande {document.number} est livrée par bons de livraison : "
+                "facturez ces bons de livraison.")
+    if _derived(document, "invoice"):
+        return f"La commande {document.number} est déjà facturée (ou sa facture est en brouillon)."
+    return None
+
+
+def _credit_refusal(invoice: Invoice) -> str | None:
+    if rules.creditable_remaining(invoice.total_ttc, [credited_amount(invoice)]) <= 0:
+        return f"La facture {invoice.number} est déjà entièrement annulée par des avoirs."
+    return None
+
+
+def _payment_refusal(invoice: Invoice) -> str | None:
+    if balance_due(invoice) <= 0:
+        return "Cette facture est déjà entièrement réglée."
+    return None
+
+
+def _derived(document: SalesDocument, kind: str) -> list[SalesDocument]:
+    """The documents of `kind` made from this one (drafts included)."""
+    return list(db.session.scalars(
+        select(SalesDocument).where(SalesDocument.source_id == document.id, SalesDocument.kind == kind)))
+
+
+def _invoices_of_delivery(delivery: DeliveryNote, exclude: SalesDocument | None = None) -> list[Invoice]:
+    """The invoices (drafts included) that bill this delivery note."""
+    query = (select(Invoice).join(invoice_deliveries_table, invoice_deliveries_table.c.invoice_id == Invoice.id)
+             .where(invoice_deliveries_table.c.delivery_id == delivery.id))
+    if exclude is not None and exclude.id:
+        query = query.where(Invoice.id != exclude.id)
+    return list(db.session.scalars(query))
+
+
+def _frozen_message(document: SalesDocument) -> str:
+    return (f"{document.title} est validé : il ne peut plus être modifié ni supprimé. "
+            "Pour le corriger, établissez un avoir.")
 
 
 # --- validation -------------------------------------------------------------
@@ -197,6 +439,12 @@ def validate_document(document: SalesDocument, user: User) -> None:
     if not document.lines:
         raise DomainError("Ajoutez au moins une ligne avant de valider le document.")
     firm = db.session.get(Firm, document.firm_id)
+    _check_source_still_allows(document)
+    if is_derived(document):
+        _check_derived_lines(document, [carried_line(line.source_line, line.quantity) if line.source_line
+                                        else LineData(line.description, line.quantity, line.unit_price,
+                                                      line.vat_rate, line.discount_rate, line.product)
+                                        for line in document.lines])
     checks = {"delivery": _before_delivery, "invoice": _before_invoice,
               "credit_note": _before_credit_note}
     if document.kind in checks:
@@ -209,6 +457,28 @@ def validate_document(document: SalesDocument, user: User) -> None:
     document.validated_at = utcnow()
     db.session.flush()
     _after_validation(document, firm, user)
+
+
+def _check_source_still_allows(document: SalesDocument) -> None:
+    """At validation, the source must still allow this document (another one may have been validated since)."""
+    source = document.source
+    if document.kind == "order" and isinstance(source, Quote):
+        if source.status != "accepted":
+            raise DomainError(f"Le devis {source.number} n'est pas accepté : la commande ne peut pas être validée.")
+        if any(order.number for order in _derived(source, "order") if order.id != document.id):
+            raise DomainError(f"Le devis {source.number} a déjà son bon de commande validé.")
+    if isinstance(document, Invoice):
+        for delivery in document.deliveries:
+            billed = [invoice for invoice in _invoices_of_delivery(delivery, exclude=document) if invoice.number]
+            if delivery.is_draft or delivery.status != "issued" or billed:
+                raise DomainError(f"Le bon de livraison {delivery.title} est déjà facturé : "
+                                  "un bon de livraison n'est facturé qu'une fois.")
+        if isinstance(source, SalesOrder):
+            if any(d.number for d in _derived(source, "delivery")):
+                raise DomainError(f"La commande {source.number} est livrée par bons de livraison : "
+                                  "facturez ces bons de livraison.")
+            if any(i.number for i in _derived(source, "invoice") if i.id != document.id):
+                raise DomainError(f"La commande {source.number} est déjà facturée.")
 
 
 def _before_delivery(document: DeliveryNote, firm: Firm, user: User) -> None:
@@ -273,15 +543,7 @@ def _move_goods(document: SalesDocument, firm: Firm, user: User) -> None:
 
 def delivered_quantity(order_line: SalesLine, exclude: SalesDocument | None = None) -> Decimal:
     """Quantity of an order line already delivered by validated delivery notes."""
-    query = (
-        select(func.coalesce(func.sum(SalesLine.quantity), 0))
-        .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
-        .where(SalesLine.source_line_id == order_line.id, SalesDocument.kind == "delivery",
-               SalesDocument.number.is_not(None))
-    )
-    if exclude is not None and exclude.id:
-        query = query.where(SalesDocument.id != exclude.id)
-    return Decimal(db.session.scalar(query))
+    return _carried_quantity(order_line, "delivery", exclude)
 
 
 def delivered_quantities(order_lines, exclude: SalesDocument | None = None) -> dict[int, Decimal]:
@@ -336,55 +598,41 @@ def refresh_invoice_status(invoice: Invoice) -> None:
 
 def accept_quote(quote: Quote, user: User) -> SalesOrder:
     """The client agrees: the quote is accepted and its order drafted from it."""
-    if quote.is_draft or quote.status not in ("sent",):
-        raise DomainError("Seul un devis envoyé peut être accepté.")
-    if quote.is_expired:
-        raise DomainError(
-            "Ce devis a expiré : sa date de validité est passée. Établissez un nouveau devis "
-            "aux conditions du jour.")
+    require_step(quote, "accept")
     quote.status = "accepted"
     return derive_document(quote, "order", user)
 
 
 def refuse_quote(quote: Quote, user: User) -> None:
-    if quote.is_draft or quote.status != "sent":
-        raise DomainError("Seul un devis envoyé peut être refusé.")
+    require_step(quote, "refuse")
     quote.status = "refused"
     db.session.flush()
 
 
 # --- the chain --------------------------------------------------------------
 
-ALLOWED_NEXT = {"quote": {"order"}, "order": {"delivery", "invoice"}, "delivery": {"invoice"},
-                "invoice": {"credit_note"}}
+REDUCTION_RATES = ("remise_rate", "rabais_rate", "ristourne_rate", "escompte_rate")
 
 
 def derive_document(source: SalesDocument, kind: str, user: User,
                     today: date | None = None) -> SalesDocument:
     """Draft the next document of the chain from a validated one, linked both ways."""
-    if source.is_draft:
-        raise DomainError("Validez d'abord le document avant d'en établir la suite.")
-    if kind not in ALLOWED_NEXT.get(source.kind, ()):
+    if kind not in DERIVED_KINDS:
         raise DomainError("Ce document ne peut pas être établi à partir de celui-ci.")
+    require_step(source, kind)
     firm = db.session.get(Firm, source.firm_id)
     document = create_document(firm, user, kind, source.party, today or business_today(firm), source=source)
-    for name in ("remise_rate", "rabais_rate", "ristourne_rate", "escompte_rate"):
+    for name in REDUCTION_RATES:
         setattr(document, name, getattr(source, name))
-    lines = []
-    for line in source.lines:
-        quantity = line.quantity
-        if kind == "delivery":
-            quantity = line.quantity - delivered_quantity(line)
-            if quantity <= 0:
-                continue
-        lines.append(LineData(line.description, quantity, line.unit_price, line.vat_rate,
-                              line.discount_rate, line.product, line))
-    if not lines:
-        raise DomainError("Tout a déjà été livré sur cette commande.")
     if kind == "credit_note":
         document.credited_invoice = source
     if kind == "invoice" and isinstance(source, DeliveryNote):
         document.deliveries.append(source)
+    db.session.flush()
+    limits = quantity_limits(document)  # what remains to deliver or to credit; all of it otherwise
+    lines = [carried_line(line, limits[line.id]) for line in source.lines if limits[line.id] > 0]
+    if not lines:
+        raise DomainError("Il ne reste rien à reprendre de ce document.")
     save_draft(document, {}, lines)
     return document
 
@@ -398,17 +646,14 @@ def invoice_deliveries(deliveries: list[DeliveryNote], user: User,
     if len(party_ids) > 1:
         raise DomainError("Une facture regroupe les bons de livraison d'un seul client.")
     for delivery in deliveries:
-        if delivery.is_draft or delivery.status != "issued":
-            raise DomainError(f"{delivery.title} n'est pas à facturer (brouillon ou déjà facturé).")
+        require_step(delivery, "invoice")
     invoice = derive_document(deliveries[0], "invoice", user, today)
     extra = []
     for delivery in deliveries[1:]:
         invoice.deliveries.append(delivery)
-        extra += [LineData(line.description, line.quantity, line.unit_price, line.vat_rate,
-                           line.discount_rate, line.product, line) for line in delivery.lines]
+        extra += [carried_line(line, line.quantity) for line in delivery.lines]
     if extra:
-        current = [LineData(l.description, l.quantity, l.unit_price, l.vat_rate, l.discount_rate,
-                            l.product, l.source_line) for l in invoice.lines]
+        current = [carried_line(item.source_line, item.quantity) for item in invoice.lines]
         save_draft(invoice, {}, current + extra)
     return invoice
 
@@ -419,6 +664,8 @@ def record_payment(invoice: Invoice, user: User, amount: Decimal, method: str, p
                    reference: str = "", allow_overpayment: bool = False) -> Payment:
     if invoice.is_draft:
         raise DomainError("On encaisse une facture validée, pas un brouillon.")
+    if not allow_overpayment:
+        require_step(invoice, "payment")
     if method not in PAYMENT_METHODS:
         raise DomainError("Mode de règlement inconnu.", field="method")
     rules.check_payment(balance_due(invoice), amount, allow_overpayment)

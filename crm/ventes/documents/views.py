@@ -1,4 +1,4 @@
-"""Screens of the sales documents, registered on the `ventes` blueprint."""
+"""Screens of the sales documents (their URLs: crm/ventes/blueprint.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -12,13 +12,15 @@ from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.picker import searching
-from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
-from crm.core.views_helpers import form_error, page_number, refuse
+from crm.core.tenancy import current_firm, get_or_404, scoped
+from crm.core.views_helpers import form_error, is_refused, page_number, refuse
 from crm.extensions import db
 from crm.core.pdf import PdfUnavailable, pdf_response
 from crm.prospection.reminders import reminders_of_invoice
 from crm.ventes.documents import printing, services, storage
-from crm.ventes.documents.forms import DocumentForm, InvoiceDeliveriesForm, PaymentForm
+from crm.ventes.documents.forms import (
+    DocumentForm, InvoiceDeliveriesForm, PaymentForm, derived_document_form,
+)
 from crm.ventes.documents.models import KINDS, DeliveryNote, Invoice, SalesDocument
 from crm.ventes.models import Product
 
@@ -30,34 +32,6 @@ PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraiso
 DRAFTS_SHOWN = 10  # drafts listed above a list of documents; the rest behind "?statut=draft"
 # Documents started from scratch; the others are made from the previous one.
 NEW_KINDS = {"quote", "order", "invoice"}
-
-
-def register(bp) -> None:
-    rule = bp.add_url_rule
-    slugs = "<any(devis,commandes,livraisons,factures,avoirs):slug>"
-    rule(f"/{slugs}/", "list_documents", firm_required(list_documents))
-    rule(f"/{slugs}/nouveau", "new_document", firm_required(new_document), methods=["GET", "POST"])
-    rule("/documents/<int:document_id>", "show_document", firm_required(show_document))
-    rule("/documents/<int:document_id>/modifier", "edit_document", firm_required(edit_document),
-         methods=["GET", "POST"])
-    rule("/documents/<int:document_id>/valider", "validate_document",
-         firm_required(validate_document), methods=["POST"])
-    rule("/documents/<int:document_id>/supprimer", "delete_document",
-         firm_required(delete_document), methods=["POST"])
-    rule("/documents/<int:document_id>/accepter", "accept_quote", firm_required(accept_quote),
-         methods=["POST"])
-    rule("/documents/<int:document_id>/refuser", "refuse_quote", firm_required(refuse_quote),
-         methods=["POST"])
-    rule("/documents/<int:document_id>/suite/<any(order,delivery,invoice,credit_note):kind>",
-         "derive_document", firm_required(derive_document), methods=["POST"])
-    rule("/documents/<int:document_id>/pdf", "document_pdf", firm_required(document_pdf))
-    rule("/documents/<int:document_id>/imprimer", "print_document", firm_required(print_document))
-    rule("/documents/<int:document_id>/reglements", "record_payment",
-         firm_required(record_payment), methods=["POST"])
-    rule("/livraisons/facturer", "invoice_deliveries", firm_required(invoice_deliveries),
-         methods=["GET", "POST"])
-    rule("/tiers/<int:party_id>/releve", "account_statement", firm_required(account_statement))
-    rule("/impayes", "overdue_invoices", firm_required(overdue_invoices))
 
 
 # --- lists and pages --------------------------------------------------------
@@ -97,10 +71,13 @@ def show_document(document_id: int):
 
 
 def _document_context(document: SalesDocument) -> dict:
-    context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind]}
+    context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
+               "steps": services.next_steps(document)}
     if isinstance(document, Invoice):
+        context["paid"] = services.paid_amount(document)
         context["credited"] = services.credited_amount(document)
         context["balance"] = services.balance_due(document)
+        context["credit_notes"] = services.credit_notes_of(document)
         context["reminders"] = reminders_of_invoice(document.id)
     return context
 
@@ -134,8 +111,13 @@ def new_document(slug: str):
 def edit_document(document_id: int):
     document = get_or_404(SalesDocument, document_id)
     if not document.is_draft:
-        flash(f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.", "error")
+        flash(
+            f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.",
+            "error",
+        )
         return redirect(url_for("ventes.show_document", document_id=document.id))
+    if services.is_derived(document):
+        return _edit_derived(document)
     form = _document_form(document.kind, document)
     if not searching(form) and form.validate_on_submit() and not _adding_line(form):
         try:
@@ -149,12 +131,43 @@ def edit_document(document_id: int):
     return _edit_page(form, document, document.kind)
 
 
+# What the limit of a line of the source means, per kind of the derived document.
+LIMIT_LABELS = {"delivery": "Reste à livrer", "credit_note": "Reste à créditer",
+                "invoice": "Quantité d'origine", "order": "Quantité du devis"}
+
+
+def _edit_derived(document: SalesDocument):
+    """A derived draft: its client, articles and prices are the source's; the trainee sets each quantity."""
+    sources = services.source_lines(document)
+    form = derived_document_form(sources.values(), obj=document)
+    if not form.is_submitted():
+        current = {line.source_line_id: line.quantity for line in document.lines}
+        for line_id in sources:
+            form[f"quantity_{line_id}"].data = current.get(line_id, Decimal("0")).normalize()
+    if form.validate_on_submit():
+        quantities = {line_id: form[f"quantity_{line_id}"].data for line_id in sources}
+        header = {"issue_date": form.issue_date.data, "delivery_date": form.delivery_date.data,
+                  "notes": form.notes.data or "", "goods_returned": form.goods_returned.data}
+        try:
+            services.set_derived_quantities(document, header, quantities)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Brouillon enregistré.", "success")
+            return redirect(url_for("ventes.show_document", document_id=document.id))
+    limits = services.quantity_limits(document)
+    rows = [(line, form[f"quantity_{line_id}"], limits[line_id]) for line_id, line in sources.items()]
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("ventes/documents/edit_derived.html", form=form, document=document, rows=rows,
+                           limit_label=LIMIT_LABELS[document.kind], slug=SLUG_OF[document.kind]), status
+
+
 def _edit_page(form: DocumentForm, document, kind: str):
-    status = 422 if form.errors else 200
+    status = 422 if form.errors or is_refused() else 200
     has_parties = db.session.scalar(
         scoped(Party).with_only_columns(Party.id).where(Party.kind.in_(["client", "prospect"])).limit(1))
     return render_template("ventes/documents/edit.html", form=form, document=document, kind=kind,
-                           label=KINDS[kind][0], slug=SLUG_OF[kind],
+                           label=KINDS[kind], slug=SLUG_OF[kind],
                            has_parties=has_parties is not None), status
 
 
@@ -202,32 +215,33 @@ def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[se
     """Form lines → LineData, the product filling what was left empty; errors name the line."""
     sources = services.source_lines(document) if document is not None else {}
     lines = []
-    for index, entry in enumerate(form.lines.entries, start=1):
+    for index, entry in enumerate(form.lines.entries):
         line = entry.form
         if line.is_blank():
             continue
+        where, field = f"Ligne {index + 1} : ", f"lines-{index}-"
         product = get_or_404(Product, int(line.product_id.data)) if line.product_id.data else None
         description = line.description.data or (product.label if product else "")
         if not description:
-            raise DomainError(f"Ligne {index} : indiquez la désignation ou choisissez un article.")
+            raise DomainError(where + "indiquez la désignation ou choisissez un article.", field + "description")
         if line.quantity.data is None:
-            raise DomainError(f"Ligne {index} : indiquez la quantité.")
+            raise DomainError(where + "indiquez la quantité.", field + "quantity")
         unit_price = line.unit_price.data
         if unit_price is None:
             if product is None:
-                raise DomainError(f"Ligne {index} : indiquez le prix unitaire HT.")
+                raise DomainError(where + "indiquez le prix unitaire HT.", field + "unit_price")
             unit_price = product.price_on(form.issue_date.data or business_today(current_firm))  # promotions too
         vat = line.vat_rate.data
         if not vat:
             if product is None:
-                raise DomainError(f"Ligne {index} : choisissez le taux de TVA.")
+                raise DomainError(where + "choisissez le taux de TVA.", field + "vat_rate")
             vat_rate = product.vat_rate
         else:
             vat_rate = Decimal(vat)
         source_id = line.source_line_id.data
         source_line = sources.get(int(source_id)) if source_id and source_id.isdigit() else None
         lines.append(services.LineData(description, line.quantity.data, unit_price, vat_rate,
-                                       line.discount_rate.data or Decimal("0"), product, source_line))
+                                       line.discount_rate.data or Decimal("0"), product, source_line, index))
     return lines
 
 

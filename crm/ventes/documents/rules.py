@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from crm.core.errors import DomainError
 from crm.core.formatting import day, money, number
+from crm.core.money import has_decimals_at_most
 
 ZERO = Decimal("0.00")
 
@@ -23,7 +24,7 @@ def check_payment(balance_due: Decimal, amount: Decimal, allow_overpayment: bool
     """
     if amount <= 0:
         raise DomainError("Le montant du règlement doit être supérieur à zéro.", "amount")
-    if amount != amount.quantize(Decimal("0.01")):
+    if not has_decimals_at_most(amount, 2):
         raise DomainError("Le montant du règlement s'exprime au centime près (par exemple 125,50).", "amount")
     if balance_due <= 0 and not allow_overpayment:
         raise DomainError("Cette facture est déjà entièrement réglée.", "amount")

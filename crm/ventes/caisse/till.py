@@ -24,7 +24,8 @@ from decimal import Decimal
 
 from crm.core.errors import DomainError
 from crm.core.formatting import money
-from crm.core.money import round_cent
+from crm.core.money import has_decimals_at_most, round_cent
+from crm.ventes.codes import CASH, PAID_WITH, PAYMENT_MODES
 from crm.ventes.computation import DocumentTotals
 
 GENESIS_HASH = "0" * 64
@@ -132,15 +133,6 @@ def _capital(text: str) -> str:
 
 # --- settling a sale and the daily closing (Z report) -------------------------
 
-PAYMENT_MODES: dict[str, str] = {
-    "especes": "Espèces",
-    "cheque": "Chèque",
-    "carte": "Carte bancaire",
-    "virement": "Virement",
-}
-CASH = "especes"
-_PAID_WITH = {"especes": "en espèces", "cheque": "par chèque", "carte": "par carte bancaire", "virement": "par virement"}
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -165,10 +157,12 @@ def settle(total_ttc: Decimal, payments: Sequence[tuple[str, Decimal | str]]) ->
     tendered: list[tuple[str, Decimal]] = []
     for mode, amount in payments:
         if mode not in PAYMENT_MODES:
-            raise DomainError("Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement.", "payments")
+            raise DomainError(
+                "Choisissez un mode de règlement : espèces, chèque, carte bancaire ou virement.", "payments"
+            )
         amount = _money(amount)
         if amount <= 0:
-            raise DomainError(f"Le montant payé {_PAID_WITH[mode]} doit être positif.", "payments")
+            raise DomainError(f"Le montant payé {PAID_WITH[mode]} doit être positif.", "payments")
         tendered.append((mode, amount))
     non_cash = sum((a for m, a in tendered if m != CASH), Decimal("0.00"))
     cash = sum((a for m, a in tendered if m == CASH), Decimal("0.00"))
@@ -208,7 +202,9 @@ class ZReport:
     grand_total: Decimal  # perpetual: previous closing's grand total + this period's total
 
 
-def z_report(sales: Iterable[tuple[DocumentTotals, Settlement]], previous_grand_total: Decimal = Decimal("0.00")) -> ZReport:
+def z_report(
+    sales: Iterable[tuple[DocumentTotals, Settlement]], previous_grand_total: Decimal = Decimal("0.00")
+) -> ZReport:
     """Totals of a day's sales, each given as (DocumentTotals, Settlement)."""
     count = 0
     total_ht = total_vat = total_ttc = Decimal("0.00")
@@ -245,6 +241,6 @@ def _money(value) -> Decimal:
         amount = Decimal(str(value).replace(",", ".").replace(" ", "").strip())
     except ArithmeticError:
         raise DomainError("Indiquez les montants payés en euros, par exemple 20 ou 12,50.", "payments") from None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
+    if not amount.is_finite() or not has_decimals_at_most(amount, 2):
         raise DomainError("Indiquez les montants payés en euros, au centime près (12,50).", "payments")
-    return amount.quantize(CENT)
+    return round_cent(amount)
