@@ -177,7 +177,8 @@ def report(name: str, rows) -> int:
         ratio = p50 / sql50 if sql50 else float("inf")
         print(f"  {label:<32} {p50 * 1000:6.1f}  {p95 * 1000:6.1f}  {statistics.median(counts):>4.0f} "
               f"{sql50 * 1000:6.1f}  {ratio:8.1f}  {'ok' if ok else 'HORS CIBLE'}")
-    print(f"  temps en ms ; cibles : p95 ≤ {TARGET_P95 * 1000:.0f} ms (PDF stocké ≤ {TARGET_STORED_PDF * 1000:.0f} ms), "
+    print(f"  temps en ms ; cibles : p95 ≤ {TARGET_P95 * 1000:.0f} ms "
+          f"(PDF stocké ≤ {TARGET_STORED_PDF * 1000:.0f} ms), "
           f"p50 ≤ 2 × SQL + {OVERHEAD * 1000:.0f} ms ; {misses} page(s) hors cible")
     return misses
 

@@ -159,8 +159,8 @@ def _parties(rnd, firm_id, user, sizes):
             "created_by_id": user.id, "created_at": datetime(2024, 1, 1) + timedelta(minutes=37 * n),
         })
     ids = _bulk(Party, rows)
-    suppliers = [pid for pid, row in zip(ids, rows) if row["kind"] == "supplier"]
-    customers = [pid for pid, row in zip(ids, rows) if row["kind"] != "supplier"]
+    suppliers = [pid for pid, row in zip(ids, rows, strict=False) if row["kind"] == "supplier"]
+    customers = [pid for pid, row in zip(ids, rows, strict=False) if row["kind"] != "supplier"]
     _plain(Contact, [{"firm_id": firm_id, "party_id": pid, "name": f"Contact {i}", "role": "Achats",
                       "phone": "", "email": ""}
                      for i, pid in enumerate(ids[:: 10])])
@@ -181,7 +181,8 @@ def _products(rnd, firm_id, sizes, suppliers):
     for n in range(sizes.products):
         word = WORDS[n % len(WORDS)]
         price = D(rnd.randrange(200, 50_000)) / 100
-        reference, label, barcode = f"{word[:3].upper()}-{n:05d}", f"{word} {rnd.choice(COLOURS)} modèle {n}", f"{3760000000000 + n}"
+        reference = f"{word[:3].upper()}-{n:05d}"
+        label, barcode = f"{word} {rnd.choice(COLOURS)} modèle {n}", f"{3760000000000 + n}"
         rows.append({
             "firm_id": firm_id, "reference": reference, "label": label, "barcode": barcode,
             "search_text": product_search_text(reference, label, barcode), "family_id": families[n % len(families)],
@@ -192,7 +193,7 @@ def _products(rnd, firm_id, sizes, suppliers):
             "created_at": datetime(2024, 6, 1) + timedelta(minutes=n),
         })
     ids = _bulk(Product, rows)
-    products = [dict(row, id=pid) for pid, row in zip(ids, rows)]
+    products = [dict(row, id=pid) for pid, row in zip(ids, rows, strict=False)]
     _plain(StockThreshold, [
         {"firm_id": firm_id, "product_id": p["id"], "minimum": 5, "safety": 5, "alert": 10,
          "maximum": 60, "alert_mode": "typed", "supplier_id": suppliers[i % len(suppliers)] if suppliers else None}
@@ -235,7 +236,7 @@ def _documents(rnd, firm_id, user, sizes, parties, products):
         })
     ids = _bulk(SalesDocument, [{k: v for k, v in d.items() if not k.startswith("_")} for d in docs])
     lines, totals = [], {}
-    for doc_id, doc in zip(ids, docs):
+    for doc_id, _doc in zip(ids, docs, strict=False):
         ht = vat = D("0")
         for position in range(1, sizes.lines_per_document + 1):
             product = products[rnd.randrange(len(products))]
@@ -250,14 +251,14 @@ def _documents(rnd, firm_id, user, sizes, parties, products):
         totals[doc_id] = (ht, vat, ht + vat)
     for start in range(0, len(lines), 10_000):
         _plain(SalesLine, lines[start:start + 10_000])
-    invoices = [i for i, d in zip(ids, docs) if d["kind"] == "invoice" and d["_final"]]
-    credit_notes = [i for i, d in zip(ids, docs) if d["kind"] == "credit_note"]
+    invoices = [i for i, d in zip(ids, docs, strict=False) if d["kind"] == "invoice" and d["_final"]]
+    credit_notes = [i for i, d in zip(ids, docs, strict=False) if d["kind"] == "credit_note"]
     if invoices and credit_notes:
         db.session.execute(update(SalesDocument), [
             {"id": cn, "credited_invoice_id": invoices[n % len(invoices)]} for n, cn in enumerate(credit_notes)])
     # Validation: numbers in date order per kind and year, totals, then payments and links.
     numbered, counters = [], {}
-    for doc_id, doc in sorted(zip(ids, docs), key=lambda item: (item[1]["issue_date"], item[0])):
+    for doc_id, doc in sorted(zip(ids, docs, strict=False), key=lambda item: (item[1]["issue_date"], item[0])):
         ht, vat, ttc = totals[doc_id]
         row = {"id": doc_id, "total_ht": ht, "total_vat": vat, "total_ttc": ttc}
         if doc["_final"]:
@@ -273,17 +274,19 @@ def _documents(rnd, firm_id, user, sizes, parties, products):
         db.session.execute(update(SalesDocument), numbered[start:start + 5_000])
     _plain(DocumentCounter, [{"firm_id": firm_id, "doc_type": t, "year": y, "last_number": last,
                               "last_date": date(y, 12, 31)} for (t, y), last in counters.items()])
-    final = {doc_id: doc for doc_id, doc in zip(ids, docs)}
+    final = {doc_id: doc for doc_id, doc in zip(ids, docs, strict=False)}
     payments = []
     for doc_id, doc in final.items():
         if doc["kind"] == "invoice" and doc["_final"] in ("partially_paid", "paid"):
             ttc = totals[doc_id][2]
             amount = ttc if doc["_final"] == "paid" else (ttc / 2).quantize(D("0.01"))
-            payments.append({"firm_id": firm_id, "invoice_id": doc_id, "paid_on": doc["issue_date"] + timedelta(days=10),
-                             "amount": amount, "method": "transfer", "reference": "", "created_by_id": user.id})
+            payments.append({"firm_id": firm_id, "invoice_id": doc_id,
+                             "paid_on": doc["issue_date"] + timedelta(days=10), "amount": amount,
+                             "method": "transfer", "reference": "", "created_by_id": user.id})
     _plain(Payment, payments)
     deliveries = [i for i, d in final.items() if d["kind"] == "delivery" and d["_final"] == "invoiced"]
-    _plain(invoice_deliveries, [{"invoice_id": inv, "delivery_id": dl} for inv, dl in zip(invoices, deliveries)])
+    _plain(invoice_deliveries, [{"invoice_id": inv, "delivery_id": dl}
+                                for inv, dl in zip(invoices, deliveries, strict=False)])
     first = {}
     for doc_id, doc in final.items():
         first.setdefault((doc["kind"], bool(doc["_final"])), doc_id)
@@ -309,7 +312,8 @@ def _moves(rnd, firm_id, user, sizes, products):
             quantity = max(quantity, -on_hand[pid])
         on_hand[pid] += quantity
         rows.append({"firm_id": firm_id, "product_id": pid, "kind": kind, "quantity": quantity,
-                     "unit_cost": product["average_cost"], "moved_on": START + timedelta(days=n * DAYS // max(sizes.stock_moves, 1)),
+                     "unit_cost": product["average_cost"],
+                     "moved_on": START + timedelta(days=n * DAYS // max(sizes.stock_moves, 1)),
                      "source": "", "note": "", "author_id": user.id, "on_hand_after": on_hand[pid],
                      "average_cost_after": product["average_cost"],
                      "created_at": datetime(2025, 1, 2) + timedelta(minutes=n)})
@@ -346,11 +350,11 @@ def _purchasing(rnd, firm_id, user, sizes, suppliers, products):
                                         "delivery_note": "", "note": "", "author_id": user.id}
                                        for order_id in validated[:: 2]])
     by_order = {}
-    for line_id, line in zip(line_ids, lines):
+    for line_id, line in zip(line_ids, lines, strict=False):
         by_order.setdefault(line["order_id"], []).append(line_id)
     _plain(GoodsReceiptLine, [{"firm_id": firm_id, "receipt_id": rid, "order_line_id": lid, "received": 5,
                                "damaged": 0, "extra": False, "note": ""}
-                              for rid, oid in zip(receipt_ids, validated[:: 2]) for lid in by_order[oid]])
+                              for rid, oid in zip(receipt_ids, validated[:: 2], strict=False) for lid in by_order[oid]])
     return {"order_id": [ids[0], validated[0]], "receipt_id": [receipt_ids[0]]}
 
 
@@ -375,7 +379,8 @@ def _journal(rnd, firm_id, user, sizes):
     for start in range(0, len(rows), 10_000):
         ids += _bulk(Activity, rows[start:start + 10_000])
     _plain(ActivityCompetency, [{"activity_id": aid, "code": VERBS[n % len(VERBS)][1], "user_id": user.id,
-                                 "firm_id": firm_id, "at": row["at"]} for n, (aid, row) in enumerate(zip(ids, rows))])
+                                 "firm_id": firm_id, "at": row["at"]}
+                                for n, (aid, row) in enumerate(zip(ids, rows, strict=False))])
     return ids[0]
 
 

@@ -111,7 +111,7 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
     (small_pages, small_counts), (large_pages, large_counts) = measured[small[0].id], measured[large[0].id]
     assert len(small_pages) == len(large_pages) >= 60
     grown = []
-    for (endpoint, small_url), (_, large_url) in zip(small_pages, large_pages):
+    for (endpoint, small_url), (_, large_url) in zip(small_pages, large_pages, strict=False):
         (n_small, statements_small), (n_large, statements_large) = small_counts[small_url], large_counts[large_url]
         # Fewer is fine: a helper may skip its query when a page happens to have nothing to look up.
         if n_large > n_small:

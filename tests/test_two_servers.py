@@ -234,7 +234,7 @@ def test_two_app_servers_share_one_database(own_database, tmp_path):
         for port in ports:
             log = tmp_path / f"gunicorn-{port}.log"
             servers.append((_start_server(port, database_url, log), log))
-        for base, (server, log) in zip(bases, servers):
+        for base, (server, log) in zip(bases, servers, strict=False):
             _wait_ready(base, server, log)
 
         errors: list[BaseException] = []

@@ -19,7 +19,7 @@ from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
-from crm.core.views_helpers import form_error, page_number, paginate_ids_first, refuse
+from crm.core.views_helpers import form_error, paginate_ids_first, refuse
 from crm.extensions import db
 from crm.prospection.reminders import level_label_of_party as reminder_level_of_party
 from crm.ventes.documents.services import documents_of_party

@@ -39,7 +39,7 @@ Using it in a form (the pieces are: a source, the field, the macro, the view):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from flask import jsonify, request, url_for
 from wtforms import Field

@@ -1,7 +1,7 @@
 """Request lifecycle: login gate, current firm, one commit per request, headers, errors."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import (
     Flask, current_app, flash, g, has_request_context, redirect, render_template, request, url_for,

@@ -23,7 +23,8 @@ class ProductForm(Form):
                             description="Unique dans votre entreprise, par exemple CAF-250.")
     label = StringField("Désignation", [Required(), Length(max=160)], filters=[strip_filter])
     barcode = StringField("Code-barres", [Optional(), Length(max=20)], filters=[strip_filter],
-                          description="Facultatif : le code EAN imprimé sur l'article, lu par la douchette de la caisse.")
+                          description="Facultatif : le code EAN imprimé sur l'article, lu par la douchette "
+                                      "de la caisse.")
     family_id = SelectField("Famille", coerce=int, validate_choice=True)
     unit = StringField("Unité", [Required(), Length(max=20)], filters=[strip_filter], default="unité",
                        description="unité, kg, lot de 6, heure…")

@@ -94,6 +94,5 @@ def test_the_database_refuses_to_change_or_delete_a_stored_file(shop):
     [stored] = _files(invoice)
     for statement in ("UPDATE document_file SET data = :x, size = 1 WHERE id = :id",
                       "DELETE FROM document_file WHERE id = :id"):
-        with pytest.raises(DatabaseError):
-            with db.session.begin_nested():
-                db.session.execute(text(statement), {"x": b"x", "id": stored.id})
+        with pytest.raises(DatabaseError), db.session.begin_nested():
+            db.session.execute(text(statement), {"x": b"x", "id": stored.id})

@@ -53,37 +53,18 @@ def till():
             lines = _posted_lines()
             if action == "invalid":  # the form's own messages, next to their fields
                 status = 422
-            elif action == "add" or action.startswith("pick-"):
-                if action.startswith("pick-"):  # a product chosen among the search step's matches
-                    product = get_or_404(Product, int(action[5:])) if action[5:].isdigit() else abort(400)
-                else:
-                    product = services.find_product(current_firm, form.reference.data)
-                quantity = services.parse_quantity(form.quantity.data)
-                lines = services.add_line(lines, product, quantity)
-                form.reference.data = ""
-                form.quantity.data = "1"
-            elif action.startswith("remove-"):
-                index = int(action.removeprefix("remove-")) if action[7:].isdigit() else -1
-                if not 0 <= index < len(lines):
-                    abort(400)
-                del lines[index]
+            elif action == "add" or action.startswith(("pick-", "remove-")):
+                lines = _edit_ticket(action, form, lines)
             elif action == "change":
                 if not lines:
                     raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
                 settlement = settle(services.ticket_totals(lines, today).total_ttc, form.tendered_payments())
             elif action == "validate":
-                begin_writing()  # the sale takes the write lock from here: stock and number under it
-                party = get_or_404(Party, form.party_id.data) if form.party_id.data else None
-                sale = services.sell(current_firm, current_user, lines, form.tendered_payments(), party)
-                message = f"Ticket {sale.number} enregistré : {money(sale.total_ttc)}."
-                if sale.change_given:
-                    message += f" Monnaie à rendre : {money(sale.change_given)}."
-                flash(message, "success")
-                return redirect(url_for("ventes.show_receipt", sale_id=sale.id))
-            elif action != "new":
-                abort(400)
-            else:
+                return _sell(form, lines)
+            elif action == "new":
                 return redirect(url_for("ventes.till"))
+            else:
+                abort(400)
         except DomainError as error:
             mark_refused()
             if error.field == "reference" and action == "add":
@@ -98,8 +79,39 @@ def till():
         "ventes/caisse/till.html", form=form, lines=lines, totals=totals, settlement=settlement,
         today=today, closed=services.is_closed(current_firm, today), short=services.short_of_stock,
         prices={line.product.id: line.product.price_on(today) for line in lines},
-        reference_matches=reference_matches, reference_source=PRODUCTS, payment_modes=PAYMENT_MODES, payment_error=payment_error,
+        reference_matches=reference_matches, reference_source=PRODUCTS, payment_modes=PAYMENT_MODES,
+        payment_error=payment_error,
     ), status
+
+
+def _edit_ticket(action: str, form: TillForm, lines: list) -> list:
+    """Add the typed reference (or a product picked among the matches), or remove a line."""
+    if action.startswith("remove-"):
+        index = int(action.removeprefix("remove-")) if action[7:].isdigit() else -1
+        if not 0 <= index < len(lines):
+            abort(400)
+        del lines[index]
+        return lines
+    if action.startswith("pick-"):  # a product chosen among the search step's matches
+        product = get_or_404(Product, int(action[5:])) if action[5:].isdigit() else abort(400)
+    else:
+        product = services.find_product(current_firm, form.reference.data)
+    lines = services.add_line(lines, product, services.parse_quantity(form.quantity.data))
+    form.reference.data = ""
+    form.quantity.data = "1"
+    return lines
+
+
+def _sell(form: TillForm, lines: list):
+    """Validate the sale: stock and number under the write lock, then the receipt."""
+    begin_writing()  # the sale takes the write lock from here
+    party = get_or_404(Party, form.party_id.data) if form.party_id.data else None
+    sale = services.sell(current_firm, current_user, lines, form.tendered_payments(), party)
+    message = f"Ticket {sale.number} enregistré : {money(sale.total_ttc)}."
+    if sale.change_given:
+        message += f" Monnaie à rendre : {money(sale.change_given)}."
+    flash(message, "success")
+    return redirect(url_for("ventes.show_receipt", sale_id=sale.id))
 
 
 def _reference_matches(text: str | None) -> list:

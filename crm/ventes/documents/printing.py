@@ -60,7 +60,7 @@ def _lines(document: SalesDocument) -> list[SimpleNamespace]:
     if document.kind == "delivery":
         from crm.ventes.documents.services import delivered_quantities
 
-        delivered = delivered_quantities([l.source_line for l in document.lines if l.source_line is not None],
+        delivered = delivered_quantities([line.source_line for line in document.lines if line.source_line is not None],
                                          exclude=document)
     return [_line(document, line, delivered) for line in document.lines]
 
