@@ -13,3 +13,4 @@ from crm.ventes.documents.models import Payment, SalesDocument, SalesLine  # noq
 from crm.ventes.caisse.models import (  # noqa: F401
     CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
 )
+from crm.indicateurs.models import PerformanceAnalysis, SatisfactionSurvey  # noqa: F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.clients.models import Party, _in
@@ -25,6 +25,11 @@ NATURES = {
 }
 STATUSES = {"open": "Ouverte", "transmitted": "Transmise", "treated": "Traitée", "closed": "Close"}
 HANDLINGS = {"immediate": "Traitée immédiatement", "transmitted": "Transmise à un service"}
+
+
+def _day_of_creation(context) -> date:
+    created_at = context.get_current_parameters().get("created_at")
+    return (created_at or utcnow()).date()
 
 
 class Service(FirmScoped, db.Model):
@@ -68,6 +73,7 @@ class DeskRequest(FirmScoped, db.Model):
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"),
         Index("ix_desk_request_firm_created", "firm_id", "created_at"),
         Index("ix_desk_request_firm_status", "firm_id", "status"),
+        Index("ix_desk_request_firm_received", "firm_id", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +101,9 @@ class DeskRequest(FirmScoped, db.Model):
     improvement_note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The business date of the request (the firm's calendar): what the indicators count by.
+    # record_request sets it; a row inserted otherwise takes the day of its created_at.
+    received_on: Mapped[date] = mapped_column(Date, default=_day_of_creation)
     treated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 

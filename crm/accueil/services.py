@@ -146,7 +146,7 @@ def record_request(firm: Firm, user: User, data: RequestData, today: date | None
         visitor_email=data.visitor_email if party is None else "",
         channel=data.channel, nature=data.nature, request_text=data.request_text, answer=data.answer,
         documentation=data.documentation, handling=data.handling, created_by_id=user.id,
-        created_at=utcnow(), message="",
+        created_at=utcnow(), received_on=today, message="",
         satisfaction_comment="", reactions_note="", improvement_note="",
     )
     db.session.add(desk_request)

@@ -36,6 +36,18 @@ def round_cent(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def round_half_up(value: Decimal, places: int = 2) -> Decimal:
+    """A ratio or a rate (not an amount) rounded half-up to `places` decimals."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def percentage(part: Decimal | int, whole: Decimal | int, places: int = 2) -> Decimal | None:
+    """part ÷ whole × 100, rounded half-up (45.833… → 45.83); None when `whole` is zero."""
+    if not whole:
+        return None
+    return round_half_up(Decimal(part) * HUNDRED / Decimal(whole), places)
+
+
 def percentage_of(base: Decimal, rate: Decimal) -> Decimal:
     """`rate` % of `base`, rounded half-up to the cent (a discount, a VAT amount)."""
     return round_cent(base * rate / HUNDRED)
