@@ -541,6 +541,7 @@ def _timeline(book, ws, d: Dashboard, fm: _Formats) -> None:
         chart.set_title({"name": "Chiffre d'affaires HT"})
         chart.set_legend({"none": True})
         chart.set_y_axis({"num_format": '#,##0 "€"'})
+        chart.set_x_axis({"label_position": "low"})  # under the bars, even below a negative day
         ws.insert_chart(2, 5, chart, {"x_scale": 1.5, "y_scale": 1.3})
 
 

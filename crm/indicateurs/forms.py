@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from crm.core.forms import Form, Required, strip_filter
 from crm.indicateurs.models import SCORES, SUBJECTS
@@ -17,7 +17,9 @@ class PeriodForm(Form):
     class Meta:
         csrf = False
 
-    periode = SelectField("Période", choices=list(KINDS.items()), default="month")
+    periode = SelectField("Période", choices=list(KINDS.items()), default="month", validate_choice=False,
+                          validators=[AnyOf(list(KINDS), message="Choisissez une période : jour, semaine, mois, "
+                                                                 "trimestre ou personnalisée.")])
     date = DateField("Jour de la période", [Optional()],
                      description="La semaine, le mois ou le trimestre qui contient ce jour.")
     du = DateField("Du", [Optional()])

@@ -434,6 +434,7 @@ class ClassView:
     rows: list[tuple[str, str, str]]  # (indicator key, label, unit) in display order
     trainees: list[f.TraineeFigures]
     firm_names: dict[int, str]
+    best: dict[str, int] = field(default_factory=dict)  # indicator key → the firm with the best value
 
 
 def class_today(firms: list[Firm]) -> date:
