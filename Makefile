@@ -7,7 +7,7 @@ PORT   ?= 5000
 WORKERS ?= 4
 FLASK  := $(BIN)/flask --app crm
 
-.PHONY: run serve test bench install dev-install migrate demo clean check-pdf
+.PHONY: run serve test test-tools bench install dev-install migrate demo clean check-pdf
 
 ## make run: environment, migrations, demo data, then serve on http://$(HOST):$(PORT)
 run: install migrate demo
@@ -20,8 +20,18 @@ serve: install migrate
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - "crm:create_app()"
 
 ## make test: environment with test tools, then every test
-test: dev-install check-pdf
+test: dev-install check-pdf test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make test-tools: axe-core (accessibility checks of the browser tests), pinned in package-lock.json
+test-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --silent && touch $@; \
+	else \
+	  echo "npm absent : les contrôles d'accessibilité (axe-core) des tests navigateur seront ignorés."; \
+	fi
 
 ## make bench: speed and memory targets
 bench: dev-install
@@ -59,4 +69,4 @@ demo: install
 	$(FLASK) demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

@@ -50,7 +50,7 @@ def add_staff_member(service: Service, user: User, data: dict) -> StaffMember:
     service.people.append(person)
     db.session.flush()
     record_activity(db.session.get(Firm, service.firm_id), user, "organigramme.updated", person,
-                    f"{person.name} ajouté(e) au service {service.name}")
+                    f"{person.name} rejoint le service {service.name}")
     return person
 
 

@@ -182,7 +182,7 @@ def add_staff_member(service_id: int):
         person = services.add_staff_member(service, current_user, {
             "name": form.name.data, "role": _text(form.role), "phone": _text(form.phone),
             "email": _text(form.email)})
-        flash(f"{person.name} est ajouté(e) au service {service.name}.", "success")
+        flash(f"{person.name} fait maintenant partie du service {service.name}.", "success")
         return redirect(url_for("accueil.organigramme"))
     return _organigramme_page(ServiceForm(formdata=None), form, service.id, 422)
 
@@ -199,7 +199,7 @@ def delete_service(service_id: int):
 def remove_staff_member(staff_member_id: int):
     person = get_or_404(StaffMember, staff_member_id)
     services.remove_staff_member(person)
-    flash(f"{person.name} est retiré(e) de l'organigramme.", "success")
+    flash(f"{person.name} ne figure plus dans l'organigramme.", "success")
     return redirect(url_for("accueil.organigramme"))
 
 
@@ -216,7 +216,8 @@ def report():
         form.start.data = form.end.data = None
     start = form.start.data or today.replace(day=1)
     end = form.end.data or today
-    if status == 200:
-        form.start.data, form.end.data = start, end  # show the period actually reported
+    if status == 200:  # the fields show the period actually reported, also when none was typed
+        for field, value in ((form.start, start), (form.end, end)):
+            field.raw_data, field.data = None, value
     return render_template("accueil/report.html", form=form,
                            report=services.report(current_firm.id, start, end, today), today=today), status

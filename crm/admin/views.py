@@ -165,7 +165,7 @@ def add_member(firm_id: int):
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{user.display_name} est affecté(e) à « {firm.trade_name} ».", "success")
+            flash(f"{user.display_name} travaille maintenant dans « {firm.trade_name} ».", "success")
             return redirect(url_for("admin.show_firm", firm_id=firm.id))
     return render_template("admin/firm.html", firm=firm, member_form=form,
                            positions=Position.choices()), 422

@@ -50,7 +50,7 @@ def logout():
     services.end_all_sessions(current_user)
     logout_user()
     session.clear()
-    flash("Vous êtes déconnecté(e). À bientôt !", "success")
+    flash("Vous êtes bien déconnecté. À bientôt !", "success")
     return redirect(url_for("auth.login"))
 
 

@@ -10,6 +10,7 @@ import csv
 import io
 from datetime import date, datetime
 
+from crm.core.formatting import counted
 from crm.clients.models import CATEGORIES, INTEREST_LEVELS, KINDS, SOURCES, STAGES, Party
 from crm.clients.services import create_party, fold
 from crm.core import identifiers
@@ -140,7 +141,7 @@ def _row_data(raw: dict) -> dict:
             return default
         found = values.get(fold(value))
         if found is None:
-            problems.append(f"{what} « {value} » inconnu(e)")
+            problems.append(f"{what} « {value} » : valeur inconnue")
         return found if found is not None else default
 
     data["kind"] = choice("kind", KIND_VALUES, "Type", "prospect")
@@ -200,5 +201,5 @@ def import_parties(firm: Firm, user: User, text: str) -> list[Party]:
     if errors:
         raise ImportErrors(errors)
     parties = [create_party(firm, user, data, journal=False) for _, data in rows]
-    record_activity(firm, user, "party.imported", None, f"{len(parties)} fiche(s) importée(s)")
+    record_activity(firm, user, "party.imported", None, counted(len(parties), "fiche importée", "fiches importées"))
     return parties

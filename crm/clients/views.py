@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
+from crm.core.formatting import counted
 from crm.clients import csv_io, services
 from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
@@ -322,7 +323,7 @@ def confirm_import():
             return render_template("clients/import.html", form=ImportForm(formdata=None),
                                    confirm=ConfirmImportForm(formdata=None), rows=[],
                                    errors=error.errors, columns=csv_io.COLUMNS), 422
-        flash(f"{len(parties)} fiche(s) importée(s).", "success")
+        flash(f"{counted(len(parties), 'fiche importée', 'fiches importées')}.", "success")
         return redirect(url_for("clients.index", sort="recent"))
     return render_template("clients/import.html", form=ImportForm(formdata=None), confirm=confirm,
                            rows=[], errors=[], columns=csv_io.COLUMNS), 422

@@ -14,5 +14,7 @@ class ImportErrors(DomainError):
     """An import refused as a whole, with one message per faulty line."""
 
     def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__(f"{len(errors)} ligne(s) en erreur : rien n'a été importé.")
+        count = len(errors)
+        lines = "1 ligne en erreur" if count == 1 else f"{count} lignes en erreur"
+        super().__init__(f"{lines} : rien n'a été importé.")
         self.errors = errors

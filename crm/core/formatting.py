@@ -50,7 +50,55 @@ def timestamp(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm", zone=No
     return format_datetime(shown, format=pattern, tzinfo=shown.tzinfo, locale=LOCALE)
 
 
+# Unit symbols never take the plural mark (1 kg, 3 kg); words do (1 pièce, 8 pièces).
+_INVARIABLE_UNITS = {"kg", "g", "mg", "t", "m", "cm", "mm", "km", "m2", "m²", "m3", "m³", "l", "cl", "ml", "h",
+                     "min", "j", "u", "u.", "%"}
+
+
+def plural(count, singular: str, plural_form: str | None = None) -> str:
+    """The word for `count` things, French rule: singular for 0 and 1 (and −1…1), plural from 2."""
+    if abs(Decimal(count)) < 2:
+        return singular
+    return plural_form or _plural_of(singular)
+
+
+def counted(count, singular: str, plural_form: str | None = None) -> str:
+    """'1 article', '3 articles', '1 234 commandes'."""
+    return f"{number(count, 3)} {plural(count, singular, plural_form)}"
+
+
+def with_unit(quantity, unit: str | None, digits: int = 3) -> str:
+    """A quantity and its unit, the unit agreeing with it: '8 pièces', '1,5 kg', '1 lot'."""
+    if not unit:
+        return number(quantity, digits)
+    return f"{number(quantity, digits)} {plural(quantity, unit)}"
+
+
+def _plural_of(word: str) -> str:
+    """French plural of one word or of a unit symbol (left as is)."""
+    if " " in word:  # "boîte de 10" → "boîtes de 10": the first word agrees
+        head, _, rest = word.partition(" ")
+        return f"{_plural_of(head)} {rest}"
+    if word.lower() in _INVARIABLE_UNITS or not word[-1:].isalpha() or word[-1:] in "sxzSXZ":
+        return word
+    if word.endswith(("eau", "au", "eu")):
+        return word + "x"
+    return word + "s"
+
+
+_VOWELS = tuple("aeiouyàâäéèêëîïôöùûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ")
+
+
+def of(name: str) -> str:
+    """The French 'de' before a name, elided before a vowel: 'de Hugo', 'd'Aïssata'."""
+    return f"d'{name}" if name.startswith(_VOWELS) else f"de {name}"
+
+
 def register(app) -> None:
+    app.add_template_filter(of, "of")
+    app.add_template_filter(counted, "counted")
+    app.add_template_filter(with_unit, "with_unit")
+    app.add_template_global(plural, "plural")
     app.add_template_filter(money, "money")
     app.add_template_filter(number, "number")
     app.add_template_filter(percent, "percent")

@@ -65,12 +65,23 @@ def phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+# Reserved top-level domains (RFC 2606) that practice firms use for their made-up addresses.
+PRACTICE_TLDS = ("test", "example", "invalid")
+
+
 def email(value: str) -> str:
+    """A valid address, normalised; no DNS lookup (school networks are often offline).
+
+    email-validator refuses the reserved .test and .invalid names as undeliverable:
+    they are checked as if they were .example, then given back their own ending.
+    """
+    head, dot, tld = value.strip().rpartition(".")
+    practice = bool(dot) and tld.lower() in PRACTICE_TLDS
     try:
-        # No DNS lookup: school networks are often offline.
-        return validate_email(value, check_deliverability=False).normalized
+        normalized = validate_email(f"{head}.example" if practice else value, check_deliverability=False).normalized
     except EmailNotValidError:
         raise ValueError("Adresse électronique invalide : vérifiez la saisie (exemple : nom@domaine.fr).") from None
+    return f"{normalized.rpartition('.')[0]}.{tld.lower()}" if practice else normalized
 
 
 _POSTCODE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")

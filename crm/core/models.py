@@ -51,9 +51,9 @@ class Position(str, enum.Enum):
     @property
     def label(self) -> str:
         return {
-            "accueil": "Chargé(e) d'accueil",
-            "commercial": "Commercial(e)",
-            "magasinier": "Magasinier / magasinière",
+            "accueil": "Accueil",
+            "commercial": "Commercial",
+            "magasinier": "Magasin",
             "responsable": "Responsable",
         }[self.value]
 

@@ -92,6 +92,19 @@ def _only_firm_id(user: User) -> int | None:
     return ids[0] if len(ids) == 1 else None
 
 
+def manages_firm(user: User, firm: Firm) -> bool:
+    """The teacher (or admin) who may enter the firm, or its trainee at the *responsable* poste.
+
+    They alone change the firm's own rules (e.g. allowing negative stock).
+    """
+    if user.is_teacher:
+        return find_accessible_firm(user, firm.id) is not None
+    position = db.session.scalar(
+        select(Membership.position).where(Membership.user_id == user.id, Membership.firm_id == firm.id)
+    )
+    return position == "responsable"
+
+
 def enter_firm(firm: Firm) -> None:
     session[SESSION_KEY] = firm.id
 

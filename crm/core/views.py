@@ -54,6 +54,12 @@ def firm_logo(firm_id: int):
     return response
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: send them the icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/sante")
 def health():
     """For the school's monitoring: answers when the app and its database do."""

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
-from crm.core.formatting import money
+from crm.core.formatting import counted, money, plural
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
@@ -341,7 +341,8 @@ def _check_receipt_lines(order: PurchaseOrder, values: dict[int, ReceiptLineInpu
                               f"que d'unités reçues ({value.received}).")
         if value.received > remaining[line_id] and not value.extra:
             raise DomainError(
-                f"{reference} : {value.received} reçu(s) pour {remaining[line_id]} attendu(s). Réception "
+                f"{reference} : {value.received} {plural(value.received, 'reçu')} pour {remaining[line_id]} "
+                f"{plural(remaining[line_id], 'attendu')}. Réception "
                 "refusée : cochez « En plus » pour accepter l'excédent livré, ou corrigez la quantité.")
         if (value.damaged or value.extra) and not (value.note or "").strip():
             raise DomainError(f"{reference} : décrivez l'écart (abîmé ou en plus) dans la remarque de la ligne.")
@@ -412,7 +413,7 @@ def validate_receipt(firm: Firm, user: User | None, receipt: GoodsReceipt) -> Go
     db.session.flush()
     units = sum(line.accepted for line in receipt.lines)
     record_activity(firm, user, "stock.goods_received", receipt,
-                    f"Réception {receipt.number} sur la commande {order.number} : {units} unité(s) entrée(s)")
+                    f"Réception {receipt.number} sur la commande {order.number} : {counted(units, 'unité entrée', 'unités entrées')}")
     return receipt
 
 
@@ -423,9 +424,9 @@ def receipt_discrepancies(line: GoodsReceiptLine) -> list[str]:
         expected = remaining_by_line(line.receipt.order).get(line.order_line_id, 0)
     found = []
     if line.received < expected:
-        found.append(f"{expected - line.received} manquant(s)")
+        found.append(f"{expected - line.received} {plural(expected - line.received, 'manquant')}")
     if line.damaged:
-        found.append(f"{line.damaged} abîmé(s)")
+        found.append(f"{line.damaged} {plural(line.damaged, 'abîmé')}")
     if line.received > expected:
         found.append(f"{line.received - expected} en plus")
     return found

@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
 
+from crm.core.tenancy import manages_firm
+from crm.core.formatting import counted, with_unit
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
@@ -32,7 +34,11 @@ def allows_negative_stock(firm: Firm) -> bool:
     return get_firm_settings(firm).allow_negative_stock
 
 
-def set_allow_negative_stock(firm: Firm, allowed: bool) -> None:
+def set_allow_negative_stock(firm: Firm, user: User, allowed: bool) -> None:
+    """A firm-wide rule: only the teacher or the firm's *responsable* may change it."""
+    if not manages_firm(user, firm):
+        raise DomainError("Seul le professeur ou l'élève au poste de responsable peut changer ce paramètre "
+                          "de l'entreprise.")
     update_firm_settings(firm, allow_negative_stock=allowed)
 
 
@@ -93,7 +99,7 @@ def move_stock(
     if new_on_hand is None:
         on_hand = db.session.scalar(select(Product.on_hand).where(Product.id == product.id))
         raise DomainError(
-            f"Stock insuffisant pour {product.reference} : {on_hand} {product.unit} en stock, "
+            f"Stock insuffisant pour {product.reference} : {with_unit(on_hand, product.unit)} en stock, "
             f"sortie de {-quantity} refusée.", "quantity")
 
     # We now hold the product row (row lock on PostgreSQL, the write lock on SQLite):
@@ -139,13 +145,13 @@ def record_manual_move(firm: Firm, user: User | None, product: Product, kind: st
     move = move_stock(firm, user, product, signed, kind, unit_cost=unit_cost, source=source, note=note)
     if kind is MoveKind.RECEPTION:
         record_activity(firm, user, "stock.goods_received", move,
-                        f"Réception de {quantity} {product.unit} de {product.reference}")
+                        f"Réception de {with_unit(quantity, product.unit)} de {product.reference}")
         if answers_alert:
             record_activity(firm, user, "stock.alert_answered", move,
                             f"Alerte de stock traitée : {product.reference}")
     else:
         record_activity(firm, user, "stock.loss_recorded", move,
-                        f"Casse/perte de {quantity} {product.unit} de {product.reference}")
+                        f"Casse/perte de {with_unit(quantity, product.unit)} de {product.reference}")
     return move
 
 
@@ -334,7 +340,8 @@ def validate_count(firm: Firm, user: User | None, count: StockCount) -> list[Sto
     _check_draft(count)
     missing = [line for line in count.lines if line.counted is None]
     if missing:
-        raise DomainError(f"Il reste {len(missing)} article(s) non compté(s) : saisissez 0 pour un article absent.")
+        raise DomainError(f"Il reste {counted(len(missing), 'article non compté', 'articles non comptés')} : "
+                          "saisissez 0 pour un article absent.")
     moves = []
     for line in count.lines:
         # Lock the product row so the expected quantity cannot change before the adjustment.
@@ -353,7 +360,7 @@ def validate_count(firm: Firm, user: User | None, count: StockCount) -> list[Sto
     count.validated_by_id = user.id if user else None
     db.session.flush()
     record_activity(firm, user, "stock.counted", count,
-                    f"Inventaire validé : {count.label} ({len(moves)} ajustement(s))")
+                    f"Inventaire validé : {count.label} ({counted(len(moves), 'ajustement')})")
     return moves
 
 

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from crm.core.tenancy import manages_firm
+from crm.core.formatting import counted, with_unit
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
@@ -59,6 +61,7 @@ def index():
     )}
     settings_form = SettingsForm(allow_negative_stock=services.allows_negative_stock(current_firm))
     return render_template("stocks/index.html", page=page, thresholds=thresholds, settings_form=settings_form,
+                           manages_firm=manages_firm(current_user, current_firm),
                            alert_count=services.stock_alert_count(current_firm))
 
 
@@ -66,7 +69,11 @@ def index():
 def save_settings():
     form = SettingsForm()
     if form.validate_on_submit():
-        services.set_allow_negative_stock(current_firm, form.allow_negative_stock.data)
+        try:
+            services.set_allow_negative_stock(current_firm, current_user, form.allow_negative_stock.data)
+        except DomainError as error:
+            refuse(error)
+            return redirect(url_for("stocks.index"))
         flash("Le stock négatif est maintenant autorisé : les sorties au-delà du stock seront acceptées."
               if form.allow_negative_stock.data else "Le stock négatif est refusé : aucune sortie au-delà du stock.",
               "warning" if form.allow_negative_stock.data else "success")
@@ -96,7 +103,7 @@ def new_move():
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{move.kind_label} enregistrée : {product.reference}, stock {move.on_hand_after} {product.unit}.",
+            flash(f"{move.kind_label} enregistrée : {product.reference}, stock {with_unit(move.on_hand_after, product.unit)}.",
                   "success")
             return redirect(url_for("stocks.stock_card", product_id=product.id))
     status = 422 if request.method == "POST" else 200
@@ -214,7 +221,8 @@ def validate_count(count_id: int):
     except DomainError as error:
         refuse(error)
         return _count_page(count, {}), 422
-    flash(f"Inventaire validé : {len(moves)} ajustement(s) de stock passé(s). Il est maintenant figé.", "success")
+    flash(f"Inventaire validé : {counted(len(moves), 'ajustement de stock passé', 'ajustements de stock passés')}. "
+          "Il est maintenant figé.", "success")
     return redirect(url_for("stocks.show_count", count_id=count.id))
 
 
@@ -301,13 +309,14 @@ def orders_from_alerts():
         refuse(error)
         return redirect(url_for("stocks.alerts"))
     if result.orders:
-        flash(f"{len(result.orders)} commande(s) fournisseur préparée(s) en brouillon avec les quantités "
+        flash(f"{counted(len(result.orders), 'commande fournisseur préparée', 'commandes fournisseur préparées')} "
+              "en brouillon avec les quantités "
               "proposées : vérifiez-les, puis validez-les.", "success")
     for warning in result.warnings:
         flash(warning, "warning")
     if result.without_supplier:
         references = ", ".join(p.reference for p in result.without_supplier)
-        flash(f"Sans fournisseur habituel, non commandé(s) : {references}. Indiquez leur fournisseur dans "
+        flash(f"Sans fournisseur habituel, donc pas commandés : {references}. Indiquez leur fournisseur dans "
               "leurs seuils ou créez la commande à la main.", "warning")
     if len(result.orders) == 1:
         return redirect(url_for("stocks.show_order", order_id=result.orders[0].id))

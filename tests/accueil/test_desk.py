@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from crm.core.clock import business_today
 from crm.accueil import services
 from crm.accueil.models import DeskRequest, Service, StaffMember
 from crm.clients import services as clients
@@ -216,6 +217,10 @@ def test_manager_report_with_hand_checked_figures(auth, world):
     page = page_text(auth.client.get("/accueil/remontee?start=2026-11-01&end=2026-11-15"))
     assert "période du 01/11/2026 au 15/11/2026" in page
     assert "3,7 / 5" in page and "Prévenir des délais" in page and "Livraison lente" in page
+    # Without a period typed, the fields show the period the page reports (this month so far).
+    default = page_text(auth.client.get("/accueil/remontee"))
+    today = business_today(world.firm_a)
+    assert f'value="{today.replace(day=1).isoformat()}"' in default and f'value="{today.isoformat()}"' in default
     bad = auth.client.get("/accueil/remontee?start=2026-11-15&end=2026-11-01")
     assert bad.status_code == 422 and "La date de fin précède la date de début." in page_text(bad)
 

@@ -38,6 +38,7 @@ def test_pasted_class_list_creates_accounts_and_memberships(app, world):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "ne seront plus jamais affichés" in page_text(response)
+    assert "data-print" in html and "Imprimer la feuille" in html and "js/print.js" in html
     passwords = _passwords(html)
     assert set(passwords) == {"lea.martin", "elodie.legall", "lea.martin2"}
     lea = db.session.scalar(select(User).filter_by(username="lea.martin"))

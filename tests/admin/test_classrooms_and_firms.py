@@ -238,3 +238,21 @@ def test_firm_settings_refusals_are_french_and_change_nothing(app, world):
         assert message in page_text(response), overrides
     db.session.expire_all()
     assert get_firm_settings(world.firm_a).payment_terms_days == 30
+
+
+def test_a_firm_email_on_a_reserved_test_domain_is_accepted(app, world):
+    browser = _teacher(app)
+    page = f"/admin/classes/{world.classroom_a.id}/entreprises/nouvelle"
+    response = browser.post(page, _firm_data(trade_name="Terranova", email="contact@terranova.test"), form_page=page)
+    assert response.status_code == 302
+    assert db.session.scalar(select(Firm.email).filter_by(trade_name="Terranova")) == "contact@terranova.test"
+
+
+def test_a_firm_of_a_class_without_trainees_says_to_import_them(app, world, make_classroom, make_firm):
+    empty = make_firm(make_classroom(world.teacher_a, name="Classe vide"))
+    db.session.commit()
+    text = page_text(_teacher(app).client.get(f"/admin/entreprises/{empty.id}"))
+    assert "La classe n'a encore aucun élève" in text
+    assert "déjà affectés" not in text
+    # In a class with trainees all placed elsewhere, the other message stays.
+    assert "déjà affectés" in page_text(_teacher(app).client.get(f"/admin/entreprises/{world.firm_a.id}"))

@@ -51,5 +51,5 @@ def test_quote_to_paid_invoice(page, live_server):
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     # The delivery took the 10 chairs out of the 30 of the opening stock.
     page.goto(f"{live_server}/stocks/")
-    assert "20 pièce" in page.locator("tr", has_text="Chaise empilable Oslo").inner_text()
+    assert "20 pièces" in page.locator("tr", has_text="Chaise empilable Oslo").inner_text()
 

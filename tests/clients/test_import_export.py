@@ -54,7 +54,7 @@ def test_import_previews_then_imports_everything(auth, world):
     assert lea.marketing_consent_on == date(2026, 9, 5)
     assert (eclat.kind, eclat.category, eclat.siret, eclat.tag_list) == ("client", "business", "73282932000074", ["salon", "vip"])
     activity = db.session.scalar(select(Activity).where(Activity.verb == "party.imported"))
-    assert activity.summary == "2 fiche(s) importée(s)"
+    assert activity.summary == "2 fiches importées"
 
 
 def test_windows_1252_file_is_read_with_its_accents(auth, world):
@@ -82,7 +82,7 @@ def test_bad_file_imports_nothing_and_reports_each_line(auth, world):
     text = page_text(response)
     assert "Rien n'a été importé." in text
     assert "Ligne 2" not in text
-    assert "Ligne 3 : Type « ennemi » inconnu(e) ; Numéro de téléphone invalide" in text
+    assert "Ligne 3 : Type « ennemi » : valeur inconnue ; Numéro de téléphone invalide" in text
     assert "Ligne 4 : Adresse électronique invalide" in text and "Code postal invalide" in text
     assert "Consentement « peut-être » : écrivez oui ou non" in text
     assert "Le nom d'un particulier est obligatoire" in text

@@ -20,3 +20,9 @@ def test_database_url_defaults_to_sqlite_in_instance(tmp_path):
 def test_postgres_urls_use_psycopg_3(tmp_path):
     assert database_url("postgresql://u@h/db", tmp_path) == "postgresql+psycopg://u@h/db"
     assert database_url("postgres://u@h/db", tmp_path) == "postgresql+psycopg://u@h/db"
+
+
+def test_favicon_ico_is_served_to_browsers_that_ask_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/static/favicon.svg")
+    assert client.get(response.headers["Location"]).status_code == 200

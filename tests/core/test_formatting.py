@@ -28,3 +28,27 @@ def test_percent_and_number():
     assert _plain(formatting.percent(Decimal("5.5"))) == "5,5 %"
     assert _plain(formatting.percent(Decimal("20"))) == "20 %"
     assert _plain(formatting.number(Decimal("1234.5"))) == "1 234,5"
+
+
+def test_real_plurals_not_parentheses():
+    assert formatting.counted(0, "commande") == "0 commande"
+    assert formatting.counted(1, "commande") == "1 commande"
+    assert formatting.counted(2, "commande") == "2 commandes"
+    assert _plain(formatting.counted(1234, "fiche importée", "fiches importées")) == "1 234 fiches importées"
+    assert formatting.plural(3, "abîmé") == "abîmés"
+
+
+def test_units_agree_with_their_quantity():
+    assert formatting.with_unit(8, "pièce") == "8 pièces"
+    assert formatting.with_unit(1, "pièce") == "1 pièce"
+    assert formatting.with_unit(Decimal("1.5"), "kg") == "1,5 kg"
+    assert formatting.with_unit(Decimal("2.500"), "boîte de 10") == "2,5 boîtes de 10"
+    assert formatting.with_unit(3, "rouleau") == "3 rouleaux"
+    assert formatting.with_unit(2, "m²") == "2 m²"
+    assert formatting.with_unit(5, "") == "5"
+
+
+def test_de_is_elided_before_a_vowel():
+    assert formatting.of("Aïssata Diallo") == "d'Aïssata Diallo"
+    assert formatting.of("Élodie") == "d'Élodie"
+    assert formatting.of("Hugo Nguyen") == "de Hugo Nguyen"

@@ -26,3 +26,12 @@ def test_valid_values_are_normalised():
 def test_invalid_values_get_a_french_message(check, value, message):
     with pytest.raises(ValueError, match=message):
         check(value)
+
+
+def test_reserved_practice_domains_are_accepted_without_any_lookup():
+    # A practice firm's made-up address uses the reserved names of RFC 2606.
+    assert identifiers.email("contact@terranova.test") == "contact@terranova.test"
+    assert identifiers.email("Achats@Boutique.EXAMPLE") == "Achats@boutique.example"
+    assert identifiers.email("compta@fournisseur.invalid") == "compta@fournisseur.invalid"
+    with pytest.raises(ValueError, match="Adresse électronique invalide"):
+        identifiers.email("pas une adresse@terranova.test")

@@ -36,7 +36,7 @@ def test_trainee_of_several_firms_chooses_one(app, world, make_firm, make_member
     assert "Firme A" in html and "Firme A2" in html and "Firme B" not in html
     browser.post(f"/entreprises/{world.firm_a.id}/entrer", form_page="/entreprises")
     home = page_text(browser.client.get("/"))
-    assert "Firme A" in home and "Chargé(e) d'accueil" in home
+    assert "Firme A" in home and 'class="position">Accueil<' in home
 
 
 def test_removed_membership_drops_the_current_firm(app, world):
@@ -47,4 +47,4 @@ def test_removed_membership_drops_the_current_firm(app, world):
     db.session.commit()
     response = browser.client.get("/stocks/")
     assert response.status_code == 302  # back to choosing a firm, none left
-    assert "Vous n'êtes rattaché(e) à aucune entreprise" in page_text(browser.client.get("/entreprises"))
+    assert "Aucune entreprise d'entraînement ne vous est encore attribuée" in page_text(browser.client.get("/entreprises"))

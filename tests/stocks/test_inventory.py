@@ -50,7 +50,7 @@ def test_count_sheet_entry_validation_and_freeze(client, auth, world, make_produ
     auth.post(count_url, {f"counted-{line_caf.id}": "150"}, form_page=count_url)
     response = auth.post(f"{count_url}/valider", {}, form_page=count_url)
     assert response.status_code == 422
-    assert "Il reste 1 article(s) non compté(s)" in page_text(response)
+    assert "Il reste 1 article non compté :" in page_text(response)
 
     auth.post(count_url, {f"counted-{line_caf.id}": "150", f"counted-{line_the.id}": "23"}, form_page=count_url)
     response = auth.post(f"{count_url}/valider", {}, form_page=count_url)

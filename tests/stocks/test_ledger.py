@@ -69,7 +69,7 @@ def test_stock_card_page_shows_the_running_balance(client, auth, world, make_pro
 def test_exit_below_zero_is_refused_and_changes_nothing(world, make_product):
     product = make_product(world.firm_a)
     services.move_stock(world.firm_a, None, product, 2, "reception", D("3"))
-    with pytest.raises(DomainError, match="Stock insuffisant .* 2 unité en stock, sortie de 3 refusée"):
+    with pytest.raises(DomainError, match="Stock insuffisant .* 2 unités en stock, sortie de 3 refusée"):
         services.move_stock(world.firm_a, None, product, -3, "counter_sale")
     db.session.expire_all()
     assert product.on_hand == 2
@@ -78,7 +78,7 @@ def test_exit_below_zero_is_refused_and_changes_nothing(world, make_product):
 
 def test_firm_setting_allows_negative_stock(world, make_product):
     product = make_product(world.firm_a)
-    services.set_allow_negative_stock(world.firm_a, True)
+    services.update_firm_settings(world.firm_a, allow_negative_stock=True)
     services.move_stock(world.firm_a, None, product, -3, "delivery")
     db.session.expire_all()
     assert product.on_hand == -3
@@ -90,7 +90,7 @@ def test_firm_setting_allows_negative_stock(world, make_product):
 
 def test_reception_after_negative_stock_takes_the_new_cost(world, make_product):
     product = make_product(world.firm_a)
-    services.set_allow_negative_stock(world.firm_a, True)
+    services.update_firm_settings(world.firm_a, allow_negative_stock=True)
     services.move_stock(world.firm_a, None, product, -4, "delivery")
     # Stock −4 counts as nothing in the CMUP: (0 × 0 + 10 × 7,20) / 10 = 7,20, stock 6.
     services.move_stock(world.firm_a, None, product, 10, "reception", D("7.20"))
@@ -196,6 +196,14 @@ def test_negative_stock_setting_is_clearly_flagged(client, auth, world, make_pro
     auth.login("eleve_a")
     index = page_text(client.get("/stocks/"))
     assert "Stylo" in index and "Stock négatif autorisé" not in index
+    # At the accueil poste, the trainee cannot change a firm-wide rule: no form, and a post is refused.
+    assert 'action="/stocks/parametres"' not in index
+    refused = auth.post("/stocks/parametres", {"allow_negative_stock": "y"}, follow_redirects=True)
+    assert "Seul le professeur ou l'élève au poste de responsable" in page_text(refused)
+    db.session.expire_all()
+    assert not services.allows_negative_stock(world.firm_a)
+    world.membership_a.position = "responsable"
+    db.session.commit()
     response = auth.post("/stocks/parametres", {"allow_negative_stock": "y"}, form_page="/stocks/")
     assert response.status_code == 302
     assert "Stock négatif autorisé" in page_text(client.get("/stocks/mouvements/nouveau"))

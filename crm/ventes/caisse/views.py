@@ -179,7 +179,7 @@ def close_day(day: str):
     except DomainError as error:
         refuse(error)
         return redirect(url_for("ventes.till_tickets", jour=on.isoformat())), 303
-    flash(f"Caisse du {on:%d/%m/%Y} clôturée : Z {closing.number}, {money(closing.total_ttc)}. "
+    flash(f"Caisse du {on:%d/%m/%Y} clôturée : {closing.number}, {money(closing.total_ttc)}. "
           "Les tickets de cette journée sont désormais figés.", "success")
     return redirect(url_for("ventes.show_closing", closing_id=closing.id))
 
