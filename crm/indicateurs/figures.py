@@ -17,7 +17,7 @@ from sqlalchemy import String, and_, case, func, literal, select, union_all
 
 from crm.accueil.models import DeskRequest
 from crm.clients.models import CATEGORIES, STAGES, Party
-from crm.core.models import User
+from crm.core.models import Membership, Role, User
 from crm.core.money import ZERO, round_cent
 from crm.extensions import db
 from crm.indicateurs.models import SATISFIED_FROM, SatisfactionSurvey
@@ -234,7 +234,7 @@ class TraineeFigures:
 
 def trainee_figures(firm_ids: Sequence[int], span: Range) -> list[TraineeFigures]:
     """Per firm and person: sales made (invoices issued and tickets cashed), quotes sent and
-    accepted, desk requests recorded — three grouped queries."""
+    accepted, desk requests recorded — three grouped queries, and the firms' trainees (one more)."""
     spans = {"span": span}
     found: dict[tuple[int, int | None], TraineeFigures] = {}
 
@@ -262,6 +262,12 @@ def trainee_figures(firm_ids: Sequence[int], span: Range) -> list[TraineeFigures
     ):
         row = figures(firm_id, user_id, name)
         row.quotes_sent, row.quotes_accepted = sent, int(accepted)
+    # Every trainee of the firms has a row, even with nothing done yet (the teacher sees who has not started).
+    for firm_id, user_id, name in db.session.execute(
+        select(Membership.firm_id, User.id, User.display_name).join(User, User.id == Membership.user_id)
+        .where(Membership.firm_id.in_(firm_ids), User.role == Role.TRAINEE.value)
+    ):
+        figures(firm_id, user_id, name)
     for firm_id, user_id, name, count in db.session.execute(
         select(DeskRequest.firm_id, DeskRequest.created_by_id, User.display_name, func.count())
         .outerjoin(User, User.id == DeskRequest.created_by_id)

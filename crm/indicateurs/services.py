@@ -351,8 +351,9 @@ def desk_indicators(cur: dict[str, int], prev: dict[str, int], views: f.Opinions
         "Satisfaction moyenne = somme des notes ÷ nombre d'avis (notes de 1 à 5)",
         [Term("", "somme des notes", views.score_sum, "count"), Term("÷", "avis", views.answers, "count")],
         previous=_average(before),
-        note=(f"{views.count['desk']} avis relevés à l'accueil (clôture des demandes ou questionnaire) "
-              f"et {views.count['survey']} questionnaires après une vente."))
+        note=(f"{_plural(views.count['desk'], 'avis relevé', 'avis relevés')} à l'accueil (clôture des "
+              f"demandes ou questionnaire) et {_plural(views.count['survey'], 'questionnaire', 'questionnaires')} "
+              "après une vente."))
     rate = Indicator(
         "satisfaction_rate", "Taux de satisfaction", "percent", percentage(views.satisfied_count, views.answers),
         "Taux de satisfaction = avis satisfaits (note 4 ou 5) ÷ avis recueillis × 100",
@@ -360,6 +361,11 @@ def desk_indicators(cur: dict[str, int], prev: dict[str, int], views: f.Opinions
          Term("×", "", HUNDRED, "number")],
         previous=percentage(before.satisfied_count, before.answers))
     return [count, average, rate]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    """French agreement: 0 and 1 take the singular."""
+    return f"{count} {one if count <= 1 else many}"
 
 
 def _average(views: f.Opinions) -> Decimal | None:

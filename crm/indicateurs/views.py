@@ -48,11 +48,21 @@ def _period(args, today) -> tuple[Period, PeriodForm, int]:
                                                             ("periode", "date", "du", "au")}))
     if form.validate():
         try:
-            return period_of(form.periode.data, today, form.date.data, form.du.data, form.au.data), form, 200
+            period = period_of(form.periode.data, today, form.date.data, form.du.data, form.au.data)
         except DomainError as error:
             field = getattr(form, error.field or "periode", form.periode)
             field.errors = list(field.errors) + [error.message]
+        else:
+            _show(form, period)
+            return period, form, 200
     return period_of(DEFAULT_KIND, today), form, 422
+
+
+def _show(form: PeriodForm, period: Period) -> None:
+    """The chooser shows the period displayed: its kind, a day of it, its first and last days."""
+    form.periode.data = period.kind
+    form.date.data = form.date.data or period.unit.start
+    form.du.data, form.au.data = period.start, period.end
 
 
 # --- the firm's dashboard -------------------------------------------------------------------
