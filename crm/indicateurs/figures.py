@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, func, literal, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
 
 from crm.accueil.models import DeskRequest
 from crm.clients.models import CATEGORIES, STAGES, Party
@@ -94,6 +94,21 @@ class SalesFigures:
 
 def sales_figures(firm_ids: Sequence[int], spans: Spans) -> dict[tuple[int, str], SalesFigures]:
     """(firm id, span) → its sales figures: two queries (document totals, line costs)."""
+    return sales_report(firm_ids, spans).figures
+
+
+@dataclass
+class SalesReport:
+    figures: dict[tuple[int, str], SalesFigures]
+    families: list[SplitRow] = field(default_factory=list)
+    products: list[SplitRow] = field(default_factory=list)  # the best sellers only
+    products_sold: int = 0
+
+
+def sales_report(firm_ids: Sequence[int], spans: Spans, detail: str | None = None,
+                 best: int = 10) -> SalesReport:
+    """The sales figures of every firm and span; with `detail` (the name of a span), also its split
+    by family and its `best` products — the lines are costed once, in one statement."""
     result: dict[tuple[int, str], SalesFigures] = defaultdict(SalesFigures)
     docs = sales_documents(firm_ids, spans)
     rows = db.session.execute(
@@ -104,14 +119,54 @@ def sales_figures(firm_ids: Sequence[int], spans: Spans) -> dict[tuple[int, str]
     for firm_id, span, source, ht, ttc, count in rows:
         figures = result[(firm_id, span)]
         figures.ht[source], figures.ttc[source], figures.count[source] = money(ht), money(ttc), count
-    lines = sales_lines(firm_ids, spans)
-    rows = db.session.execute(
-        select(lines.c.firm_id, lines.c.span, lines.c.source, func.sum(lines.c.cost))
+    report = SalesReport(result)
+    for grouping, firm_id, span, key, name, label, ht, cost, sold in db.session.execute(
+            _line_groupings(firm_ids, spans, detail, best)):
+        if grouping == "source":
+            result[(firm_id, span)].cost[key] = money(cost)
+        elif grouping == "family":
+            report.families.append(SplitRow(key, name or "Sans famille", money(ht), money(cost)))
+        else:
+            report.products.append(SplitRow(key, f"{name} — {label}" if key else "Lignes sans article",
+                                            money(ht), money(cost)))
+            report.products_sold = sold
+    report.families = sort_rows(report.families)
+    return report
+
+
+def _line_groupings(firm_ids: Sequence[int], spans: Spans, detail: str | None, best: int):
+    """One statement over the costed lines (computed once: a materialised CTE): the cost by firm,
+    span and source; with `detail`, HT and cost by family, and the best products, of that span."""
+    lines = select(sales_lines(firm_ids, spans, ("ht", "cost") if detail else ("cost",))).cte(
+        "costed_lines").prefix_with("MATERIALIZED")
+    no_text = literal(None, String)
+    parts = [
+        select(literal("source", String).label("grouping"), lines.c.firm_id, lines.c.span,
+               lines.c.source.label("key"), no_text.label("name"), no_text.label("label"),
+               literal(0).label("ht"), func.sum(lines.c.cost).label("cost"), literal(0).label("sold"))
         .group_by(lines.c.firm_id, lines.c.span, lines.c.source)
-    )
-    for firm_id, span, source, cost in rows:
-        result[(firm_id, span)].cost[source] = money(cost)
-    return result
+    ]
+    if detail:
+        parts.append(
+            select(literal("family", String), lines.c.firm_id, lines.c.span, cast(lines.c.family_id, String),
+                   ProductFamily.name, no_text, func.sum(lines.c.ht), func.sum(lines.c.cost), literal(0))
+            .outerjoin(ProductFamily, ProductFamily.id == lines.c.family_id)
+            .where(lines.c.span == detail)
+            .group_by(lines.c.firm_id, lines.c.span, lines.c.family_id, ProductFamily.name))
+        ht = func.sum(lines.c.ht)
+        products = (
+            select(literal("product", String).label("grouping"), lines.c.firm_id, lines.c.span,
+                   cast(lines.c.product_id, String).label("key"), Product.reference.label("name"),
+                   Product.label.label("label"), ht.label("ht"), func.sum(lines.c.cost).label("cost"),
+                   func.count().over().label("sold"))
+            .outerjoin(Product, Product.id == lines.c.product_id)
+            .where(lines.c.span == detail)
+            .group_by(lines.c.firm_id, lines.c.span, lines.c.product_id, Product.reference, Product.label)
+            .order_by(ht.desc(), Product.reference)
+            .limit(best)
+            .subquery())
+        parts.append(select(products))
+    return union_all(*parts)
 
 
 # --- splits of the sales --------------------------------------------------------------
@@ -127,34 +182,6 @@ class SplitRow:
     @property
     def margin(self) -> Decimal | None:
         return None if self.cost is None else self.ht - self.cost
-
-
-def by_family(firm_id: int, span: Range) -> list[SplitRow]:
-    lines = sales_lines([firm_id], {"span": span})
-    rows = db.session.execute(
-        select(lines.c.family_id, ProductFamily.name, func.sum(lines.c.ht), func.sum(lines.c.cost))
-        .outerjoin(ProductFamily, ProductFamily.id == lines.c.family_id)
-        .group_by(lines.c.family_id, ProductFamily.name)
-    )
-    return sort_rows([SplitRow(family_id, name or "Sans famille", money(ht), money(cost))
-                    for family_id, name, ht, cost in rows])
-
-
-def by_product(firm_id: int, span: Range, limit: int = 10) -> tuple[list[SplitRow], int]:
-    """The `limit` best-selling products (HT) and how many products were sold in all."""
-    lines = sales_lines([firm_id], {"span": span})
-    ht = func.sum(lines.c.ht)
-    rows = db.session.execute(
-        select(lines.c.product_id, Product.reference, Product.label, ht, func.sum(lines.c.cost),
-               func.count().over())
-        .outerjoin(Product, Product.id == lines.c.product_id)
-        .group_by(lines.c.product_id, Product.reference, Product.label)
-        .order_by(ht.desc(), Product.reference)
-        .limit(limit)
-    ).all()
-    total = rows[0][5] if rows else 0
-    return [SplitRow(product_id, f"{reference} — {label}" if product_id else "Lignes sans article",
-                     money(amount), money(cost)) for product_id, reference, label, amount, cost, _ in rows], total
 
 
 def by_party(firm_id: int, span: Range, column: str) -> list[SplitRow]:

@@ -79,7 +79,14 @@ def span_of(day: ColumnElement, spans: Spans) -> ColumnElement:
 
 
 def within(day: ColumnElement, spans: Spans) -> ColumnElement:
-    return or_(*[day.between(r.start, r.end) for r in spans.values()])
+    """`day` in one of the spans: one range from the first day to the last (an index range scan),
+    narrowed to the spans themselves when they leave gaps (1–20 October and 1–20 November)."""
+    ranges = sorted(spans.values(), key=lambda r: r.start)
+    whole = day.between(ranges[0].start, max(r.end for r in ranges))
+    contiguous = all((b.start - a.end).days == 1 for a, b in zip(ranges, ranges[1:]))
+    if contiguous:
+        return whole
+    return and_(whole, or_(*[day.between(r.start, r.end) for r in ranges]))
 
 
 def _sign():
@@ -138,14 +145,35 @@ def _vat_share(net, vat_rate, document_id) -> ColumnElement:
     return weight / func.nullif(func.sum(weight).over(partition_by=document_id), 0)
 
 
-def sales_lines(firm_ids: Sequence[int], spans: Spans):
-    """One row per line of a sale: its share of the document's totals, its cost, what it sold."""
+AMOUNTS = ("ht", "ttc", "cost")
+
+
+def sales_lines(firm_ids: Sequence[int], spans: Spans, amounts: Sequence[str] = AMOUNTS):
+    """One row per line of a sale: its share of the document's totals, its cost, what it sold.
+
+    `amounts` names the computed columns a query needs (ht, ttc, cost): the database computes
+    every column of the subquery for each line, so a query asks only for what it sums.
+    """
     sign = _sign()
-    gross = func.sum(exact(SalesLine.net)).over(partition_by=SalesLine.document_id)
-    share = exact(SalesLine.net) / func.nullif(gross, 0)
-    vat_share = _vat_share(SalesLine.net, SalesLine.vat_rate, SalesLine.document_id)
+    share = exact(SalesLine.net) / func.nullif(
+        func.sum(exact(SalesLine.net)).over(partition_by=SalesLine.document_id), 0)
     # The goods of an invoice are sold; those of a credit note come back only if returned.
     goods = case((SalesDocument.kind == INVOICE, 1), (SalesDocument.goods_returned.is_(True), 1), else_=0)
+    document_amounts = {
+        "ht": lambda: func.coalesce(sign * exact(SalesDocument.total_ht) * share, 0),
+        "ttc": lambda: sign * (func.coalesce(exact(SalesDocument.total_ht) * share, 0) + func.coalesce(
+            exact(SalesDocument.total_vat) * _vat_share(SalesLine.net, SalesLine.vat_rate, SalesLine.document_id), 0)),
+        "cost": lambda: (sign * goods * SalesLine.quantity
+                         * unit_cost_on(SalesLine.product_id, SalesDocument.issue_date, Product.purchase_price)),
+    }
+    ticket_amounts = {
+        "ht": lambda: CounterSaleLine.net,
+        "ttc": lambda: CounterSaleLine.net + func.coalesce(
+            exact(CounterSale.total_vat)
+            * _vat_share(CounterSaleLine.net, CounterSaleLine.vat_rate, CounterSaleLine.sale_id), 0),
+        "cost": lambda: (CounterSaleLine.quantity
+                         * unit_cost_on(CounterSaleLine.product_id, CounterSale.sale_date, Product.purchase_price)),
+    }
     documents = (
         select(
             SalesDocument.firm_id.label("firm_id"),
@@ -163,12 +191,7 @@ def sales_lines(firm_ids: Sequence[int], spans: Spans):
             SalesLine.description.label("label"),
             SalesLine.vat_rate.label("vat_rate"),
             (sign * SalesLine.quantity).label("quantity"),
-            func.coalesce(sign * exact(SalesDocument.total_ht) * share, 0).label("ht"),
-            (sign * (func.coalesce(exact(SalesDocument.total_ht) * share, 0)
-                     + func.coalesce(exact(SalesDocument.total_vat) * vat_share, 0))).label("ttc"),
-            (sign * goods * SalesLine.quantity
-             * unit_cost_on(SalesLine.product_id, SalesDocument.issue_date, Product.purchase_price)
-             ).label("cost"),
+            *[document_amounts[name]().label(name) for name in amounts],
         )
         .select_from(SalesLine)
         .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
@@ -181,12 +204,7 @@ def sales_lines(firm_ids: Sequence[int], spans: Spans):
             CounterSale.sale_date, span_of(CounterSale.sale_date, spans), CounterSale.party_id,
             CounterSale.cashier_id, CounterSaleLine.position, CounterSaleLine.product_id,
             Product.family_id, CounterSaleLine.reference, CounterSaleLine.label, CounterSaleLine.vat_rate,
-            CounterSaleLine.quantity, CounterSaleLine.net,
-            CounterSaleLine.net + func.coalesce(
-                exact(CounterSale.total_vat)
-                * _vat_share(CounterSaleLine.net, CounterSaleLine.vat_rate, CounterSaleLine.sale_id), 0),
-            CounterSaleLine.quantity
-            * unit_cost_on(CounterSaleLine.product_id, CounterSale.sale_date, Product.purchase_price),
+            CounterSaleLine.quantity, *[ticket_amounts[name]() for name in amounts],
         )
         .select_from(CounterSaleLine)
         .join(CounterSale, CounterSale.id == CounterSaleLine.sale_id)

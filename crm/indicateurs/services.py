@@ -165,8 +165,8 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
     """Every indicator of the firm over the period, compared with the previous one."""
     spans = {CURRENT: period.current, PREVIOUS: period.previous}
     ids = [firm.id]
-    sales = f.sales_figures(ids, spans)
-    cur, prev = sales[(firm.id, CURRENT)], sales[(firm.id, PREVIOUS)]
+    report = f.sales_report(ids, spans, detail=CURRENT)
+    cur, prev = report.figures[(firm.id, CURRENT)], report.figures[(firm.id, PREVIOUS)]
     quotes = f.quote_figures(ids, spans, today)
     stages = f.prospect_stages(ids)[firm.id]
     natures = f.desk_natures(ids, spans)
@@ -179,7 +179,7 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
         firm=firm, period=period, today=today,
         revenue=revenue_indicators(cur, prev),
         margin=margin_indicators(cur, prev),
-        splits=_splits(firm, period, trainees),
+        splits=_splits(firm, period, report, trainees),
         timeline=list(zip(steps, f.timeline(firm.id, steps))),
         conversion=[quote_rate(quotes[(firm.id, CURRENT)], quotes[(firm.id, PREVIOUS)]),
                     prospect_rate(stages)],
@@ -270,15 +270,14 @@ def split_of(key: str, title: str, rows: list[f.SplitRow], *, unit: str = "money
                               for row in rows], total, SHARE_FORMULA, unit, note, with_margin, with_count)
 
 
-def _splits(firm: Firm, period: Period, trainees: list[f.TraineeFigures]) -> list[Split]:
+def _splits(firm: Firm, period: Period, report: f.SalesReport, trainees: list[f.TraineeFigures]) -> list[Split]:
     span = period.current
-    families = f.by_family(firm.id, span)
+    families = report.families
     total = sum((row.ht for row in families), ZERO)
-    products, product_count = f.by_product(firm.id, span)
-    product_split = split_of("product", "Par article", products, with_margin=True, total=total)
-    if product_count > len(products):
-        product_split.others = total - sum((row.ht for row in products), ZERO)
-        product_split.sold = product_count
+    product_split = split_of("product", "Par article", report.products, with_margin=True, total=total)
+    if report.products_sold > len(report.products):
+        product_split.others = total - sum((row.ht for row in report.products), ZERO)
+        product_split.sold = report.products_sold
     sellers = [f.SplitRow(t.user_id, t.name, t.revenue_ht, count=t.sales)
                for t in trainees if t.sales or t.revenue_ht]
     return [

@@ -1,4 +1,4 @@
-"""Indicators: satisfaction surveys, performance analyses, desk request business date, CMUP lookup index
+"""Indicators: satisfaction surveys, performance analyses, desk request business date, indexes for the CMUP lookup and the tickets of a period
 
 Revision ID: 16be69f270b6
 Revises: 5f98e439750c
@@ -90,10 +90,13 @@ def upgrade():
 
     with op.batch_alter_table('stock_move', schema=None) as batch_op:
         batch_op.create_index('ix_stock_move_product_day', ['product_id', 'moved_on', 'id'], unique=False)
+    # A plain CREATE INDEX: counter_sale is sealed (triggers) and must not be rebuilt by a batch copy.
+    op.create_index('ix_counter_sale_firm_day', 'counter_sale', ['firm_id', 'sale_date'], unique=False)
 
 
 
 def downgrade():
+    op.drop_index('ix_counter_sale_firm_day', table_name='counter_sale')
     with op.batch_alter_table('stock_move', schema=None) as batch_op:
         batch_op.drop_index('ix_stock_move_product_day')
 
