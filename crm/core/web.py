@@ -15,7 +15,7 @@ from crm.extensions import db, login_manager
 # Endpoints reachable without logging in (a client answers a satisfaction survey through its
 # signed link: crm.indicateurs.surveys).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health", "core.favicon",
-                    "indicateurs.answer_survey", "indicateurs.survey_thanks"}
+                    "avis.answer_survey", "avis.survey_thanks"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

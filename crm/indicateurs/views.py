@@ -15,7 +15,7 @@ from crm.core.tenancy import current_firm, current_membership, firm_required, sc
 from crm.core.views_helpers import form_error, page_number, refuse, teacher_required
 from crm.extensions import db
 from crm.indicateurs import charts, export, services, surveys
-from crm.indicateurs.forms import AnalysisForm, OfferSurveyForm, PeriodForm, SurveyForm
+from crm.indicateurs.forms import AnalysisForm, OfferSurveyForm, PeriodForm
 from crm.indicateurs.models import PerformanceAnalysis, SatisfactionSurvey
 from crm.indicateurs.periods import DEFAULT_KIND, Period, neighbours, period_of
 
@@ -39,7 +39,7 @@ def period_args(period: Period) -> dict:
 
 
 def _survey_link(survey: SatisfactionSurvey) -> str:
-    return url_for("indicateurs.answer_survey", token=surveys.token_for(survey), _external=True)
+    return url_for("avis.answer_survey", token=surveys.token_for(survey), _external=True)
 
 
 def _period(args, today) -> tuple[Period, PeriodForm, int]:
@@ -188,58 +188,11 @@ def offer_survey():
     except DomainError as error:
         refuse(error)
         return redirect(back)
-    return redirect(url_for("indicateurs.answer_survey", token=surveys.token_for(survey), ecran="accueil"))
+    return redirect(url_for("avis.answer_survey", token=surveys.token_for(survey), ecran="accueil"))
 
 
 def _same_site(url: str | None) -> bool:
     return bool(url) and url.startswith(request.host_url)
-
-
-@bp.route("/avis/<token>", methods=["GET", "POST"])
-def answer_survey(token: str):
-    """The client's questionnaire: no login, the signed token opens its one survey."""
-    if len(token) > 300:
-        abort(404)
-    try:
-        survey = surveys.survey_from_token(token)
-    except DomainError as error:
-        return render_template("indicateurs/survey_closed.html", message=error.message), 404
-    firm_name = db.session.get(Firm, survey.firm_id).trade_name
-    if survey.is_answered:
-        return render_template("indicateurs/survey_closed.html", firm_name=firm_name, thanks=True,
-                               message="Ce questionnaire a déjà été rempli. Merci pour votre réponse !"), 200
-    form = SurveyForm()
-    status = 200
-    if form.validate_on_submit():
-        answers = surveys.Answers(
-            overall=int(form.overall.data), welcome=_score(form.welcome.data), advice=_score(form.advice.data),
-            would_recommend={"oui": True, "non": False}.get(form.would_recommend.data), comment=form.comment.data or "")
-        try:
-            surveys.answer_survey(token, answers)
-        except DomainError as error:
-            form_error(form, error)
-        else:
-            return redirect(url_for("indicateurs.survey_thanks", token=token))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return render_template("indicateurs/survey.html", form=form, survey=survey, firm_name=firm_name,
-                           at_desk=request.args.get("ecran") == "accueil"), status
-
-
-@bp.route("/avis/<token>/merci")
-def survey_thanks(token: str):
-    try:
-        survey = surveys.survey_from_token(token)
-    except DomainError as error:
-        return render_template("indicateurs/survey_closed.html", message=error.message), 404
-    firm_name = db.session.get(Firm, survey.firm_id).trade_name
-    return render_template("indicateurs/survey_closed.html", firm_name=firm_name, thanks=True, survey=survey,
-                           message="Merci ! Votre avis nous aide à mieux vous servir.")
-
-
-def _score(value) -> int | None:
-    return int(value) if value not in (None, "", "None") else None
 
 
 # --- the teacher's class view ------------------------------------------------------------------

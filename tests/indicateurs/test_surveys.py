@@ -42,7 +42,7 @@ def test_desk_visit_survey_answered_on_the_desk_screen_without_login(shop, auth,
     page = f"/accueil/demandes/{visit.id}"
     assert "Faire remplir sur cet écran" in page_text(auth.client.get(page))
     offered = _offer(auth, "desk_request", visit.id, page)
-    assert offered.status_code == 302 and "/indicateurs/avis/" in offered.headers["Location"]
+    assert offered.status_code == 302 and "/avis/" in offered.headers["Location"]
     link = offered.headers["Location"].replace("http://localhost", "")
     activity = db.session.scalar(select(Activity).where(Activity.verb == "satisfaction_survey.offered",
                                                         Activity.summary.contains("M. Durand")))
@@ -106,7 +106,7 @@ def test_pending_survey_link_is_listed_with_its_link(shop, auth, app):
     response = auth.client.get("/indicateurs/satisfaction")
     text = page_text(response)
     assert "En attente" in text
-    links = re.findall(r'readonly value="http://localhost(/indicateurs/avis/[^"]+)"', response.get_data(as_text=True))
+    links = re.findall(r'readonly value="http://localhost(/avis/[^"]+)"', response.get_data(as_text=True))
     assert len(links) == 1  # TK3's survey, the only one not answered
     assert "ticket TK2026-0003" in page_text(app.test_client().get(links[0]))
     assert "4 / 5 le 13/11/2026" in text and "« Bon accueil »" in text
@@ -117,18 +117,18 @@ def test_forged_expired_or_foreign_links_open_nothing(shop, app, monkeypatch):
     client = app.test_client()
     good = token_for(shop.surveys["TK3"])
     forged = good[:-3] + ("aaa" if not good.endswith("aaa") else "bbb")
-    response = client.get(f"/indicateurs/avis/{forged}")
+    response = client.get(f"/avis/{forged}")
     assert response.status_code == 404 and "n'est pas valide" in page_text(response)
     # A correctly signed link naming another firm for this survey: no such survey.
     survey = shop.surveys["TK3"]
     with app.app_context():
         serializer = itsdangerous.URLSafeTimedSerializer(app.secret_key, salt=SALT)
         crossed = serializer.dumps({"s": survey.id, "f": shop.world.firm_b.id, "n": survey.nonce})
-    assert client.get(f"/indicateurs/avis/{crossed}").status_code == 404
-    assert client.get("/indicateurs/avis/" + "x" * 400).status_code == 404
+    assert client.get(f"/avis/{crossed}").status_code == 404
+    assert client.get("/avis/" + "x" * 400).status_code == 404
     later = int(time.time()) + 31 * 24 * 3600
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
-    expired = client.get(f"/indicateurs/avis/{good}")
+    expired = client.get(f"/avis/{good}")
     assert expired.status_code == 404 and "Ce lien a expiré" in page_text(expired)
 
 
@@ -162,7 +162,7 @@ def test_another_firms_trainee_link_still_answers_only_its_survey(shop, app):
     """The link works for anyone (the client has no account); logged in elsewhere changes nothing."""
     browser = Auth(app.test_client())
     browser.login("eleve_b")
-    link = f"/indicateurs/avis/{token_for(shop.surveys['TK3'])}"
+    link = f"/avis/{token_for(shop.surveys['TK3'])}"
     response = browser.client.get(link)
     assert response.status_code == 200 and "Firme A" in page_text(response)
     assert "ticket TK2026-0003" in page_text(response)
