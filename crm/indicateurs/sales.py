@@ -103,25 +103,37 @@ def _tickets(firm_ids: Sequence[int], spans: Spans):
     return and_(CounterSale.firm_id.in_(firm_ids), within(CounterSale.sale_date, spans))
 
 
-def sales_documents(firm_ids: Sequence[int], spans: Spans):
-    """One row per sale: invoices (+), credit notes (−) and tickets (+), with their totals."""
-    sign = _sign()
-    documents = select(
+def _document_columns(spans: Spans) -> list:
+    """What every row of an invoice or a credit note says of its document."""
+    return [
         SalesDocument.firm_id.label("firm_id"),
         SalesDocument.kind.label("source"),
         SalesDocument.id.label("doc_id"),
+        SalesDocument.number.label("number"),
         SalesDocument.issue_date.label("day"),
         span_of(SalesDocument.issue_date, spans).label("span"),
         SalesDocument.party_id.label("party_id"),
         SalesDocument.validated_by_id.label("user_id"),
+    ]
+
+
+def _ticket_columns(spans: Spans) -> list:
+    """The same of a ticket (in the same order)."""
+    return [CounterSale.firm_id, literal(COUNTER_SALE, String), CounterSale.id, CounterSale.number,
+            CounterSale.sale_date, span_of(CounterSale.sale_date, spans), CounterSale.party_id,
+            CounterSale.cashier_id]
+
+
+def sales_documents(firm_ids: Sequence[int], spans: Spans):
+    """One row per sale: invoices (+), credit notes (−) and tickets (+), with their totals."""
+    sign = _sign()
+    documents = select(
+        *_document_columns(spans),
         (sign * SalesDocument.total_ht).label("ht"),
         (sign * SalesDocument.total_ttc).label("ttc"),
     ).where(_validated_sales_documents(firm_ids, spans))
-    tickets = select(
-        CounterSale.firm_id, literal(COUNTER_SALE, String), CounterSale.id, CounterSale.sale_date,
-        span_of(CounterSale.sale_date, spans), CounterSale.party_id, CounterSale.cashier_id,
-        CounterSale.total_ht, CounterSale.total_ttc,
-    ).where(_tickets(firm_ids, spans))
+    tickets = select(*_ticket_columns(spans), CounterSale.total_ht, CounterSale.total_ttc).where(
+        _tickets(firm_ids, spans))
     return union_all(documents, tickets).subquery("sales")
 
 
@@ -176,14 +188,7 @@ def sales_lines(firm_ids: Sequence[int], spans: Spans, amounts: Sequence[str] = 
     }
     documents = (
         select(
-            SalesDocument.firm_id.label("firm_id"),
-            SalesDocument.kind.label("source"),
-            SalesDocument.id.label("doc_id"),
-            SalesDocument.number.label("number"),
-            SalesDocument.issue_date.label("day"),
-            span_of(SalesDocument.issue_date, spans).label("span"),
-            SalesDocument.party_id.label("party_id"),
-            SalesDocument.validated_by_id.label("user_id"),
+            *_document_columns(spans),
             SalesLine.position.label("position"),
             SalesLine.product_id.label("product_id"),
             Product.family_id.label("family_id"),
@@ -200,9 +205,7 @@ def sales_lines(firm_ids: Sequence[int], spans: Spans, amounts: Sequence[str] = 
     )
     tickets = (
         select(
-            CounterSale.firm_id, literal(COUNTER_SALE, String), CounterSale.id, CounterSale.number,
-            CounterSale.sale_date, span_of(CounterSale.sale_date, spans), CounterSale.party_id,
-            CounterSale.cashier_id, CounterSaleLine.position, CounterSaleLine.product_id,
+            *_ticket_columns(spans), CounterSaleLine.position, CounterSaleLine.product_id,
             Product.family_id, CounterSaleLine.reference, CounterSaleLine.label, CounterSaleLine.vat_rate,
             CounterSaleLine.quantity, *[ticket_amounts[name]() for name in amounts],
         )

@@ -245,19 +245,19 @@ def margin_indicators(cur: f.SalesFigures, prev: f.SalesFigures) -> list[Indicat
         "margin", "Marge brute", "money", cur.margin, "Marge brute = CA HT − coût d'achat des produits vendus",
         [Term("", "CA HT", cur.revenue_ht, "money"), Term("−", "coût d'achat", cur.cost_of_sales, "money")],
         previous=prev.margin)
-    rate = Indicator(
-        "margin_rate", "Taux de marge", "percent", percentage(cur.margin, cur.cost_of_sales),
-        "Taux de marge = marge brute ÷ coût d'achat × 100",
-        [Term("", "marge brute", cur.margin, "money"), Term("÷", "coût d'achat", cur.cost_of_sales, "money"),
-         Term("×", "", HUNDRED, "number")],
-        previous=percentage(prev.margin, prev.cost_of_sales))
-    markup = Indicator(
-        "markup_rate", "Taux de marque", "percent", percentage(cur.margin, cur.revenue_ht),
-        "Taux de marque = marge brute ÷ CA HT × 100",
-        [Term("", "marge brute", cur.margin, "money"), Term("÷", "CA HT", cur.revenue_ht, "money"),
-         Term("×", "", HUNDRED, "number")],
-        previous=percentage(prev.margin, prev.revenue_ht))
+    rate = rate_indicator("margin_rate", "Taux de marge", "Taux de marge = marge brute ÷ coût d'achat × 100",
+                          ("marge brute", cur.margin, "money"), ("coût d'achat", cur.cost_of_sales, "money"),
+                          previous=percentage(prev.margin, prev.cost_of_sales))
+    markup = rate_indicator("markup_rate", "Taux de marque", "Taux de marque = marge brute ÷ CA HT × 100",
+                            ("marge brute", cur.margin, "money"), ("CA HT", cur.revenue_ht, "money"),
+                            previous=percentage(prev.margin, prev.revenue_ht))
     return [cost, margin, rate, markup]
+
+
+def rate_indicator(key: str, label: str, formula: str, part: tuple, whole: tuple, **options) -> Indicator:
+    """An indicator "part ÷ whole × 100"; part and whole are (label, value, unit)."""
+    return Indicator(key, label, "percent", percentage(part[1], whole[1]), formula,
+                     [Term("", *part), Term("÷", *whole), Term("×", "", HUNDRED, "number")], **options)
 
 
 SHARE_FORMULA = "Part = montant de la ligne ÷ total × 100"
@@ -299,11 +299,9 @@ def _splits(firm: Firm, period: Period, report: f.SalesReport, trainees: list[f.
 
 def quote_rate(cur: dict[str, int], prev: dict[str, int]) -> Indicator:
     sent, accepted = sum(cur.values()), cur[f.ACCEPTED]
-    return Indicator(
-        "quote_rate", "Taux de transformation des devis", "percent", percentage(accepted, sent),
-        "Taux de transformation = devis acceptés ÷ devis envoyés × 100",
-        [Term("", "devis acceptés", accepted, "count"), Term("÷", "devis envoyés", sent, "count"),
-         Term("×", "", HUNDRED, "number")],
+    return rate_indicator(
+        "quote_rate", "Taux de transformation des devis", "Taux de transformation = devis acceptés ÷ devis envoyés × 100",
+        ("devis acceptés", accepted, "count"), ("devis envoyés", sent, "count"),
         previous=percentage(prev[f.ACCEPTED], sum(prev.values())),
         note=("Devis envoyés (validés) sur la période, quel que soit le jour de la réponse ; "
               f"{cur[f.SENT]} en attente de réponse peuvent encore être acceptés.") if sent else
@@ -320,12 +318,10 @@ def _contacted(stages: dict[str, int]) -> int:
 
 def prospect_rate(stages: dict[str, int]) -> Indicator:
     contacted, converted = _contacted(stages), stages[f.CONVERTED]
-    return Indicator(
-        "prospect_rate", "Taux de conversion des prospects", "percent", percentage(converted, contacted),
+    return rate_indicator(
+        "prospect_rate", "Taux de conversion des prospects",
         "Taux de conversion = prospects convertis en clients ÷ prospects contactés × 100",
-        [Term("", "convertis", converted, "count"), Term("÷", "contactés", contacted, "count"),
-         Term("×", "", HUNDRED, "number")],
-        compared=False,
+        ("convertis", converted, "count"), ("contactés", contacted, "count"), compared=False,
         note="État du fichier aujourd'hui, toutes périodes confondues : les étapes de prospection "
              "ne sont pas datées. Contactés : toutes les étapes sauf « Nouveau ».")
 
@@ -353,11 +349,10 @@ def desk_indicators(cur: dict[str, int], prev: dict[str, int], views: f.Opinions
         note=(f"{_plural(views.count['desk'], 'avis relevé', 'avis relevés')} à l'accueil (clôture des "
               f"demandes ou questionnaire) et {_plural(views.count['survey'], 'questionnaire', 'questionnaires')} "
               "après une vente."))
-    rate = Indicator(
-        "satisfaction_rate", "Taux de satisfaction", "percent", percentage(views.satisfied_count, views.answers),
+    rate = rate_indicator(
+        "satisfaction_rate", "Taux de satisfaction",
         "Taux de satisfaction = avis satisfaits (note 4 ou 5) ÷ avis recueillis × 100",
-        [Term("", "avis satisfaits", views.satisfied_count, "count"), Term("÷", "avis", views.answers, "count"),
-         Term("×", "", HUNDRED, "number")],
+        ("avis satisfaits", views.satisfied_count, "count"), ("avis", views.answers, "count"),
         previous=percentage(before.satisfied_count, before.answers))
     return [count, average, rate]
 
@@ -383,12 +378,9 @@ def survey_indicators(details: f.SurveyDetails) -> list[Indicator]:
                          [Term("", "somme des notes", total, "count"), Term("÷", "réponses", count, "count")],
                          compared=False)
 
-    recommend = Indicator(
-        "recommend", "Recommanderaient l'entreprise", "percent",
-        percentage(details.recommend, details.recommend_count),
-        "Part = réponses « oui » ÷ réponses × 100",
-        [Term("", "oui", details.recommend, "count"), Term("÷", "réponses", details.recommend_count, "count"),
-         Term("×", "", HUNDRED, "number")], compared=False)
+    recommend = rate_indicator("recommend", "Recommanderaient l'entreprise", "Part = réponses « oui » ÷ réponses × 100",
+                               ("oui", details.recommend, "count"), ("réponses", details.recommend_count, "count"),
+                               compared=False)
     return [average("welcome", "Note de l'accueil", details.welcome_sum, details.welcome_count),
             average("advice", "Note des conseils", details.advice_sum, details.advice_count), recommend]
 
