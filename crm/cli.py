@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
     from crm.ventes.caisse.cli import ventes
 
     app.cli.add_command(ventes)
+    from crm.formation.cli import scenario
+
+    app.cli.add_command(scenario)
 
 
 @click.command("demo")

@@ -1,6 +1,8 @@
 """Import every model module, so the metadata (and so migrations) sees all tables."""
 from crm.core.models import Classroom, Firm, LoginFailure, Membership, User  # noqa: F401
-from crm.formation.models import Activity, ActivityCompetency  # noqa: F401
+from crm.formation.models import (  # noqa: F401
+    Activity, ActivityCompetency, Assessment, FirmScenario, Scenario, ScenarioEvent,
+)
 from crm.core.numbering_models import DocumentCounter, FirmSettings  # noqa: F401
 from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice  # noqa: F401
 from crm.stocks.models import (  # noqa: F401

@@ -27,25 +27,28 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
     from crm.ventes.models import Product
 
     demo_firm = firms["Comptoir démo"].id
-    kinds = sorted(db.session.scalars(select(Party.kind).where(Party.firm_id == demo_firm)))
-    assert kinds == ["client", "client", "prospect", "supplier"]
+    kinds = db.session.scalars(select(Party.kind).where(Party.firm_id == demo_firm)).all()
+    assert (kinds.count("client") + kinds.count("prospect"), kinds.count("supplier")) == (60, 4)
     stock = dict(db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all())
-    assert stock == {"CH-045": 30, "TB-120": 8, "LI-001": 40, "SV-INST": 0}
+    assert len(stock) == 43 and stock["TB-120"] == 8 and stock["SV-INST"] == 0
     from crm.stocks.services import stock_alerts
 
-    # TB-120: 8 in stock under its alert point of 10 → one alert, proposing 20 − 8 = 12.
-    alerts = stock_alerts(firms["Comptoir démo"])
-    assert [a.product.reference for a in alerts] == ["TB-120"]
-    assert alerts[0].proposed == 12
+    # TB-120: 8 in stock (never sold in the history) under its alert point of 10 → proposing 16 − 8 = 8.
+    alerts = {a.product.reference: a for a in stock_alerts(firms["Comptoir démo"])}
+    assert alerts["TB-120"].proposed == 8
     from crm.stocks.purchasing import terms_of
 
-    supplier = db.session.scalar(select(Party).where(Party.firm_id == demo_firm, Party.kind == "supplier"))
+    supplier = db.session.scalar(select(Party).where(Party.firm_id == demo_firm, Party.company_name == "Mobilier Pro Grossiste"))
     assert terms_of(supplier).lead_time_days == 7
-    assert alerts[0].threshold.supplier_id == supplier.id
+    assert alerts["TB-120"].threshold.supplier_id == supplier.id
     from crm.accueil.models import Service
 
     services = sorted(db.session.scalars(select(Service.name).where(Service.firm_id == demo_firm)))
-    assert services == ["Direction", "Magasin", "Service après-vente", "Service commercial"]
+    assert services == ["Comptabilité", "Direction", "Magasin", "Service après-vente", "Service commercial"]
+    # The demo firm lives on its scenario's calendar.
+    from datetime import date
+
+    assert firms["Comptoir démo"].business_date == date(2026, 9, 14)
     before = _counts()
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0

@@ -223,6 +223,34 @@ def _closing_b(world):
     return services.close_day(world.firm_b, world.trainee_b, date.today()).id
 
 
+def _scenario_b(world):
+    from crm.formation.models import Scenario
+
+    scenario = Scenario(name="Scénario de B", source="scenario: {name: B}\nfirm: {trade_name: B}\n",
+                        author_id=world.teacher_b.id)
+    db.session.add(scenario)
+    db.session.flush()
+    return scenario.id
+
+
+def _event_b(world):
+    from datetime import date
+
+    from crm.formation.models import ScenarioEvent
+
+    event = ScenarioEvent(firm_id=world.firm_b.id, kind="complaint", title="Plainte chez B",
+                          due_on=date(2030, 1, 1), payload={"text": "?", "visitor_name": "B"})
+    db.session.add(event)
+    db.session.flush()
+    return event.id
+
+
+def _activity_b(world):
+    from crm.formation.journal import record_activity
+
+    return record_activity(world.firm_b, world.trainee_b, "party.updated", None, "Activité de B").id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -248,6 +276,9 @@ FOREIGN_IDS = {
     "receipt_id": _receipt_b,
     "sale_id": _sale_b,
     "closing_id": _closing_b,
+    "scenario_id": _scenario_b,
+    "event_id": _event_b,
+    "activity_id": _activity_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

@@ -27,11 +27,6 @@ STATUSES = {"open": "Ouverte", "transmitted": "Transmise", "treated": "Traitée"
 HANDLINGS = {"immediate": "Traitée immédiatement", "transmitted": "Transmise à un service"}
 
 
-def _day_of_creation(context) -> date:
-    created_at = context.get_current_parameters().get("created_at")
-    return (created_at or utcnow()).date()
-
-
 class Service(FirmScoped, db.Model):
     """A service of the firm's organigramme."""
 
@@ -59,6 +54,12 @@ class StaffMember(FirmScoped, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
 
     service: Mapped[Service] = relationship(back_populates="people")
+
+
+def _received_on_default(context) -> date:
+    """A request built without its business date (services always give it): the day of created_at."""
+    created = context.get_current_parameters().get("created_at")
+    return created.date() if created else utcnow().date()
 
 
 class DeskRequest(FirmScoped, db.Model):
@@ -101,9 +102,8 @@ class DeskRequest(FirmScoped, db.Model):
     improvement_note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The business date of the request (the firm's calendar): what the indicators count by.
-    # record_request sets it; a row inserted otherwise takes the day of its created_at.
-    received_on: Mapped[date] = mapped_column(Date, default=_day_of_creation)
+    # The firm's business date the request came in (its simulated calendar), beside created_at.
+    received_on: Mapped[date] = mapped_column(Date, default=_received_on_default)
     treated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 

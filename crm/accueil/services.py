@@ -170,6 +170,27 @@ def record_request(firm: Firm, user: User, data: RequestData, today: date | None
     return desk_request
 
 
+def receive_request(firm: Firm, channel: str, nature: str, request_text: str, party: Party | None = None,
+                    visitor_name: str = "", visitor_phone: str = "", visitor_email: str = "") -> DeskRequest:
+    """A request arriving on its own (a scheduled event): open, waiting for a trainee to handle it."""
+    if channel not in CHANNELS or nature not in NATURES:
+        raise ValueError("unknown channel or nature")
+    if party is not None and party.firm_id != firm.id:
+        raise ValueError("party of another firm")
+    desk_request = DeskRequest(
+        firm_id=firm.id, party=party, visitor_name=visitor_name if party is None else "",
+        visitor_phone=visitor_phone if party is None else "", visitor_email=visitor_email if party is None else "",
+        channel=channel, nature=nature, request_text=request_text, answer="", documentation="",
+        handling="immediate", created_at=utcnow(), received_on=business_today(firm), message="",
+        satisfaction_comment="", reactions_note="", improvement_note="",
+    )
+    db.session.add(desk_request)
+    desk_request.status = None
+    _change_status(desk_request, None, "open", "Arrivée d'elle-même : à prendre en charge")
+    db.session.flush()
+    return desk_request
+
+
 def _transmit(desk_request, user, service, recipient, due_on, message) -> None:
     desk_request.handling = "transmitted"
     desk_request.service = service
@@ -257,11 +278,9 @@ def report(firm_id: int, start: date, end: date, today: date | None = None) -> R
     """Requests recorded between start and end (inclusive), and what is pending today."""
     today = today or business_today(firm_id)
     in_period = select(DeskRequest).where(
-        DeskRequest.firm_id == firm_id,
-        DeskRequest.created_at >= datetime.combine(start, datetime.min.time()),
-        DeskRequest.created_at < datetime.combine(end + timedelta(days=1), datetime.min.time()),
+        DeskRequest.firm_id == firm_id, DeskRequest.received_on >= start, DeskRequest.received_on <= end,
     )
-    requests = list(db.session.scalars(in_period.order_by(DeskRequest.created_at)))
+    requests = list(db.session.scalars(in_period.order_by(DeskRequest.received_on, DeskRequest.created_at)))
     result = Report(start=start, end=end, total=len(requests))
     natures = Counter(r.nature for r in requests)
     channels = Counter(r.channel for r in requests)

@@ -78,18 +78,19 @@ def _check_classroom_unique(name: str, school_year: str, exclude_id: int | None 
 def create_firm(classroom: Classroom, data: dict, logo: bytes | None = None) -> Firm:
     firm = Firm(classroom=classroom, trade_name=data["trade_name"])
     db.session.add(firm)
-    _apply_firm_data(firm, data, logo)
+    apply_firm_data(firm, data, logo)
     return firm
 
 
 def update_firm(firm: Firm, actor: User, data: dict, logo: bytes | None = None,
                 remove_logo: bool = False) -> None:
-    _apply_firm_data(firm, data, logo, remove_logo)
+    apply_firm_data(firm, data, logo, remove_logo)
     record_activity(firm, actor, "firm.identity_updated", firm,
                     "Mise à jour de la fiche d'identité de l'entreprise")
 
 
-def _apply_firm_data(firm: Firm, data: dict, logo: bytes | None, remove_logo: bool = False) -> None:
+def apply_firm_data(firm: Firm, data: dict, logo: bytes | None = None, remove_logo: bool = False) -> None:
+    """Check and set the firm's identity sheet (also used by scenarios)."""
     siren, siret = data.get("siren") or "", data.get("siret") or ""
     if siren and siret and not siret.startswith(siren):
         raise DomainError("Le SIRET doit commencer par les 9 chiffres du SIREN.", field="siret")

@@ -13,7 +13,7 @@ from crm.core.firm_settings import get_firm_settings, update_firm_settings
 from crm.core.numbering_models import DOCUMENT_TYPES
 from crm.core.models import Position, Role, User
 from crm.core.tenancy import teacher_classrooms
-from crm.core.views_helpers import admin_required, form_error, teacher_required
+from crm.core.views_helpers import admin_required, form_error, refuse, teacher_required
 from crm.extensions import db
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -110,7 +110,18 @@ def new_firm(classroom_id: int):
 def show_firm(firm_id: int):
     firm = access.firm_or_404(firm_id)
     return render_template("admin/firm.html", firm=firm, member_form=_member_form(firm),
-                           positions=Position.choices())
+                           positions=Position.choices(), **_firm_teacher_context(firm))
+
+
+def _firm_teacher_context(firm) -> dict:
+    from crm.core.clock import business_today
+    from crm.formation.models import EVENT_KINDS, ScenarioEvent
+    from crm.formation.scenarios.services import snapshot_of
+
+    events = db.session.scalars(select(ScenarioEvent).where(ScenarioEvent.firm_id == firm.id)
+                                .order_by(ScenarioEvent.due_on, ScenarioEvent.due_time, ScenarioEvent.id)).all()
+    return {"snapshot": snapshot_of(firm), "events": events, "event_kinds": EVENT_KINDS,
+            "business_day": business_today(firm)}
 
 
 @bp.route("/entreprises/<int:firm_id>/modifier", methods=["GET", "POST"])
@@ -168,7 +179,7 @@ def add_member(firm_id: int):
             flash(f"{user.display_name} travaille maintenant dans « {firm.trade_name} ».", "success")
             return redirect(url_for("admin.show_firm", firm_id=firm.id))
     return render_template("admin/firm.html", firm=firm, member_form=form,
-                           positions=Position.choices()), 422
+                           positions=Position.choices(), **_firm_teacher_context(firm)), 422
 
 
 @bp.route("/membres/<int:membership_id>/poste", methods=["POST"])
@@ -261,3 +272,140 @@ def _back(user: User) -> str:
     if user.classroom_id:
         return url_for("admin.show_classroom", classroom_id=user.classroom_id)
     return url_for("admin.dashboard")
+
+
+# --- scenario, calendar and events of a firm (teacher side, crm.formation) -------------------
+
+@bp.route("/entreprises/<int:firm_id>/reinitialiser", methods=["POST"])
+def reset_firm(firm_id: int):
+    from crm.formation.scenarios.check import ScenarioInvalid
+    from crm.formation.scenarios.services import reset_firm as reset
+
+    firm = access.firm_or_404(firm_id)
+    try:
+        replacement = reset(firm, current_user)
+    except ScenarioInvalid as error:
+        refuse(DomainError("Le scénario ne se recharge plus : " + str(error.errors[0])))
+        return redirect(url_for("admin.show_firm", firm_id=firm.id))
+    except DomainError as error:
+        refuse(error)
+        return redirect(url_for("admin.show_firm", firm_id=firm.id))
+    flash(f"« {firm.trade_name} » est revenue à l'état initial de son scénario ; l'ancienne version est archivée.",
+          "success")
+    return redirect(url_for("admin.show_firm", firm_id=replacement.id))
+
+
+@bp.route("/entreprises/<int:firm_id>/dupliquer", methods=["POST"])
+def duplicate_firm(firm_id: int):
+    from crm.formation.scenarios.services import duplicate_firm as duplicate
+
+    firm = access.firm_or_404(firm_id)
+    copy = duplicate(firm, current_user)
+    flash(f"Copie créée : « {copy.trade_name} ». Affectez-lui des élèves.", "success")
+    return redirect(url_for("admin.show_firm", firm_id=copy.id))
+
+
+@bp.route("/entreprises/<int:firm_id>/supprimer", methods=["POST"])
+def delete_firm(firm_id: int):
+    from crm.formation.scenarios.services import delete_firm as delete
+
+    firm = access.firm_or_404(firm_id)
+    try:
+        delete(firm, current_user)
+    except DomainError as error:
+        refuse(error)
+        return redirect(url_for("admin.show_firm", firm_id=firm.id))
+    flash(f"« {firm.trade_name} » est supprimée de la classe (ses documents restent archivés).", "success")
+    return redirect(url_for("admin.show_classroom", classroom_id=firm.classroom_id))
+
+
+@bp.route("/entreprises/<int:firm_id>/scenario.yaml")
+def export_firm(firm_id: int):
+    from flask import Response
+
+    from crm.formation.scenarios.export import export_firm as export
+
+    firm = access.firm_or_404(firm_id)
+    return Response(export(firm), mimetype="application/x-yaml",
+                    headers={"Content-Disposition": f'attachment; filename="entreprise-{firm.id}.yaml"'})
+
+
+@bp.route("/entreprises/<int:firm_id>/calendrier", methods=["POST"])
+def move_firm_calendar(firm_id: int):
+    firm = access.firm_or_404(firm_id)
+    _move_calendar([firm])
+    return redirect(url_for("admin.show_firm", firm_id=firm.id))
+
+
+@bp.route("/classes/<int:classroom_id>/calendrier", methods=["POST"])
+def move_class_calendar(classroom_id: int):
+    classroom = access.classroom_or_404(classroom_id)
+    _move_calendar(list(classroom.firms))
+    return redirect(url_for("admin.show_classroom", classroom_id=classroom.id))
+
+
+def _move_calendar(firms) -> None:
+    from datetime import date
+
+    from crm.formation.calendar import advance
+
+    step = request.form.get("step", "")
+    try:
+        if step in ("1", "7"):
+            fired = advance(firms, current_user, days=int(step))
+        else:
+            try:
+                target = date.fromisoformat(request.form.get("target", ""))
+            except ValueError:
+                raise DomainError("Choisissez la date à atteindre.", "target") from None
+            fired = advance(firms, current_user, target=target)
+    except DomainError as error:
+        refuse(error)
+        return
+    events = f" {fired} événement{'s' if fired > 1 else ''} du scénario {'ont' if fired > 1 else 'a'} eu lieu." if fired else ""
+    flash(f"Calendrier déplacé ({len(firms)} entreprise{'s' if len(firms) > 1 else ''}).{events}", "success")
+
+
+@bp.route("/evenements/<int:event_id>/declencher", methods=["POST"])
+def fire_event(event_id: int):
+    from crm.formation.events import fire_now
+    from crm.formation.models import ScenarioEvent
+
+    event = db.session.get(ScenarioEvent, event_id)
+    if event is None:
+        from flask import abort
+
+        abort(404)
+    access.firm_or_404(event.firm_id)
+    try:
+        fire_now(event, current_user)
+    except DomainError as error:
+        refuse(error)
+    else:
+        flash(f"« {event.title} » vient d'arriver dans l'entreprise : les élèves doivent le traiter.", "success")
+    return redirect(url_for("admin.show_firm", firm_id=event.firm_id))
+
+
+@bp.route("/entreprises/<int:firm_id>/evenements", methods=["POST"])
+def add_event(firm_id: int):
+    from datetime import datetime
+
+    from crm.formation.events import add_event as add, fire_now
+
+    firm = access.firm_or_404(firm_id)
+    from crm.clients.models import Party
+
+    party_id = request.form.get("party_id", type=int)
+    party = db.session.scalar(select(Party).where(Party.id == party_id, Party.firm_id == firm.id)) if party_id else None
+    try:
+        from crm.core.clock import business_today
+
+        event = add(firm, request.form.get("kind", ""), request.form.get("title", ""), request.form.get("text", ""),
+                    business_today(firm), datetime.min.time(), party=party,
+                    visitor_name=request.form.get("visitor_name", ""))
+        fire_now(event, current_user)
+    except DomainError as error:
+        refuse(error)
+    else:
+        flash(f"« {event.title} » vient d'arriver dans l'entreprise.", "success")
+    return redirect(url_for("admin.show_firm", firm_id=firm.id))

@@ -135,8 +135,14 @@ class Classroom(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     teachers: Mapped[list[User]] = relationship(secondary=classroom_teachers)
+    # The class's live firms; archived ones (deleted or reset) are listed apart.
     firms: Mapped[list[Firm]] = relationship(
-        back_populates="classroom", order_by="Firm.trade_name"
+        primaryjoin="and_(Classroom.id == Firm.classroom_id, Firm.archived_at.is_(None))",
+        order_by="Firm.trade_name", viewonly=True,
+    )
+    archived_firms: Mapped[list[Firm]] = relationship(
+        primaryjoin="and_(Classroom.id == Firm.classroom_id, Firm.archived_at.is_not(None))",
+        order_by="Firm.archived_at.desc()", viewonly=True,
     )
     trainees: Mapped[list[User]] = relationship(
         foreign_keys=[User.classroom_id], viewonly=True, order_by="User.display_name"
@@ -177,11 +183,19 @@ class Firm(db.Model):
     # The simulated calendar the teacher moves (crm.core.clock); None: the real one.
     business_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the teacher deletes or resets the firm: its records (frozen, evidence of the
+    # trainees' work) stay readable by the teacher, but it leaves the class.
+    archived_at: Mapped[datetime | None]
+    archive_note: Mapped[str] = mapped_column(String(255), default="")
 
-    classroom: Mapped[Classroom] = relationship(back_populates="firms")
+    classroom: Mapped[Classroom] = relationship()
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="firm", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def firm_id(self) -> int:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from crm.core import tenancy
+from crm.core.models import Firm
 from crm.core.sections import SECTIONS
 from crm.extensions import db
 
@@ -24,7 +25,7 @@ def home():
 
 @bp.route("/entreprises")
 def choose_firm():
-    firms = db.session.scalars(tenancy.accessible_firms(current_user)).all()
+    firms = db.session.scalars(tenancy.accessible_firms(current_user).where(Firm.archived_at.is_(None))).all()
     return render_template("core/choose_firm.html", firms=firms, form=FlaskForm())
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from crm.core import formatting
+from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.models import Position, User
 from crm.core.sections import SECTIONS
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
 
     app.before_request(_require_login)
     app.before_request(load_current_firm)
+    app.before_request(_scheduled_events)
     app.after_request(_end_transaction)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -71,6 +73,14 @@ def _require_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+def _scheduled_events():
+    """Events of the firm's scenario whose moment has come appear now (crm.formation.events)."""
+    if g.get("firm") is not None and request.endpoint != "static":
+        from crm.formation.events import fire_due_events
+
+        fire_due_events(g.firm)
 
 
 def _end_transaction(response):
@@ -129,8 +139,11 @@ def _render_error(code: int, message: str | None = None):
 def _layout_context() -> dict:
     membership = current_membership()
     position = Position(membership.position).label if membership else None
+    firm = g.get("firm")
     return {
         "current_firm": current_firm,
+        "firm_business_date": business_today(firm) if firm is not None else None,
+        "firm_simulated": firm is not None and firm.business_date is not None,
         "current_position": position,
         "nav_sections": SECTIONS,
     }

@@ -1,12 +1,36 @@
 """record_activity(): the one way services write the activity journal."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import select
 
-from crm.core.models import Firm, Membership, User
+from crm.core.clock import business_today
+
+from crm.core.models import Firm, Membership, User, utcnow
 from crm.extensions import db
 from crm.formation.models import Activity, ActivityCompetency
 from crm.formation.referentiel import VERB_COMPETENCIES, catalogue
+
+
+# What the teacher does in a firm (load, reset, move the calendar, fire an event) is in its
+# journal for the record, and trains no competency.
+TEACHER_ACTION: list[str] = []
+
+# Loading a scenario replays months of a firm's life through the services: that is the
+# teacher's setting, not a trainee's work, so the journal stays silent meanwhile.
+_silenced: ContextVar[bool] = ContextVar("journal_silenced", default=False)
+
+
+@contextmanager
+def journal_silenced():
+    """Within this block, record_activity() checks its arguments but writes nothing."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
 
 
 def record_activity(
@@ -16,7 +40,7 @@ def record_activity(
     obj=None,
     summary: str = "",
     competencies: list[str] | None = None,
-) -> Activity:
+) -> Activity | None:
     """Journal `verb` done by `user` in `firm` on `obj`, in the caller's transaction.
 
     Competencies default to the verb's entry in VERB_COMPETENCIES; an unknown
@@ -30,15 +54,22 @@ def record_activity(
     unknown = [code for code in competencies if code not in known]
     if unknown:
         raise ValueError(f"unknown référentiel codes {unknown}")
+    if _silenced.get():
+        return None
+    now = utcnow()
+    user_id = user.id if user else None
     activity = Activity(
         firm_id=firm.id,
+        at=now,
+        business_date=business_today(firm),
         user_id=user.id if user else None,
         position=_position(firm, user),
         verb=verb,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=getattr(obj, "id", None),
         summary=summary[:255],
-        competencies=[ActivityCompetency(code=code) for code in dict.fromkeys(competencies)],
+        competencies=[ActivityCompetency(code=code, user_id=user_id, firm_id=firm.id, at=now)
+                      for code in dict.fromkeys(competencies)],
     )
     db.session.add(activity)
     db.session.flush()

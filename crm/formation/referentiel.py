@@ -96,6 +96,10 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "firm.identity_updated": ["A1T1C1"],
     # Catalogue (ventes): presenting a product's technical sheet and argumentaire.
     "product.sheet_presented": ["A3T1C4", "A3T1C5"],
+    # Writing a product sheet gathers what is known of the offer (A3T1C1, A3T1C2); writing the
+    # answer to an objection prepares (A3T1C5) and trains the answer in the interview (A3T2C2).
+    "product.created": ["A3T1C1", "A3T1C2"],
+    "product.objection_added": ["A3T1C5", "A3T2C2"],
     # Stocks: receiving goods, recording a loss, counting, answering a stock alert.
     "stock.goods_received": ["A3T3C2"],
     "stock.loss_recorded": ["A3T3C2"],
@@ -113,8 +117,8 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     # Accueil: organigramme (A1T1C1), requests (A1T2C2, A1T2C3, A1T3C3, A1T3C5), answers (A1T4C1),
     # transmission (A1T6C2), leave-taking and satisfaction (A1T5C1), feedback (A1T6C1, A1T6C3).
     "organigramme.updated": ["A1T1C1"],
-    "desk_request.recorded": ["A1T2C2", "A1T2C3", "A1T3C2", "A1T3C3"],
-    "desk_request.answered": ["A1T3C5", "A1T4C1"],
+    "desk_request.recorded": ["A1T2C2", "A1T2C3", "A1T3C1", "A1T3C2", "A1T3C3"],
+    "desk_request.answered": ["A1T3C4", "A1T3C5", "A1T4C1"],
     "desk_request.transmitted": ["A1T3C5", "A1T6C2"],
     "desk_request.treated": ["A1T4C1"],
     "desk_request.closed": ["A1T5C1"],

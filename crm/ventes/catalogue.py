@@ -56,6 +56,8 @@ def create_product(firm: Firm, user: User | None, data: dict) -> Product:
     _apply(product, data)
     db.session.add(product)
     db.session.flush()
+    if user is not None:
+        record_activity(firm, user, "product.created", product, f"Fiche article créée : {product.reference}")
     return product
 
 
@@ -104,6 +106,9 @@ def add_objection(product: Product, user: User | None, objection: str, answer: s
                             objection=objection.strip(), answer=answer.strip())
     db.session.add(item)
     db.session.flush()
+    if user is not None:
+        record_activity(db.session.get(Firm, product.firm_id), user, "product.objection_added", product,
+                        f"Réponse à l'objection « {item.objection[:80]} » : {product.reference}")
     return item
 
 

@@ -68,6 +68,43 @@ def new_product():
     return _form_page("ventes/product_form.html", form, product=None)
 
 
+@bp.route("/catalogue/import", methods=["GET", "POST"])
+def import_catalogue():
+    """Preview a catalogue CSV (nothing written), then import it all or nothing."""
+    from crm.clients.forms import ConfirmImportForm, ImportForm
+    from crm.core.errors import ImportErrors
+    from crm.ventes import catalogue_csv
+
+    form, confirm = ImportForm(), ConfirmImportForm(formdata=None)
+    rows, errors, status = [], [], 200
+    if request.form.get("content") is not None:
+        confirm = ConfirmImportForm()
+        if confirm.validate_on_submit():
+            try:
+                products = catalogue_csv.import_catalogue(current_firm, current_user, confirm.content.data or "")
+            except ImportErrors as error:
+                errors, status = error.errors, 422
+                from crm.core.views_helpers import mark_refused
+
+                mark_refused()
+            else:
+                flash(f"{len(products)} article{'s' if len(products) > 1 else ''} importé{'s' if len(products) > 1 else ''}.",
+                      "success")
+                return redirect(url_for("ventes.list_products"))
+        else:
+            status = 422
+    elif form.validate_on_submit():
+        text = catalogue_csv.decode(form.file.data.read())
+        rows, errors = catalogue_csv.parse(text, current_firm)
+        if not errors:
+            confirm.content.data = text
+        status = 422 if errors else 200
+    elif form.is_submitted():
+        status = 422
+    return render_template("ventes/catalogue_import.html", form=form, confirm=confirm, rows=rows, errors=errors,
+                           columns=catalogue_csv.COLUMNS), status
+
+
 @bp.route("/catalogue/<int:product_id>")
 def show_product(product_id: int):
     product = get_or_404(Product, product_id)

@@ -1,7 +1,7 @@
-"""Indicators: satisfaction surveys, performance analyses, desk request business date, indexes for the CMUP lookup and the tickets of a period
+"""Indicators: satisfaction surveys, performance analyses, indexes for the CMUP lookup and the tickets of a period
 
 Revision ID: 16be69f270b6
-Revises: 5f98e439750c
+Revises: 8154af7c784a
 Create Date: 2026-11-29 09:42:59.920882
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '16be69f270b6'
-down_revision = '5f98e439750c'
+down_revision = '8154af7c784a'
 branch_labels = None
 depends_on = None
 
@@ -77,17 +77,6 @@ def upgrade():
         batch_op.create_index('ix_satisfaction_survey_firm_answered', ['firm_id', 'answered_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_satisfaction_survey_firm_id'), ['firm_id'], unique=False)
 
-    # Desk requests get their business date; existing rows take the day they were created (UTC).
-    with op.batch_alter_table('desk_request', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('received_on', sa.Date(), nullable=True))
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute("UPDATE desk_request SET received_on = CAST(created_at AS DATE)")
-    else:
-        op.execute("UPDATE desk_request SET received_on = date(created_at)")
-    with op.batch_alter_table('desk_request', schema=None) as batch_op:
-        batch_op.alter_column('received_on', existing_type=sa.Date(), nullable=False)
-        batch_op.create_index('ix_desk_request_firm_received', ['firm_id', 'received_on'], unique=False)
-
     with op.batch_alter_table('stock_move', schema=None) as batch_op:
         batch_op.create_index('ix_stock_move_product_day', ['product_id', 'moved_on', 'id'], unique=False)
     # A plain CREATE INDEX: counter_sale is sealed (triggers) and must not be rebuilt by a batch copy.
@@ -99,10 +88,6 @@ def downgrade():
     op.drop_index('ix_counter_sale_firm_day', table_name='counter_sale')
     with op.batch_alter_table('stock_move', schema=None) as batch_op:
         batch_op.drop_index('ix_stock_move_product_day')
-
-    with op.batch_alter_table('desk_request', schema=None) as batch_op:
-        batch_op.drop_index('ix_desk_request_firm_received')
-        batch_op.drop_column('received_on')
 
     with op.batch_alter_table('satisfaction_survey', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_satisfaction_survey_firm_id'))

@@ -22,6 +22,7 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "_screenshots"
 DEMO_PASSWORD = "demo-browser-1"
+BROWSER_DATA = Path(__file__).parent / "data"
 
 
 def _browser_missing() -> str | None:
@@ -53,7 +54,7 @@ def live_server():
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/browser.sqlite3"})
         with app.app_context():
             upgrade()
-            load_demo(DEMO_PASSWORD)
+            load_demo(DEMO_PASSWORD, manifest=BROWSER_DATA / "demo.yaml")
             db.session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -49,7 +49,7 @@ def plain(value: str) -> str:
 
 
 def activities(verb):
-    return db.session.scalars(select(Activity).where(Activity.verb == verb)).all()
+    return db.session.scalars(select(Activity).where(Activity.verb == verb).order_by(Activity.id)).all()
 
 
 # --- supplier terms and the computed alert point ---------------------------------

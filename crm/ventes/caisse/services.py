@@ -272,6 +272,9 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
     db.session.flush()
     record_activity(firm, user, "till.closed", closing,
                     f"Clôture de caisse {closing.number} du {day_text(on)} : {_money(report.total_ttc)}")
+    from crm.formation.calendar import after_closing
+
+    after_closing(firm, on)  # the Z ends the simulated day: the till opens on the next one
     return closing
 
 

@@ -181,6 +181,9 @@ def close_day(day: str):
         return redirect(url_for("ventes.till_tickets", jour=on.isoformat())), 303
     flash(f"Caisse du {on:%d/%m/%Y} clôturée : {closing.number}, {money(closing.total_ttc)}. "
           "Les tickets de cette journée sont désormais figés.", "success")
+    if current_firm.business_date is not None and current_firm.business_date > on:
+        flash(f"La journée simulée est terminée : l'entreprise passe au {current_firm.business_date:%d/%m/%Y}, "
+              "la caisse est ouverte.", "info")
     return redirect(url_for("ventes.show_closing", closing_id=closing.id))
 
 
