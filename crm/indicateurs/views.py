@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.clock import business_today, current_business_date
 from crm.core.errors import DomainError
-from crm.core.models import Firm
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, current_membership, firm_required, scoped
 from crm.core.views_helpers import form_error, page_number, refuse, teacher_required
@@ -203,7 +201,7 @@ def class_view(classroom_id: int):
     from crm.admin.access import classroom_or_404
 
     classroom = classroom_or_404(classroom_id)
-    firms = list(db.session.scalars(select(Firm).where(Firm.classroom_id == classroom.id).order_by(Firm.trade_name)))
+    firms = list(classroom.firms)  # the live firms (an archived one, reset or deleted, is left out)
     today = services.class_today(firms)
     period, form, status = _period(request.args, today)
     view = services.class_view(firms, period, today)

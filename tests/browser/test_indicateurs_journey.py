@@ -13,6 +13,16 @@ def _fits_phone(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
+def _accessible(page) -> None:
+    """axe-core finds nothing serious or critical on the page as it stands (with its data and charts)."""
+    from tests.browser.test_every_page import AXE, _axe
+
+    if not AXE.exists():
+        return  # test_every_page says why (npm absent); the journey goes on
+    serious = [v for v in _axe(page) if v["impact"] in ("critical", "serious")]
+    assert not serious, serious
+
+
 def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_path):
     login(page, live_server, "eleve3")  # Boutique voisine, responsable
     page.goto(f"{live_server}/ventes/catalogue/nouveau")
@@ -33,6 +43,7 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     # The client answers on the desk screen.
     page.get_by_role("button", name="Questionnaire de satisfaction").click()
     assert "Votre avis nous intéresse" in page.locator("h1").inner_text()
+    _accessible(page)
     page.set_viewport_size(PHONE)
     shot(page, "indicateurs-questionnaire-telephone")
     assert _fits_phone(page) <= PHONE["width"]
@@ -51,6 +62,7 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     assert "= 0,00 € (factures HT) − 0,00 € (avoirs HT) + 80,00 € (tickets HT) = 80,00 €" in main.replace("\u202f", " ").replace("\xa0", " ")
     assert page.locator("figure.chart svg").count() == 2  # revenue over time, families (no quote, no prospect yet)
     shot(page, "indicateurs-tableau-de-bord")
+    _accessible(page)
     page.locator("#repartition").scroll_into_view_if_needed()
     page.locator("#repartition").screenshot(path=str(_shots() / "indicateurs-graphique-familles.png"))
     page.locator("#ventes").screenshot(path=str(_shots() / "indicateurs-graphique-ca.png"))
@@ -75,6 +87,7 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     page.goto(f"{live_server}/indicateurs/satisfaction")
     assert "Conseils clairs, merci." in page.locator("main").inner_text()
     shot(page, "indicateurs-satisfaction")
+    _accessible(page)
 
     teacher = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR").new_page()
     login(teacher, live_server, "prof")
@@ -85,6 +98,7 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     assert "boutique voisine" in table and "comptoir démo" in table and "80,00" in table
     assert "Élève" not in teacher.locator("h1").inner_text()
     shot(teacher, "indicateurs-classe")
+    _accessible(teacher)
     teacher.set_viewport_size(PHONE)
     teacher.reload()
     assert _fits_phone(teacher) <= PHONE["width"]

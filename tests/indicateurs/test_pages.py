@@ -200,3 +200,14 @@ def test_classroom_page_and_menu_lead_to_the_indicators(shop, auth):
     home = auth.client.get("/").get_data(as_text=True)
     assert 'href="/indicateurs/"' in home
     assert "Indicateurs commerciaux" in page_text(auth.client.get("/indicateurs/"))
+
+
+def test_class_view_leaves_archived_firms_out(shop, auth, make_firm, make_user, make_member):
+    from crm.core.models import utcnow
+
+    archived = _second_firm(shop.world, make_firm, make_user, make_member)
+    archived.archived_at = utcnow()
+    db.session.commit()
+    auth.login("prof_a")
+    text = page_text(auth.client.get(f"/indicateurs/classes/{shop.world.classroom_a.id}"))
+    assert "Firme A" in text and "Firme A2" not in text
