@@ -357,6 +357,21 @@ def desk_indicators(cur: dict[str, int], prev: dict[str, int], views: f.Opinions
     return [count, average, rate]
 
 
+@dataclass
+class SatisfactionBoard:
+    period: Period
+    indicators: list[Indicator]  # satisfaction average and rate, compared with the previous period
+    survey_indicators: list[Indicator]
+
+
+def satisfaction_board(firm: Firm, period: Period) -> SatisfactionBoard:
+    """The satisfaction indicators alone (the satisfaction page): two grouped queries."""
+    spans = {CURRENT: period.current, PREVIOUS: period.previous}
+    views = f.opinions([firm.id], spans)
+    _, average, rate = desk_indicators({}, {}, views[(firm.id, CURRENT)], views[(firm.id, PREVIOUS)])
+    return SatisfactionBoard(period, [average, rate], survey_indicators(f.survey_details(firm.id, period.current)))
+
+
 def _plural(count: int, one: str, many: str) -> str:
     """French agreement: 0 and 1 take the singular."""
     return f"{count} {one if count <= 1 else many}"

@@ -160,7 +160,7 @@ def export_sales_csv():
 def satisfaction():
     today = business_today(current_firm)
     period, form, status = _period(request.args, today)
-    board = services.dashboard(current_firm, period, today)
+    board = services.satisfaction_board(current_firm, period)
     query = (scoped(SatisfactionSurvey)
              .options(selectinload(SatisfactionSurvey.desk_request), selectinload(SatisfactionSurvey.counter_sale),
                       selectinload(SatisfactionSurvey.invoice), selectinload(SatisfactionSurvey.created_by))
