@@ -80,7 +80,7 @@ def _float(value) -> float:
 
 def quote_rows(dashboard: Dashboard):
     spans = {CURRENT: dashboard.period.current, PREVIOUS: dashboard.period.previous}
-    query = f._quotes_query([dashboard.firm.id], spans, dashboard.today).add_columns(
+    query = f.quotes_query([dashboard.firm.id], spans, dashboard.today).add_columns(
         SalesDocument.number, SalesDocument.issue_date, Party.sort_name, User.display_name
     ).outerjoin(Party, Party.id == SalesDocument.party_id).outerjoin(User, User.id == SalesDocument.validated_by_id)
     for _firm, span, _user, state, number, day, client, seller in db.session.execute(

@@ -280,7 +280,7 @@ def trainee_figures(firm_ids: Sequence[int], span: Range) -> list[TraineeFigures
     ):
         row = figures(firm_id, user_id, name)
         row.sales, row.revenue_ht = int(count), money(ht)
-    quotes = _quotes_query(firm_ids, spans).subquery()
+    quotes = quotes_query(firm_ids, spans).subquery()
     for firm_id, user_id, name, sent, accepted in db.session.execute(
         select(quotes.c.firm_id, quotes.c.user_id, User.display_name, func.count(),
                func.sum(case((quotes.c.state == ACCEPTED, 1), else_=0)))
@@ -307,7 +307,7 @@ def trainee_figures(firm_ids: Sequence[int], span: Range) -> list[TraineeFigures
 
 # --- quotes and prospects -----------------------------------------------------------------
 
-def _quotes_query(firm_ids: Sequence[int], spans: Spans, today: date | None = None):
+def quotes_query(firm_ids: Sequence[int], spans: Spans, today: date | None = None):
     """Quotes sent (validated) in the spans, with their state: sent, accepted, refused or expired."""
     state = SalesDocument.status
     if today is not None:
@@ -322,7 +322,7 @@ def _quotes_query(firm_ids: Sequence[int], spans: Spans, today: date | None = No
 
 def quote_figures(firm_ids: Sequence[int], spans: Spans, today: date) -> dict[tuple[int, str], dict[str, int]]:
     """(firm, span) → number of quotes sent in the span by state today (sent, accepted, refused, expired)."""
-    quotes = _quotes_query(firm_ids, spans, today).subquery()
+    quotes = quotes_query(firm_ids, spans, today).subquery()
     result: dict[tuple[int, str], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys((SENT, ACCEPTED, REFUSED, EXPIRED), 0))
     for firm_id, span, state, count in db.session.execute(

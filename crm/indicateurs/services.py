@@ -119,7 +119,6 @@ class Dashboard:
     timeline: list[tuple[Bucket, Decimal]]
     conversion: list[Indicator]
     quote_funnel: list[Step]
-    quote_states: dict[str, int]
     prospect_funnel: list[Step]
     prospect_stages: list[tuple[str, int]]
     desk: list[Indicator]
@@ -151,7 +150,7 @@ class Dashboard:
     @property
     def quote_breakdown(self) -> list[str]:
         """"1 accepté", "2 refusés"…: what became of the quotes sent in the period."""
-        states = self.quotes.get(CURRENT) or self.quote_states
+        states = self.quotes[CURRENT]
         return [f"{states[code]} {one if states[code] <= 1 else many}" for code, one, many in QUOTE_STATE_WORDS]
 
     @staticmethod
@@ -168,36 +167,35 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
     report = f.sales_report(ids, spans, detail=CURRENT)
     cur, prev = report.figures[(firm.id, CURRENT)], report.figures[(firm.id, PREVIOUS)]
     quotes = f.quote_figures(ids, spans, today)
+    quotes_now, quotes_before = quotes[(firm.id, CURRENT)], quotes[(firm.id, PREVIOUS)]
     stages = f.prospect_stages(ids)[firm.id]
     natures = f.desk_natures(ids, spans)
     views = f.opinions(ids, spans)
+    views_now, views_before = views[(firm.id, CURRENT)], views[(firm.id, PREVIOUS)]
     steps = buckets(period.current)
     trainees = f.trainee_figures(ids, period.current)
     stock = f.stock_figures(ids, period.current)[firm.id]
-
+    details = f.survey_details(firm.id, period.current)
     return Dashboard(
         firm=firm, period=period, today=today,
         revenue=revenue_indicators(cur, prev),
         margin=margin_indicators(cur, prev),
         splits=_splits(firm, period, report, trainees),
         timeline=list(zip(steps, f.timeline(firm.id, steps))),
-        conversion=[quote_rate(quotes[(firm.id, CURRENT)], quotes[(firm.id, PREVIOUS)]),
-                    prospect_rate(stages)],
-        quote_funnel=quote_funnel(quotes[(firm.id, CURRENT)]),
-        quote_states=quotes[(firm.id, CURRENT)],
+        conversion=[quote_rate(quotes_now, quotes_before), prospect_rate(stages)],
+        quote_funnel=quote_funnel(quotes_now),
         prospect_funnel=prospect_funnel(stages),
         prospect_stages=[(label, stages[code]) for code, label in STAGES.items()],
-        desk=desk_indicators(natures[(firm.id, CURRENT)], natures[(firm.id, PREVIOUS)],
-                             views[(firm.id, CURRENT)], views[(firm.id, PREVIOUS)]),
+        desk=desk_indicators(natures[(firm.id, CURRENT)], natures[(firm.id, PREVIOUS)], views_now, views_before),
         desk_natures=nature_split(natures[(firm.id, CURRENT)]),
-        surveys=(details := f.survey_details(firm.id, period.current)),
+        surveys=details,
         survey_indicators=survey_indicators(details),
         stock=stock_indicators(stock, period.current.days, stock_alert_count(firm)),
         trainees=trainees,
         analyses=analyses_of(firm, period),
         sales={CURRENT: cur, PREVIOUS: prev},
-        quotes={span: quotes[(firm.id, span)] for span in (CURRENT, PREVIOUS)},
-        opinions={span: views[(firm.id, span)] for span in (CURRENT, PREVIOUS)},
+        quotes={CURRENT: quotes_now, PREVIOUS: quotes_before},
+        opinions={CURRENT: views_now, PREVIOUS: views_before},
         stock_figures=stock,
     )
 
