@@ -27,7 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from crm.core.database import configure_engine
+    from sqlalchemy.orm import Session
+
+    from crm.core.database import configure_engine, track_flushes
     from crm import models  # noqa: F401 - registers every table before Migrate looks
     from crm.extensions import csrf, db, login_manager, migrate
 
@@ -37,6 +39,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    track_flushes(Session)
 
 
 def _register_blueprints(app: Flask) -> None:

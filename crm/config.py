@@ -59,6 +59,14 @@ class Config:
         )
         self.SESSION_COOKIE_SECURE = _flag("CRM_SECURE_COOKIES")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # Real email (crm.prospection.mailer); without a host, mail stays inside Comptoir.
+        self.SMTP_HOST = os.environ.get("CRM_SMTP_HOST", "").strip()
+        port = os.environ.get("CRM_SMTP_PORT", "").strip()
+        self.SMTP_PORT = int(port) if port.isdigit() else 0  # 0: the usual port of SMTP_SECURITY
+        self.SMTP_USER = os.environ.get("CRM_SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("CRM_SMTP_PASSWORD", "")
+        self.SMTP_SECURITY = os.environ.get("CRM_SMTP_SECURITY", "starttls").strip().lower()
+        self.SMTP_FROM = os.environ.get("CRM_SMTP_FROM", "").strip()
 
 
 def database_url(url: str | None, instance: Path) -> str:

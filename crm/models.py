@@ -15,4 +15,8 @@ from crm.ventes.documents.models import Payment, SalesDocument, SalesLine  # noq
 from crm.ventes.caisse.models import (  # noqa: F401
     CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
 )
+from crm.prospection.models import (  # noqa: F401
+    AgendaItem, CallAttempt, CallPlan, CallPlanEntry, CallPlanObjection, Mailing, MailingPart, Message,
+    MessageTemplate, PaymentReminder,
+)
 from crm.indicateurs.models import PerformanceAnalysis, SatisfactionSurvey  # noqa: F401

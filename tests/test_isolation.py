@@ -223,6 +223,98 @@ def _closing_b(world):
     return services.close_day(world.firm_b, world.trainee_b, date.today()).id
 
 
+def _plan_b(world):
+    from datetime import date
+
+    from crm.prospection.models import CallPlan
+
+    plan = CallPlan(firm_id=world.firm_b.id, name="Plan de B", objective="promotion", channel="phone",
+                    starts_on=date(2026, 1, 5))
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def _plan_b_id(world):
+    return _plan_b(world).id
+
+
+def _plan_objection_b(world):
+    from crm.prospection.models import CallPlanObjection
+
+    item = CallPlanObjection(firm_id=world.firm_b.id, plan=_plan_b(world), objection="Trop cher", answer="Non")
+    db.session.add(item)
+    db.session.flush()
+    return item.id
+
+
+def _entry_b(world):
+    from crm.prospection.models import CallPlanEntry
+
+    entry = CallPlanEntry(firm_id=world.firm_b.id, plan_id=_plan_b(world).id, party_id=_party_b(world),
+                          source="manual", status="todo", attempts=0)
+    db.session.add(entry)
+    db.session.flush()
+    return entry.id
+
+
+def _mailing_b(world):
+    from crm.prospection.models import Mailing
+
+    mailing = Mailing(firm_id=world.firm_b.id, plan_id=_plan_b(world).id, subject="Offre", body="Texte",
+                      total=1, done=1, up_to_entry_id=1, status="ready", pdf=b"%PDF-1.7")
+    db.session.add(mailing)
+    db.session.flush()
+    return mailing.id
+
+
+def _message_b(world):
+    from crm.prospection.models import Message
+
+    message = Message(firm_id=world.firm_b.id, folder="inbox", status="received", from_address="a@b.fr",
+                      to_address="b@b.fr", subject="Message de B", body="Bonjour")
+    db.session.add(message)
+    db.session.flush()
+    return message.id
+
+
+def _template_b(world):
+    from crm.prospection.models import MessageTemplate
+
+    template = MessageTemplate(firm_id=world.firm_b.id, name="Modèle de B", kind="letter", purpose="",
+                               subject="Objet", body="Texte")
+    db.session.add(template)
+    db.session.flush()
+    return template.id
+
+
+def _reminder_b(world):
+    from datetime import date
+
+    from crm.prospection.models import PaymentReminder
+
+    invoice_id = _document_b(world)
+    from crm.ventes.documents.models import Invoice
+
+    invoice = db.session.get(Invoice, invoice_id)
+    reminder = PaymentReminder(firm_id=world.firm_b.id, invoice_id=invoice_id, party_id=invoice.party_id,
+                               level="friendly", channel="letter", sent_on=date(2026, 2, 10), days_late=5,
+                               amount_due=120, penalties=0, indemnity=0)
+    db.session.add(reminder)
+    db.session.flush()
+    return reminder.id
+
+
+def _agenda_item_b(world):
+    from datetime import date
+
+    from crm.prospection.models import AgendaItem
+
+    item = AgendaItem(firm_id=world.firm_b.id, user_id=world.trainee_b.id, kind="callback", day=date(2026, 2, 10),
+                      title="Rappeler B")
+    db.session.add(item)
+    db.session.flush()
+    return item.id
 def _scenario_b(world):
     from crm.formation.models import Scenario
 
@@ -276,6 +368,14 @@ FOREIGN_IDS = {
     "receipt_id": _receipt_b,
     "sale_id": _sale_b,
     "closing_id": _closing_b,
+    "plan_id": _plan_b_id,
+    "plan_objection_id": _plan_objection_b,
+    "entry_id": _entry_b,
+    "mailing_id": _mailing_b,
+    "message_id": _message_b,
+    "template_id": _template_b,
+    "reminder_id": _reminder_b,
+    "agenda_item_id": _agenda_item_b,
     "scenario_id": _scenario_b,
     "event_id": _event_b,
     "activity_id": _activity_b,

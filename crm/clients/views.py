@@ -22,6 +22,7 @@ from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
+from crm.prospection.reminders import level_label_of_party as reminder_level_of_party
 from crm.ventes.documents.services import documents_of_party
 
 bp = section_blueprint("clients", __name__, landing_page=False)
@@ -132,6 +133,7 @@ def show_party(party_id: int, forms: dict | None = None, status: int = 200):
         address_form=forms.get("address") or AddressForm(formdata=None),
         stage_form=stage_form,
         documents=documents_of_party(current_firm, party),
+        reminder_level=reminder_level_of_party(party.id),
     ), status
 
 

@@ -40,6 +40,13 @@ def day(value: date | datetime | None) -> str:
     return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
 
 
+def weekday(value: date | None) -> str:
+    """The day's name: Lundi."""
+    if value is None:
+        return ""
+    return format_date(value, format="EEEE", locale=LOCALE).capitalize()
+
+
 def timestamp(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm", zone=None) -> str:
     """A stored UTC instant as read where the firm is: 22/11/2026 14:05 (crm.core.clock)."""
     if value is None:
@@ -104,3 +111,4 @@ def register(app) -> None:
     app.add_template_filter(percent, "percent")
     app.add_template_filter(day, "day")
     app.add_template_filter(timestamp, "timestamp")
+    app.add_template_filter(weekday, "weekday")

@@ -131,4 +131,22 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     # Handing the client a satisfaction questionnaire when taking leave after a sale (fidélisation);
     # after a desk visit the service passes the desk's codes (A1T5C2, A1T5CP1).
     "satisfaction_survey.offered": ["A3T3C3", "A3T3CP1"],
+    # Prospection (activity 2). Preparing: the object of the contact and the channel (A2T1C1,
+    # A2T1C3), the targets searched and selected in the file (A2T1C2), the script, objections and
+    # templates prepared (A2T1C4). Writing: drafting (A2T2C1), layout of a letter (A2T2C2),
+    # the address book (A2T2C3), sending (A2T2C4) by the procedure (A2T2CP3), spelling (A2T2CP2).
+    # Calling: the exchange and its conclusions (A2T3C1, A2T3C2); contact data updated through
+    # the party file records party.updated (A2T3C3).
+    "call_plan.prepared": ["A2T1C1", "A2T1C3"],
+    "call_plan.targets_selected": ["A2T1C2"],
+    "call_plan.script_written": ["A2T1C4"],
+    "message_template.written": ["A2T1C4", "A2T2C1"],
+    "call.recorded": ["A2T3C1", "A2T3C2"],
+    "agenda.scheduled": ["A2T3C2"],
+    "message.sent": ["A2T2C1", "A2T2C4", "A2T2CP3"],
+    "message.sent_to_party": ["A2T2C1", "A2T2C3", "A2T2C4", "A2T2CP3"],
+    "message.proofread": ["A2T2CP2"],
+    "letter.printed": ["A2T2C1", "A2T2C2"],
+    "mailing.sent": ["A2T2C2", "A2T2C3", "A2T2C4"],
+    "payment_reminder.sent": ["A2T1C1", "A2T2C1", "A2T2C4"],
 }

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
@@ -465,6 +466,39 @@ def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
         .order_by(Invoice.due_date)
     ).all()
     return [invoice for invoice in invoices if balance_due(invoice) > 0]
+
+
+def _balance_due_sql():
+    """SQL of an invoice's balance: total TTC less payments and validated credit notes.
+
+    The same figure as balance_due(), computed by the database for a whole list at once.
+    """
+    credit = aliased(SalesDocument)
+    paid = (select(func.coalesce(func.sum(Payment.amount), 0))
+            .where(Payment.invoice_id == Invoice.id).scalar_subquery())
+    credited = (select(func.coalesce(func.sum(credit.total_ttc), 0))
+                .where(credit.credited_invoice_id == Invoice.id, credit.kind == "credit_note",
+                       credit.number.is_not(None)).scalar_subquery())
+    return Invoice.total_ttc - paid - credited
+
+
+def balances_due(invoices) -> dict[int, Decimal]:
+    """balance_due() of several invoices in one query (lists of invoices)."""
+    ids = [invoice.id for invoice in invoices]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Invoice.id, _balance_due_sql()).where(Invoice.id.in_(ids)))
+    return {invoice_id: Decimal(balance) for invoice_id, balance in rows}
+
+
+def open_orders(firm: Firm) -> list[SalesOrder]:
+    """Validated orders not fully delivered yet (for a *suivi de commande*), oldest first."""
+    return list(db.session.scalars(
+        select(SalesOrder).where(
+            SalesOrder.firm_id == firm.id, SalesOrder.number.is_not(None),
+            SalesOrder.status.in_(["confirmed", "partially_delivered"]))
+        .order_by(SalesOrder.issue_date, SalesOrder.id)
+    ))
 
 
 # --- helpers ----------------------------------------------------------------

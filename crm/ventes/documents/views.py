@@ -12,6 +12,7 @@ from crm.core.errors import DomainError
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
+from crm.prospection.reminders import reminders_of_invoice
 from crm.ventes.documents import printing, services
 from crm.ventes.documents.forms import DocumentForm, InvoiceDeliveriesForm, PaymentForm
 from crm.ventes.documents.models import KINDS, DeliveryNote, Invoice, SalesDocument
@@ -85,6 +86,7 @@ def _document_context(document: SalesDocument) -> dict:
     if isinstance(document, Invoice):
         context["credited"] = services.credited_amount(document)
         context["balance"] = services.balance_due(document)
+        context["reminders"] = reminders_of_invoice(document.id)
     return context
 
 
