@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union_all
 
 from crm.accueil.models import DeskRequest
 from crm.clients.models import CATEGORIES, STAGES, Party
@@ -24,6 +24,9 @@ from crm.indicateurs.models import SATISFIED_FROM, SatisfactionSurvey
 from crm.indicateurs.periods import Bucket, Range
 from crm.indicateurs.sales import (
     COUNTER_SALE, CREDIT_NOTE, INVOICE, Spans, exact, sales_documents, sales_lines, span_of, within,
+)
+from crm.prospection.models import (
+    APPOINTMENT, PHONE, REACHED_OUTCOMES, SALE, CallAttempt, CallPlan, CallPlanEntry,
 )
 from crm.stocks.models import MoveKind, StockMove
 from crm.ventes.caisse.models import CounterSale, CounterSalePayment
@@ -342,6 +345,51 @@ def prospect_stages(firm_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         .group_by(Party.firm_id, Party.stage)
     ):
         result[firm_id][stage] = count
+    return result
+
+
+# --- call plans -----------------------------------------------------------------------------
+
+@dataclass
+class CallFigures:
+    """The phone call plans of a firm running during a period: their targets and what the calls gave."""
+
+    plans: int = 0
+    targets: int = 0
+    called: int = 0  # targets called at least once
+    reached: int = 0  # targets spoken to at least once
+    appointments: int = 0  # targets with an appointment made
+    sales: int = 0  # targets with a sale
+
+
+def call_figures(firm_ids: Sequence[int], span: Range) -> dict[int, CallFigures]:
+    """Phone plans whose dates meet the span (started by its end, not ended before its start), with
+    every call made in them — a call is dated by its real instant, not by the firm's calendar,
+    so the plan's dates place it in a period. The same counts as the plan's own results page."""
+    result: dict[int, CallFigures] = defaultdict(CallFigures)
+    running = and_(CallPlan.firm_id.in_(firm_ids), CallPlan.channel == PHONE, CallPlan.starts_on <= span.end,
+                   or_(CallPlan.ends_on.is_(None), CallPlan.ends_on >= span.start))
+    for firm_id, plans, targets, called in db.session.execute(
+        select(CallPlan.firm_id, func.count(func.distinct(CallPlan.id)), func.count(CallPlanEntry.id),
+               func.sum(case((CallPlanEntry.attempts > 0, 1), else_=0)))
+        .outerjoin(CallPlanEntry, CallPlanEntry.plan_id == CallPlan.id)
+        .where(running).group_by(CallPlan.firm_id)
+    ):
+        found = result[firm_id]
+        found.plans, found.targets, found.called = plans, targets, int(called or 0)
+
+    def targets_with(outcomes):
+        return func.count(func.distinct(case((CallAttempt.outcome.in_(outcomes), CallAttempt.entry_id))))
+
+    for firm_id, reached, appointments, sales in db.session.execute(
+        select(CallPlan.firm_id, targets_with(REACHED_OUTCOMES), targets_with((APPOINTMENT,)),
+               targets_with((SALE,)))
+        .join(CallPlanEntry, CallPlanEntry.plan_id == CallPlan.id)
+        .join(CallAttempt, CallAttempt.entry_id == CallPlanEntry.id)
+        .where(running).group_by(CallPlan.firm_id)
+    ):
+        found = result[firm_id]
+        found.reached, found.appointments, found.sales = reached, appointments, sales
     return result
 
 

@@ -121,6 +121,9 @@ class Dashboard:
     quote_funnel: list[Step]
     prospect_funnel: list[Step]
     prospect_stages: list[tuple[str, int]]
+    calls: list[Indicator]
+    call_funnel: list[Step]
+    call_figures: f.CallFigures
     desk: list[Indicator]
     desk_natures: Split
     surveys: f.SurveyDetails
@@ -176,6 +179,7 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
     trainees = f.trainee_figures(ids, period.current)
     stock = f.stock_figures(ids, period.current)[firm.id]
     details = f.survey_details(firm.id, period.current)
+    calls = f.call_figures(ids, period.current)[firm.id]
     return Dashboard(
         firm=firm, period=period, today=today,
         revenue=revenue_indicators(cur, prev),
@@ -186,6 +190,7 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
         quote_funnel=quote_funnel(quotes_now),
         prospect_funnel=prospect_funnel(stages),
         prospect_stages=[(label, stages[code]) for code, label in STAGES.items()],
+        calls=call_indicators(calls), call_funnel=call_funnel(calls), call_figures=calls,
         desk=desk_indicators(natures[(firm.id, CURRENT)], natures[(firm.id, PREVIOUS)], views_now, views_before),
         desk_natures=nature_split(natures[(firm.id, CURRENT)]),
         surveys=details,
@@ -330,6 +335,39 @@ def prospect_funnel(stages: dict[str, int]) -> list[Step]:
             Step("Convertis en clients", stages[f.CONVERTED])]
 
 
+# --- call plans --------------------------------------------------------------------------------
+
+CALLS_NOTE = ("Plans d'appel téléphoniques en cours sur la période (commencés avant sa fin, non terminés "
+              "avant son début), avec tous leurs appels.")
+
+
+def call_indicators(calls: f.CallFigures) -> list[Indicator]:
+    """Progress of the phone plans, and the rates of their calls (as each plan's results page)."""
+    return [
+        rate_indicator("call_progress", "Avancement des plans d'appel",
+                       "Avancement = cibles appelées ÷ cibles des plans × 100",
+                       ("cibles appelées", calls.called, "count"), ("cibles", calls.targets, "count"),
+                       compared=False, note=CALLS_NOTE),
+        rate_indicator("call_reach_rate", "Taux de contacts joints",
+                       "Taux de contacts joints = cibles jointes ÷ cibles appelées × 100",
+                       ("jointes", calls.reached, "count"), ("appelées", calls.called, "count"), compared=False,
+                       note="Jointe : la personne a répondu au moins une fois (joint, refus, rendez-vous, vente, "
+                            "à transmettre)."),
+        rate_indicator("call_appointment_rate", "Taux de rendez-vous",
+                       "Taux de rendez-vous = cibles avec un rendez-vous pris ÷ cibles jointes × 100",
+                       ("rendez-vous", calls.appointments, "count"), ("jointes", calls.reached, "count"),
+                       compared=False),
+        rate_indicator("call_sale_rate", "Taux de vente au téléphone",
+                       "Taux de vente = cibles avec une vente ÷ cibles jointes × 100",
+                       ("ventes", calls.sales, "count"), ("jointes", calls.reached, "count"), compared=False),
+    ]
+
+
+def call_funnel(calls: f.CallFigures) -> list[Step]:
+    return [Step("Cibles des plans", calls.targets), Step("Appelées", calls.called), Step("Jointes", calls.reached),
+            Step("Rendez-vous pris", calls.appointments), Step("Ventes", calls.sales)]
+
+
 # --- desk and satisfaction ---------------------------------------------------------------------
 
 def desk_indicators(cur: dict[str, int], prev: dict[str, int], views: f.Opinions,
@@ -457,7 +495,8 @@ def class_today(firms: list[Firm]) -> date:
 
 
 CLASS_ROWS = ("revenue_ht", "sales_count", "average_basket", "margin", "margin_rate", "quote_rate",
-              "prospect_rate", "desk_requests", "satisfaction_average", "satisfaction_rate")
+              "prospect_rate", "call_reach_rate", "call_sale_rate", "desk_requests", "satisfaction_average",
+              "satisfaction_rate")
 
 
 def class_view(firms: list[Firm], period: Period, today: date) -> ClassView:
@@ -469,6 +508,7 @@ def class_view(firms: list[Firm], period: Period, today: date) -> ClassView:
     stages = f.prospect_stages(ids) if ids else {}
     natures = f.desk_natures(ids, spans) if ids else {}
     views = f.opinions(ids, spans) if ids else {}
+    calls = f.call_figures(ids, period.current) if ids else {}
     columns = []
     for firm in firms:
         cur, prev = sales.get((firm.id, CURRENT), f.SalesFigures()), sales.get((firm.id, PREVIOUS), f.SalesFigures())
@@ -478,6 +518,7 @@ def class_view(firms: list[Firm], period: Period, today: date) -> ClassView:
             prospect_rate(stages.get(firm.id, dict.fromkeys(STAGES, 0))),
         ] + desk_indicators(natures.get((firm.id, CURRENT), {}), natures.get((firm.id, PREVIOUS), {}),
                             views.get((firm.id, CURRENT), f.Opinions()), views.get((firm.id, PREVIOUS), f.Opinions()))
+        indicators += call_indicators(calls.get(firm.id, f.CallFigures()))
         columns.append(FirmColumn(firm, {i.key: i for i in indicators}))
     rows = []
     if columns:

@@ -223,6 +223,8 @@ def shop(world, make_user, make_member):
     documents.save_draft(draft, {}, [LineData("Gros projet", D("1"), D("1000.00"), D("20"))])
     _on(firm, TODAY)
 
+    _call_plans(firm, seller, shop_parties := {"lycee": lycee, "claire": claire, "bakery": bakery})
+
     # Firm B sells in the same month: never part of firm A's figures.
     firm_b = world.firm_b
     firm_b.business_date = TODAY
@@ -231,8 +233,7 @@ def shop(world, make_user, make_member):
     _invoice(firm_b, world.trainee_b, client_b, date(2026, 11, 10),
              [LineData("Prestation B", D("1"), D("9999.00"), D("20"))])
     db.session.commit()
-    return Shop(world, firm, seller, other, products, {"lycee": lycee, "claire": claire, "bakery": bakery},
-                tickets, invoices, requests, answered)
+    return Shop(world, firm, seller, other, products, shop_parties, tickets, invoices, requests, answered)
 
 
 def _desk_request(firm, user, nature, satisfaction=None):
@@ -241,3 +242,35 @@ def _desk_request(firm, user, nature, satisfaction=None):
     if satisfaction is not None:
         desk.close_request(request, user, satisfaction)
     return request
+
+
+def _call_plans(firm, user, parties):
+    """Call plans, as the prospection screens leave them (rows written directly: only their results count).
+
+    November phone plan, 5 targets: 1 absent then appointment ; 2 sale ; 3 refused ; 4 voicemail ;
+    5 not called yet → 5 targets, 4 called, 3 reached (1, 2, 3), 1 appointment, 1 sale:
+    progress 4 ÷ 5 = 80 % ; reached 3 ÷ 4 = 75 % ; appointments 1 ÷ 3 = 33,33 % ; sales 1 ÷ 3 = 33,33 %.
+    An October plan that ended on 31/10 (one sale) and a November letter plan do not count.
+    """
+    from crm.prospection import models as p
+
+    def plan(name, channel, starts_on, ends_on, outcomes):
+        row = p.CallPlan(firm_id=firm.id, name=name, objective=next(iter(p.OBJECTIVES)), channel=channel,
+                         starts_on=starts_on, ends_on=ends_on, created_by_id=user.id)
+        db.session.add(row)
+        db.session.flush()
+        for n, calls in enumerate(outcomes):
+            party = clients.create_party(firm, user, {"kind": "client", "category": "private",
+                                                      "last_name": f"Cible {name} {n}"}, journal=False)
+            entry = p.CallPlanEntry(firm_id=firm.id, plan_id=row.id, party_id=party.id, attempts=len(calls),
+                                    last_outcome=calls[-1] if calls else None)
+            db.session.add(entry)
+            db.session.flush()
+            for outcome in calls:
+                db.session.add(p.CallAttempt(firm_id=firm.id, entry_id=entry.id, outcome=outcome, user_id=user.id))
+        db.session.flush()
+
+    plan("Relance novembre", p.PHONE, date(2026, 11, 2), None,
+         [[p.ABSENT, p.APPOINTMENT], [p.SALE], [p.REFUSED], [p.VOICEMAIL], []])
+    plan("Octobre", p.PHONE, date(2026, 10, 1), date(2026, 10, 31), [[p.SALE]])
+    plan("Courrier", p.LETTER, date(2026, 11, 5), None, [[p.SENT]])

@@ -162,3 +162,16 @@ def test_a_term_and_a_custom_period(shop):
     # 8–15 November (8 days) holds the two tickets; the 8 days before (31/10–7/11) hold FA2
     custom = _board(shop, "custom", start=date(2026, 11, 8), end=date(2026, 11, 15))
     assert (custom.revenue[0].value, custom.revenue[0].previous) == (D("260.00"), D("230.40"))
+
+
+def test_call_plan_rates(shop):
+    board = _board(shop)
+    calls = _by_key(board.calls)
+    # The November phone plan only (see conftest): 5 targets, 4 called, 3 reached, 1 appointment, 1 sale.
+    assert [t.value for t in calls["call_progress"].terms[:2]] == [4, 5]
+    assert calls["call_progress"].value == D("80.00")
+    assert (calls["call_reach_rate"].value, [t.value for t in calls["call_reach_rate"].terms[:2]]) == (D("75.00"), [3, 4])
+    assert calls["call_appointment_rate"].value == D("33.33") and calls["call_sale_rate"].value == D("33.33")
+    assert [s.count for s in board.call_funnel] == [5, 4, 3, 1, 1]
+    october = _board(shop, reference=date(2026, 10, 15))  # the October plan: 1 target called, reached, sold
+    assert [s.count for s in october.call_funnel] == [1, 1, 1, 0, 1]

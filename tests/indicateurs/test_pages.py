@@ -48,12 +48,13 @@ def test_dashboard_shows_each_figure_with_its_worked_formula(shop, auth):
     assert "Taux de transformation = devis acceptés ÷ devis envoyés × 100" in text
     assert "Taux de satisfaction = avis satisfaits (note 4 ou 5) ÷ avis recueillis × 100" in text
     assert "Rotation = coût des sorties pour ventes ÷ stock moyen" in text
+    assert "Taux de contacts joints = cibles jointes ÷ cibles appelées × 100 = 3 (jointes) ÷ 4 (appelées) × 100 = 75 %" in text
 
 
 def test_the_page_draws_its_charts_without_script(shop, auth):
     auth.login("eleve_a")
     html = auth.client.get("/indicateurs/").get_data(as_text=True)
-    assert html.count("<svg") == 4  # revenue over time, families, two funnels
+    assert html.count("<svg") == 5  # revenue over time, families, funnels of quotes, prospects and calls
     assert "<script" not in html.split("<main", 1)[1]
     assert "HT par jour — novembre 2026</figcaption>" in html
 
@@ -179,6 +180,7 @@ def test_class_view_puts_the_firms_side_by_side(shop, auth, make_firm, make_user
     # A2's margin rate: (100 − 30) ÷ 30 × 100 = 233,33 %, the best of the row
     assert "233,33" in text
     assert "Élève D" in text and "Élève C" in text  # each trainee's own figures
+    assert "Taux de contacts joints ★ 75 %" in text  # the best of the row (A2 has no call plan)
     assert "9 999" not in text  # firm B is in another classroom
 
 
