@@ -5,19 +5,27 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 4
+# make run: one class on SQLite. Two processes (the two cores of a small server) of
+# THREADS threads each: pages are served while another trainee's password is hashed.
+RUN_WORKERS ?= 2
+THREADS ?= 8
+# No control socket: its default path is shared by every gunicorn of the machine.
+GUNICORN = $(BIN)/gunicorn --worker-class gthread --threads $(THREADS) --access-logfile - --no-control-socket \
+	--graceful-timeout 10
 FLASK  := $(BIN)/flask --app crm
 
 .PHONY: run serve test test-tools bench install dev-install migrate demo clean check-pdf
 
-## make run: environment, migrations, demo data, then serve on http://$(HOST):$(PORT)
+## make run: environment, migrations, demo data, then serve a class on http://$(HOST):$(PORT)
 run: install migrate demo
 	@$(MAKE) --no-print-directory check-pdf || echo "Comptoir démarre quand même, mais sans les PDF."
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Comptoir : http://$(HOST):$(PORT) (Ctrl+C pour arrêter)"
+	$(GUNICORN) --workers $(RUN_WORKERS) --bind $(HOST):$(PORT) "crm:create_app()"
 
-## make serve: the same, under gunicorn on 0.0.0.0 for a classroom
+## make serve: PostgreSQL (CRM_DATABASE_URL), several workers on 0.0.0.0 for a shared server
 serve: install migrate
 	@$(MAKE) --no-print-directory check-pdf || echo "Comptoir démarre quand même, mais sans les PDF."
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - "crm:create_app()"
+	$(GUNICORN) --workers $(WORKERS) --bind 0.0.0.0:$(PORT) "crm:create_app()"
 
 ## make test: environment with test tools, then every test
 test: dev-install check-pdf test-tools
@@ -33,9 +41,12 @@ node_modules/.installed: package.json package-lock.json
 	  echo "npm absent : les contrôles d'accessibilité (axe-core) des tests navigateur seront ignorés."; \
 	fi
 
-## make bench: speed and memory targets
+## make bench: page speed with large data, then a class of 60 on make run (SQLite) and,
+## with BENCH_POSTGRES_URL (a database it empties), on make serve (PostgreSQL)
 bench: dev-install
 	$(BIN)/python -m pytest benchmarks -q -s $(PYTEST_ARGS)
+	$(BIN)/python -m benchmarks.load sqlite
+	$(BIN)/python -m benchmarks.load postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

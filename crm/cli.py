@@ -26,7 +26,11 @@ def demo():
     """Charge les données de démonstration (sans effet si elles existent déjà)."""
     from crm.admin.demo import load_demo
 
-    accounts = load_demo(os.environ.get("CRM_DEMO_PASSWORD") or None)
+    try:
+        accounts = load_demo(os.environ.get("CRM_DEMO_PASSWORD") or None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
     if accounts is None:
         db.session.rollback()
         click.echo("Données de démonstration déjà présentes : rien n'a été modifié.")
@@ -46,9 +50,13 @@ def create_admin(username: str, display_name: str, password: str):
     """Crée un compte administrateur (gère les professeurs et toutes les classes)."""
     from crm.admin.services import create_user
     from crm.core.models import Role
+    from crm.core.passwords import hash_password, password_problem
 
+    problem = password_problem(password, username.strip().lower())
+    if problem:
+        raise click.ClickException(problem)
     try:
-        user = create_user(username, display_name, Role.ADMIN, password)
+        user = create_user(username, display_name, Role.ADMIN, hash_password(password))
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None

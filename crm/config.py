@@ -43,12 +43,20 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # uploads: class lists, logos
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    # argon2id at (well above) the OWASP minimum: m=19 MiB, t=2, p=1.
-    ARGON2_TIME_COST = 3
-    ARGON2_MEMORY_COST = 64 * 1024  # KiB
+    # argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 0,05 s a hash on
+    # one core, so a class of 60 logging in within the same minute costs a 2-core server
+    # a few seconds of CPU, not a frozen lesson (README "Connexion"). Hashes made with
+    # other settings are redone at the next login.
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19 * 1024  # KiB
     ARGON2_PARALLELISM = 1
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_SECONDS = 60
+    # Login throttling (crm/auth/services.py, README "Connexion"): growing delays, then a block a teacher clears.
+    LOGIN_FREE_FAILURES = 3  # per account, before delays of 1, 2, 4 … s
+    LOGIN_ACCOUNT_LIMIT = 10  # per account: blocked until a teacher unblocks it
+    LOGIN_WINDOW_SECONDS = 3600
+    LOGIN_ADDRESS_FREE_FAILURES = 20  # per address, failures no successful login cleared
+    LOGIN_ADDRESS_WINDOW_SECONDS = 900
+    LOGIN_MAX_DELAY_SECONDS = 60
     PAGE_SIZE = 25
 
     def __init__(self, instance_path: str):
@@ -57,8 +65,11 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = database_url(
             os.environ.get("CRM_DATABASE_URL"), instance
         )
+        # Cookies are also Secure on their own whenever the request came over HTTPS (crm.core.web).
         self.SESSION_COOKIE_SECURE = _flag("CRM_SECURE_COOKIES")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # Behind a reverse proxy (nginx, Caddy…): trust its X-Forwarded-For/-Proto/-Host, one hop.
+        self.BEHIND_PROXY = _flag("CRM_PROXY")
         # Real email (crm.prospection.mailer); without a host, mail stays inside Comptoir.
         self.SMTP_HOST = os.environ.get("CRM_SMTP_HOST", "").strip()
         port = os.environ.get("CRM_SMTP_PORT", "").strip()

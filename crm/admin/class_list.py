@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from crm.core.models import Position
 
+# One class at a time: every line's password is hashed (about 0,05 s each) before the accounts are written.
+MAX_ROWS = 200
 COLUMNS = ("last_name", "first_name", "username", "firm", "position")
 HEADER_NAMES = {
     "nom": "last_name",
@@ -98,6 +100,9 @@ def parse(text: str) -> tuple[list[ClassListRow], list[tuple[int, str]]]:
             continue
         row.position = POSITION_NAMES.get(fold(row.position), row.position) if row.position else ""
         rows.append(row)
+    if len(rows) + len(errors) > MAX_ROWS:
+        return [], [(0, f"La liste compte {len(rows) + len(errors)} élèves : {MAX_ROWS} au plus par import. "
+                        "Importez-la en plusieurs fois (une classe à la fois).")]
     if not rows and not errors:
         errors.append((0, "La liste est vide : collez ou envoyez au moins une ligne « nom ; prénom »."))
     return rows, errors

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from crm.admin import services
 from crm.core.models import Role, User
-from crm.core.passwords import generate_password
+from crm.core.errors import DomainError
+from crm.core.passwords import MIN_LENGTH, generate_password, hash_password
 from crm.extensions import db
 from crm.formation.scenarios.library import LIBRARY
 
@@ -23,11 +24,14 @@ def load_demo(password: str | None = None, manifest: Path = DEMO_FILE) -> list[t
     loaded from its scenario (path relative to the manifest, or in the library).
     """
     data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    password = password or generate_password()
+    if len(password) < MIN_LENGTH:
+        raise DomainError(f"Le mot de passe de démonstration doit contenir au moins {MIN_LENGTH} caractères.")
+    password_hash = hash_password(password)  # one hash for every demo account, before any transaction
     if db.session.scalar(select(User.id).where(User.username == data["teacher"]["username"])):
         return None
-    password = password or generate_password()
     teacher = services.create_user(
-        data["teacher"]["username"], data["teacher"]["display_name"], Role.TEACHER, password
+        data["teacher"]["username"], data["teacher"]["display_name"], Role.TEACHER, password_hash
     )
     classroom = services.create_classroom(
         teacher, data["classroom"]["name"], data["classroom"]["school_year"]
@@ -44,7 +48,7 @@ def load_demo(password: str | None = None, manifest: Path = DEMO_FILE) -> list[t
         users = {}
         for trainee in firm_data["trainees"]:
             user = services.create_user(
-                trainee["username"], trainee["display_name"], Role.TRAINEE, password, classroom
+                trainee["username"], trainee["display_name"], Role.TRAINEE, password_hash, classroom
             )
             services.add_member(firm, user, trainee["position"])
             accounts.append((user.username, password))

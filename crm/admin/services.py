@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from crm.admin import class_list
-from crm.auth.services import end_all_sessions, normalise_username, set_password
+from crm.auth.services import end_all_sessions, normalise_username, set_password_hash
+from crm.core.database import outside_transaction
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.models import Classroom, Firm, Membership, Position, Role, User
-from crm.core.passwords import generate_password, hash_password, password_problem
+from crm.core.passwords import generate_password, hash_password
 from crm.extensions import db
 from crm.formation.journal import record_activity
 
@@ -154,40 +155,56 @@ def _check_position(position: str) -> None:
 
 
 # --- accounts ---------------------------------------------------------------
+# Passwords are hashed before the write, with no transaction open (see
+# crm.core.database): a class import hashes every line, then writes once.
 
-def create_user(username: str, display_name: str, role: Role, password: str,
-                classroom: Classroom | None = None) -> User:
+def create_user(username: str, display_name: str, role: Role, password_hash: str,
+                classroom: Classroom | None = None, must_change_password: bool = False) -> User:
+    """A new account with an already hashed password (hash_password, outside any transaction)."""
     username = normalise_username(username)
-    if db.session.scalar(select(User.id).where(User.username == username)):
-        raise DomainError(f"L'identifiant « {username} » est déjà utilisé.", field="username")
-    problem = password_problem(password)
-    if problem:
-        raise DomainError(problem, field="password")
+    check_username_free(username)
     user = User(
         username=username,
         display_name=display_name,
         role=role.value,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         classroom=classroom,
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
     return user
 
 
+def check_username_free(username: str) -> None:
+    if db.session.scalar(select(User.id).where(User.username == normalise_username(username))):
+        raise DomainError(f"L'identifiant « {username} » est déjà utilisé.", field="username")
+
+
 def create_teacher(username: str, display_name: str) -> IssuedPassword:
+    """A teacher account with a generated password, to be changed at first login."""
+    check_username_free(username)  # before the slow hash; checked again when writing
     password = generate_password()
-    return IssuedPassword(create_user(username, display_name, Role.TEACHER, password), password)
+    with outside_transaction():
+        password_hash = hash_password(password)
+    user = create_user(username, display_name, Role.TEACHER, password_hash, must_change_password=True)
+    return IssuedPassword(user, password)
 
 
 def import_trainees(classroom: Classroom, text: str) -> list[IssuedPassword]:
-    """Create every trainee of a class list, or none: ImportErrors lists each bad line."""
+    """Create every trainee of a class list, or none: ImportErrors lists each bad line.
+
+    Reads and checks everything, hashes every generated password with no
+    transaction open, then creates the accounts in one short write.
+    """
+    classroom_id = classroom.id
     rows, errors = class_list.parse(text)
-    firms = {class_list.fold(f.trade_name): f for f in classroom.firms}
+    firm_ids = {class_list.fold(f.trade_name): f.id for f in classroom.firms}
+    firm_names = [f.trade_name for f in classroom.firms]
     taken = set(db.session.scalars(select(User.username)))
     usernames: dict[int, str] = {}
     for row in rows:
-        problem = _trainee_row_problem(row, firms, taken)
+        problem = _trainee_row_problem(row, firm_ids, firm_names, taken)
         if problem:
             errors.append((row.line, problem))
             continue
@@ -196,24 +213,28 @@ def import_trainees(classroom: Classroom, text: str) -> list[IssuedPassword]:
         usernames[row.line] = username
     if errors:
         raise ImportErrors(sorted(errors))
+    passwords = {row.line: generate_password() for row in rows}
+    with outside_transaction():
+        hashes = {line: hash_password(password) for line, password in passwords.items()}
+    classroom = db.session.get(Classroom, classroom_id)
     issued = []
     for row in rows:
-        password = generate_password()
-        user = create_user(usernames[row.line], row.display_name, Role.TRAINEE, password, classroom)
-        firm = firms.get(class_list.fold(row.firm)) if row.firm else None
+        user = create_user(usernames[row.line], row.display_name, Role.TRAINEE, hashes[row.line],
+                           classroom, must_change_password=True)
+        firm = db.session.get(Firm, firm_ids[class_list.fold(row.firm)]) if row.firm else None
         position = row.position or Position.COMMERCIAL.value
         if firm:
             add_member(firm, user, position)
-        issued.append(IssuedPassword(user, password, firm.trade_name if firm else "",
+        issued.append(IssuedPassword(user, passwords[row.line], firm.trade_name if firm else "",
                                      Position(position).label if firm else ""))
     return issued
 
 
-def _trainee_row_problem(row, firms: dict, taken: set[str]) -> str | None:
+def _trainee_row_problem(row, firm_ids: dict, firm_names: list[str], taken: set[str]) -> str | None:
     if row.username and row.username in taken:
         return f"L'identifiant « {row.username} » est déjà utilisé."
-    if row.firm and class_list.fold(row.firm) not in firms:
-        names = ", ".join(f.trade_name for f in firms.values()) or "aucune entreprise créée"
+    if row.firm and class_list.fold(row.firm) not in firm_ids:
+        names = ", ".join(firm_names) or "aucune entreprise créée"
         return f"Entreprise « {row.firm} » inconnue dans cette classe ({names})."
     return None
 
@@ -227,8 +248,13 @@ def _free_username(row, taken: set[str]) -> str:
 
 
 def reset_password(user: User) -> IssuedPassword:
+    """A new generated password for `user`, to be changed at their next login."""
+    user_id = user.id
     password = generate_password()
-    set_password(user, password)
+    with outside_transaction():
+        password_hash = hash_password(password)
+    user = db.session.get(User, user_id)
+    set_password_hash(user, password_hash, must_change=True)
     return IssuedPassword(user, password)
 
 

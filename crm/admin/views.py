@@ -4,10 +4,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from crm.admin import access, services
+from crm.auth import services as auth_services
 from crm.admin.forms import (
     ClassListForm, ClassroomForm, FirmForm, MemberForm, PositionForm, TeacherForm,
     firm_settings_form,
 )
+from crm.core.database import reads_first
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
 from crm.core.numbering_models import DOCUMENT_TYPES
@@ -51,7 +53,8 @@ def new_classroom():
 @bp.route("/classes/<int:classroom_id>")
 def show_classroom(classroom_id: int):
     classroom = access.classroom_or_404(classroom_id)
-    return render_template("admin/classroom.html", classroom=classroom)
+    throttled = auth_services.throttled_usernames([t.username for t in classroom.trainees])
+    return render_template("admin/classroom.html", classroom=classroom, throttled=throttled)
 
 
 @bp.route("/classes/<int:classroom_id>/modifier", methods=["GET", "POST"])
@@ -75,6 +78,7 @@ def edit_classroom(classroom_id: int):
 
 
 @bp.route("/classes/<int:classroom_id>/eleves/import", methods=["GET", "POST"])
+@reads_first  # every password is hashed before the one short write
 def import_trainees(classroom_id: int):
     classroom = access.classroom_or_404(classroom_id)
     form = ClassListForm()
@@ -206,10 +210,20 @@ def remove_member(membership_id: int):
 # --- accounts ---------------------------------------------------------------
 
 @bp.route("/utilisateurs/<int:user_id>/mot-de-passe", methods=["POST"])
+@reads_first  # the new password is hashed with no transaction open
 def reset_password(user_id: int):
     user = access.managed_user_or_404(user_id)
     issued = services.reset_password(user)
     return render_template("admin/password_sheet.html", classroom=user.classroom, issued=[issued])
+
+
+@bp.route("/utilisateurs/<int:user_id>/debloquer", methods=["POST"])
+def unblock_login(user_id: int):
+    """Forget the account's failed logins: its delays and its block end now."""
+    user = access.managed_user_or_404(user_id)
+    auth_services.clear_login_failures(user)
+    flash(f"{user.display_name} peut de nouveau se connecter sans attendre.", "success")
+    return redirect(_back(user))
 
 
 @bp.route("/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
@@ -229,6 +243,7 @@ def reactivate_user(user_id: int):
 
 
 @bp.route("/professeurs", methods=["GET", "POST"])
+@reads_first  # the generated password is hashed with no transaction open
 @admin_required
 def teachers():
     form = TeacherForm()
@@ -242,7 +257,8 @@ def teachers():
     users = db.session.scalars(
         select(User).where(User.role == Role.TEACHER.value).order_by(User.display_name)
     ).all()
-    return _form_page("admin/teachers.html", form, teachers=users)
+    throttled = auth_services.throttled_usernames([u.username for u in users])
+    return _form_page("admin/teachers.html", form, teachers=users, throttled=throttled)
 
 
 # --- helpers ----------------------------------------------------------------

@@ -25,7 +25,10 @@ class PasswordChangeForm(Form):
     new_password = PasswordField(
         "Nouveau mot de passe",
         validators=[DataRequired("Saisissez un nouveau mot de passe.")],
-        description="Au moins 8 caractères. Une phrase courte est plus facile à retenir.",
+        description=(
+            "Au moins 8 caractères, sans votre identifiant ; les mots de passe trop courants "
+            "(« azerty », « soleil2024 »…) sont refusés. Une phrase courte est plus facile à retenir."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

@@ -1,6 +1,6 @@
 """Parties to and from CSV files a French spreadsheet opens and saves.
 
-Export: `;` separated, UTF-8 with a BOM (so Excel reads the accents). Import:
+Export: through crm.core.spreadsheet_csv (`;`, UTF-8 with a BOM, formulas neutralised). Import:
 UTF-8 (with or without BOM) or Windows-1252, `;` separated, French headers;
 every line is checked first and the whole file is refused on any error.
 """
@@ -15,6 +15,7 @@ from crm.clients.models import CATEGORIES, INTEREST_LEVELS, KINDS, SOURCES, STAG
 from crm.clients.services import create_party, fold
 from crm.core import identifiers
 from crm.core.errors import ImportErrors
+from crm.core.spreadsheet_csv import csv_bytes, restore
 from crm.core.models import Firm, User
 from crm.formation.journal import record_activity
 
@@ -52,12 +53,10 @@ NO = {"non", "n", "0", "faux", "", "no"}
 
 
 def export_parties(parties) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([header for header, _ in COLUMNS])
-    for party in parties:
-        writer.writerow([_export_value(party, field) for _, field in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(
+        [header for header, _ in COLUMNS],
+        ([_export_value(party, field) for _, field in COLUMNS] for party in parties),
+    )
 
 
 def _export_value(party: Party, field: str) -> str:
@@ -121,7 +120,7 @@ def parse(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
         if len(values) > len(fields):
             errors.append((line, f"{len(values)} colonnes au lieu de {len(fields)} : vérifiez les points-virgules."))
             continue
-        raw = {f: v.strip() for f, v in zip(fields, values) if f}
+        raw = {f: restore(v.strip()) for f, v in zip(fields, values) if f}
         try:
             rows.append((line, _row_data(raw)))
         except ValueError as error:

@@ -1,8 +1,6 @@
 """Blueprint of the clients section (URL prefix /clients): the party file and its history."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -12,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from crm.core.formatting import counted
 from crm.clients import csv_io, services
+from crm.core.spreadsheet_csv import csv_bytes
 from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
     PartyForm, SaveFilterForm, StageForm,
@@ -238,17 +237,12 @@ def export_personal_data_json(party_id: int):
 @bp.route("/<int:party_id>/rgpd.csv")
 def export_personal_data_csv(party_id: int):
     party = get_or_404(Party, party_id)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["rubrique", "champ", "valeur"])
     data = services.personal_data(party)
-    for key, value in data["tiers"].items():
-        writer.writerow(["fiche", key, value])
+    rows = [["fiche", key, value] for key, value in data["tiers"].items()]
     for section in ("interlocuteurs", "adresses", "historique"):
         for n, item in enumerate(data[section], start=1):
-            for key, value in item.items():
-                writer.writerow([f"{section} {n}", key, value])
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
+            rows.extend([f"{section} {n}", key, value] for key, value in item.items())
+    return Response(csv_bytes(["rubrique", "champ", "valeur"], rows), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=donnees-tiers-{party.id}.csv"})
 
 

@@ -1,24 +1,150 @@
-"""Engine settings per database backend."""
+"""Engine settings per database backend, and the kind of transaction each piece of work opens.
+
+SQLite in WAL mode lets any number of readers run beside one writer. So that a
+class can work on one SQLite file, work opens one of three kinds of transaction:
+
+- READ (GET and HEAD requests, and the first phase of a `reads_first` view):
+  a deferred `BEGIN`, a snapshot that never takes the write lock. Writing in it
+  is refused at once: in WAL, a transaction that has read and then writes after
+  another writer committed fails with SQLITE_BUSY_SNAPSHOT, which no busy
+  timeout can wait out.
+- WRITE (other requests, the CLI, services called from threads): `BEGIN
+  IMMEDIATE` at the first statement, so a read-then-write (numbering, stock)
+  queues behind the current writer instead of failing half-way.
+- NONE (inside `outside_transaction()`): slow work such as argon2 runs with no
+  transaction open, and any statement is refused, so no lock is held meanwhile.
+
+PostgreSQL needs no special BEGIN; the same guards apply so both databases
+behave alike and the tests catch a misplaced write on either.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import Iterator
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
+class Transactions(enum.Enum):
+    READ = "read"
+    WRITE = "write"
+    NONE = "none"
+
+
+class TransactionMisuse(RuntimeError):
+    """A programming error: a write in a read-only phase, or a query during slow work."""
+
+
+_kind: ContextVar[Transactions] = ContextVar("transactions", default=Transactions.WRITE)
+# What work turns to after outside_transaction(): WRITE, except in read-only requests.
+_after_slow_work: ContextVar[Transactions] = ContextVar("after_slow_work", default=Transactions.WRITE)
+
+BUSY_TIMEOUT_MS = 30_000
+_WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT|MERGE|CREATE|DROP|ALTER)\b", re.I)
+
+
+def current_kind() -> Transactions:
+    return _kind.get()
+
+
+def set_kind(kind: Transactions, after_slow_work: Transactions = Transactions.WRITE) -> tuple[Token, Token]:
+    """Choose the transactions of the current context (a request); reset with reset_kind()."""
+    return _kind.set(kind), _after_slow_work.set(after_slow_work)
+
+
+def reset_kind(tokens: tuple[Token, Token]) -> None:
+    _kind.reset(tokens[0])
+    _after_slow_work.reset(tokens[1])
+
+
+def reads_first(view):
+    """Mark a view whose request reads, then does slow work, then writes (login, passwords).
+
+    Its request starts with READ transactions; the view's service ends the read
+    with outside_transaction() before hashing, and what follows writes.
+    """
+    view.transactions_read_first = True
+    return view
+
+
+@contextmanager
+def outside_transaction() -> Iterator[None]:
+    """End the current (read) transaction and run the block with no transaction open.
+
+    Read every value the block needs *before* entering: objects loaded earlier are
+    expired, and reloading one inside the block is refused (TransactionMisuse).
+    After the block, the next statement opens a write transaction (a read one in a
+    read-only request).
+    """
+    from crm.extensions import db
+
+    session = db.session
+    _check_nothing_written(session, "outside_transaction()")
+    session.rollback()  # a read transaction: nothing to keep, and its snapshot is released
+    token = _kind.set(Transactions.NONE)
+    try:
+        yield
+    finally:
+        _kind.reset(token)
+        _kind.set(_after_slow_work.get())
+
+
+def begin_writing() -> None:
+    """A request that only now knows it will write: end the read; what follows writes (BEGIN IMMEDIATE).
+
+    Objects read so far are reloaded under the write lock when next used, so the
+    checks the write makes (stock, numbering, an event not yet fired) see the latest
+    committed data. Also for the rare page (GET) that must write. Nothing to do when
+    the request already writes.
+    """
+    if _kind.get() is Transactions.WRITE:
+        return
+    from crm.extensions import db
+
+    _check_nothing_written(db.session, "begin_writing()")
+    db.session.rollback()  # a read transaction: nothing to keep
+    _kind.set(Transactions.WRITE)
+
+
+def _check_nothing_written(session, what: str) -> None:
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        raise TransactionMisuse(f"{what} after a write or with unsaved changes: they would be lost")
+
+
 def configure_engine(engine: Engine) -> None:
-    """Apply the SQLite recipe; PostgreSQL needs nothing special."""
+    """Apply the SQLite recipe; on every backend, guard the transaction kinds."""
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    event.listen(engine, "before_cursor_execute", _guard_statement)
+
+
+def _guard_statement(_conn, _cursor, statement, _parameters, _context, _executemany):
+    kind = _kind.get()
+    if kind is Transactions.NONE:
+        raise TransactionMisuse(f"database used during slow work: {statement[:80]!r}")
+    if kind is Transactions.READ and _WRITE_STATEMENT.match(statement):
+        raise TransactionMisuse(
+            f"write in a read-only transaction (a GET request, or before outside_transaction()): "
+            f"{statement[:80]!r}"
+        )
 
 
 def _configure_sqlite(engine: Engine) -> None:
     # SQLAlchemy's documented pysqlite recipe: take transaction control away from
-    # the driver and begin every transaction ourselves with BEGIN IMMEDIATE, so a
-    # read-then-write never fails half-way with SQLITE_BUSY (it waits instead).
+    # the driver and emit BEGIN ourselves, deferred or immediate by the kind of work.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        # A writer waits its turn for up to 30 s: writes hold the lock for milliseconds, but on an
+        # overloaded server (an old PC, a whole class at once) the queue can grow past 10 s, and
+        # waiting is better than a "database is locked" error page.
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -26,7 +152,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        kind = _kind.get()
+        connection.exec_driver_sql("BEGIN" if kind is Transactions.READ else "BEGIN IMMEDIATE")
 
 
 def track_flushes(session_class) -> None:
@@ -55,8 +182,9 @@ def _ended(session, transaction) -> None:
 def end_read_transaction(session) -> None:
     """End a transaction that only read, before slow work (a PDF, an SMTP exchange).
 
-    On SQLite every transaction begins IMMEDIATE, so even a read holds the write
-    lock until it ends: other users would wait for the slow work. Ending it is a
+    In a writing request (POST) on SQLite the transaction began IMMEDIATE, so even
+    its reads hold the write lock until it ends: other users would wait for the slow
+    work (see also outside_transaction, which also refuses queries meanwhile). Ending it is a
     rollback, harmless while nothing was written; objects loaded so far reload on
     their next use. Writing first and then calling this is a programming error.
     """

@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
+    Index,
     Column,
     Date,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -84,6 +86,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Rotated at logout and password change: every older session cookie dies with it.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Set when a teacher generated or reset the password: the trainee chooses their own at first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # The class of a trainee (teachers and admins have none).
     classroom_id: Mapped[int | None] = mapped_column(
         ForeignKey("classroom.id", ondelete="SET NULL"), index=True
@@ -237,9 +241,14 @@ class Membership(db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed login, kept in the database so throttling holds across workers."""
+    """A failed login (or wrong current password), kept in the database so throttling holds across workers.
+
+    Counted per account (username, any address) and per address (any username);
+    a successful login or a teacher clears the account's rows.
+    """
 
     __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_ip_address_at", "ip_address", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)

@@ -1,11 +1,15 @@
 """Request lifecycle: login gate, current firm, one commit per request, headers, errors."""
 from __future__ import annotations
 
-from flask import Flask, flash, g, redirect, render_template, request
+from flask import (
+    Flask, current_app, flash, g, has_request_context, redirect, render_template, request, url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from crm.core import formatting
+from crm.core import database, formatting
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.models import Position, User
@@ -35,14 +39,29 @@ ERROR_PAGES = {
 }
 
 
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """Signed cookie sessions, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
 def init_app(app: Flask) -> None:
+    if app.config.get("BEHIND_PROXY"):
+        # CRM_PROXY=1: the proxy's X-Forwarded-For/-Proto/-Host tell the client's address and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.session_interface = HttpsAwareSessionInterface()
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    # First of all: the kind of transaction is chosen before any statement runs.
+    app.before_request_funcs.setdefault(None, []).insert(0, _choose_transactions)
+    app.teardown_request(_forget_transactions)
     app.before_request(_require_login)
+    app.before_request(_require_own_password)
     app.before_request(load_current_firm)
     app.before_request(_scheduled_events)
     app.after_request(_end_transaction)
@@ -67,6 +86,29 @@ def _load_user(token: str) -> User | None:
     return user
 
 
+# Methods that never write: their transactions are READ (SQLite readers run beside the writer).
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _choose_transactions():
+    """GET reads without the write lock; POST writes (BEGIN IMMEDIATE), or reads first if its view says so."""
+    if request.method in SAFE_METHODS:
+        g.transaction_tokens = database.set_kind(database.Transactions.READ, database.Transactions.READ)
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "transactions_read_first", False):
+        g.transaction_tokens = database.set_kind(database.Transactions.READ)
+    else:
+        g.transaction_tokens = database.set_kind(database.Transactions.WRITE)
+
+
+def _forget_transactions(_error=None):
+    """Threads of a server are reused: the next request starts from the default again."""
+    tokens = g.pop("transaction_tokens", None)
+    if tokens is not None:
+        database.reset_kind(tokens)
+
+
 def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
@@ -75,11 +117,32 @@ def _require_login():
     return None
 
 
-def _scheduled_events():
-    """Events of the firm's scenario whose moment has come appear now (crm.formation.events)."""
-    if g.get("firm") is not None and request.endpoint != "static":
-        from crm.formation.events import fire_due_events
+# What a user whose password was given by a teacher may reach before choosing their own.
+OWN_PASSWORD_EXEMPT = PUBLIC_ENDPOINTS | {"auth.change_password", "auth.logout"}
 
+
+def _require_own_password():
+    """A password generated or reset by a teacher is replaced at first login, before any work."""
+    if request.endpoint in OWN_PASSWORD_EXEMPT or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        flash("Choisissez d'abord votre mot de passe personnel.", "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _scheduled_events():
+    """Events of the firm's scenario whose moment has come appear now (crm.formation.events).
+
+    Firing writes: on a page (a read transaction), the read ends first and the request
+    takes the write lock (database.begin_writing) — only in the rare request that fires.
+    """
+    if g.get("firm") is not None and request.endpoint != "static":
+        from crm.formation.events import due_events, fire_due_events
+
+        if not due_events(g.firm):
+            return
+        database.begin_writing()
         fire_due_events(g.firm)
 
 

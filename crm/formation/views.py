@@ -1,7 +1,6 @@
 """Teacher side (/formation): scenarios, follow-up grid and assessment, the activity journal."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -14,6 +13,7 @@ from crm.admin import access
 from crm.core.clock import current_business_date
 from crm.core.errors import DomainError
 from crm.core.models import Classroom, Firm, Membership, Position, User
+from crm.core.spreadsheet_csv import csv_bytes, neutralise_typed
 from crm.core.tenancy import enter_firm, firm_required, scoped, teacher_classrooms
 from crm.core.views_helpers import form_error, page_number, refuse, teacher_required
 from crm.extensions import db
@@ -203,13 +203,8 @@ def _grid_rows(data) -> list[list]:
 
 
 def _grid_csv(classroom, data) -> Response:
-    from crm.core.csv_safety import safe_row
-
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in _grid_rows(data):
-        writer.writerow(safe_row(row))
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
+    header, *rows = _grid_rows(data)
+    return Response(csv_bytes(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="grille-classe-{classroom.id}.csv"'})
 
 
@@ -217,13 +212,11 @@ def _grid_xlsx(classroom, data) -> Response:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from crm.core.csv_safety import safe_row
-
     book = Workbook()
     sheet = book.active
     sheet.title = "Grille"
     for row in _grid_rows(data):
-        sheet.append(safe_row(row))
+        sheet.append([neutralise_typed(cell) for cell in row])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -354,19 +347,15 @@ def _journal_firms() -> tuple[list[Firm], Classroom | None]:
 
 def _journal_csv(activities, firms) -> Response:
     from crm.core.clock import local
-    from crm.core.csv_safety import safe_row
 
     names = {f.id: f.trade_name for f in firms}
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["date et heure", "date simulée", "entreprise", "élève", "poste", "action", "compétences",
-                     "observé par"])
-    for a in activities:
-        writer.writerow(safe_row([
-            local(a.at).strftime("%d/%m/%Y %H:%M"), a.business_date.strftime("%d/%m/%Y") if a.business_date else "",
-            names.get(a.firm_id, ""), a.user.display_name if a.user else "", POSITIONS.get(a.position, ""),
-            a.summary or a.verb, " ".join(a.codes), a.observer.display_name if a.observer else ""]))
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
+    header = ["date et heure", "date simulée", "entreprise", "élève", "poste", "action", "compétences",
+              "observé par"]
+    rows = ([local(a.at).strftime("%d/%m/%Y %H:%M"), a.business_date.strftime("%d/%m/%Y") if a.business_date else "",
+             names.get(a.firm_id, ""), a.user.display_name if a.user else "", POSITIONS.get(a.position, ""),
+             a.summary or a.verb, " ".join(a.codes), a.observer.display_name if a.observer else ""]
+            for a in activities)
+    return Response(csv_bytes(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="journal.csv"'})
 
 

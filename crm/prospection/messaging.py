@@ -19,7 +19,7 @@ from crm.accueil.models import StaffMember
 from crm.clients.models import Interaction, Party
 from crm.clients.services import record_interaction
 from crm.core import identifiers
-from crm.core.database import end_read_transaction
+from crm.core.database import begin_writing, end_read_transaction
 from crm.core.errors import DomainError
 from crm.core.models import Firm, User, utcnow
 from crm.extensions import db
@@ -284,9 +284,12 @@ def unread_count(firm: Firm) -> int:
 
 
 def mark_read(message: Message) -> None:
+    """Opening a received message marks it read: the page takes the write lock for it (begin_writing)."""
     if message.folder == INBOX and message.read_at is None:
-        message.read_at = utcnow()
-        db.session.flush()
+        begin_writing()
+        if message.read_at is None:  # reloaded under the lock: another reader may have marked it
+            message.read_at = utcnow()
+            db.session.flush()
 
 
 def reply_draft(message: Message) -> Outgoing:

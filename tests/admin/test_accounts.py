@@ -109,6 +109,26 @@ def test_empty_list_is_refused(app, world):
     assert "Collez la liste de la classe ou choisissez un fichier." in page_text(response)
 
 
+def test_a_class_list_holds_at_most_200_trainees(app, world):
+    browser = _teacher(app)
+    before = _user_count()
+    lines = "\n".join(f"Nom{n};Prénom{n}" for n in range(201))
+    response = _import(browser, world, "nom;prénom\n" + lines)
+    assert response.status_code == 422
+    assert ("La liste compte 201 élèves : 200 au plus par import. "
+            "Importez-la en plusieurs fois (une classe à la fois).") in page_text(response)
+    assert _user_count() == before
+
+
+def test_imported_trainees_choose_their_password_at_first_login(app, world):
+    browser = _teacher(app)
+    response = _import(browser, world, "Martin;Léa")
+    assert "à la première connexion, choisissez le vôtre" in page_text(response)
+    password = _passwords(response.get_data(as_text=True))["lea.martin"]
+    trainee = Auth(app.test_client())
+    assert trainee.login("lea.martin", password).headers["Location"] == "/mot-de-passe"
+
+
 def test_reset_password_shows_a_new_one_once_and_ends_sessions(app, world):
     trainee = Auth(app.test_client())
     trainee.login("eleve_a")

@@ -1,4 +1,6 @@
 """Login, logout, throttling, session invalidation, security headers."""
+import re
+
 from sqlalchemy import func, select
 
 from crm.core.models import LoginFailure, User
@@ -58,34 +60,123 @@ def test_login_without_csrf_token_is_refused(client, world):
     assert client.get("/").status_code == 302  # still logged out
 
 
-def test_five_failures_lock_that_username_from_that_address_for_a_minute(app, client, auth, world):
-    for _ in range(5):
+def _from(app, address: str) -> Auth:
+    browser = Auth(app.test_client())
+    browser.client.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def test_delays_grow_per_account_whatever_the_address(app, auth, world, clock):
+    for _ in range(3):  # three free failures
         assert auth.login("eleve_a", "wrong-password").status_code == 200
-    locked = auth.login("eleve_a", PASSWORD)  # even the right password now waits
-    assert locked.status_code == 429
-    assert "Patientez une minute" in page_text(locked)
-    # Another address is not locked.
-    other = Auth(app.test_client())
-    other.client.environ_base["REMOTE_ADDR"] = "10.0.0.9"
-    assert other.login("eleve_a", PASSWORD).status_code == 302
+    # The fourth attempt, even from another address and with the right password, waits 1 s.
+    elsewhere = _from(app, "10.0.0.9")
+    early = elsewhere.login("eleve_a", PASSWORD)
+    assert early.status_code == 429
+    assert "patientez 1 seconde avant de réessayer" in page_text(early)
+    clock.advance(1)
+    assert elsewhere.login("eleve_a", "wrong-again").status_code == 200  # 4th failure: next wait 2 s
+    clock.advance(1)
+    assert "patientez 1 seconde" in page_text(elsewhere.login("eleve_a", PASSWORD))
+    clock.advance(1)
+    assert elsewhere.login("eleve_a", PASSWORD).status_code == 302
 
 
-def test_lock_expires_after_a_minute(client, auth, world):
-    for _ in range(5):
-        auth.login("eleve_a", "wrong-password")
-    # Age the failures past the one-minute window.
-    for failure in db.session.scalars(select(LoginFailure)):
-        failure.at = failure.at.replace(year=failure.at.year - 1)
+def test_a_neighbour_typing_a_name_five_times_costs_seconds_not_the_lesson(app, world, clock):
+    neighbour = _from(app, "192.0.2.10")
+    for wait in (0, 0, 0, 1, 2):
+        clock.advance(wait)
+        assert neighbour.login("eleve_a", "je-devine").status_code == 200
+    owner = _from(app, "192.0.2.11")
+    response = owner.login("eleve_a", PASSWORD)
+    assert response.status_code == 429
+    assert "patientez 4 secondes" in page_text(response)
+    clock.advance(4)
+    assert owner.login("eleve_a", PASSWORD).status_code == 302
+
+
+def test_ten_failures_block_the_account_until_a_teacher_unblocks_it(app, world, clock):
+    guesser = _from(app, "192.0.2.20")
+    for n in range(10):
+        clock.advance(60)  # past every delay
+        assert guesser.login("eleve_a", f"essai-{n}").status_code == 200
+    clock.advance(120)
+    owner = _from(app, "192.0.2.21")
+    blocked = owner.login("eleve_a", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Ce compte est bloqué après trop d'essais de mot de passe. Demandez à votre professeur" in page_text(blocked)
+
+    teacher = Auth(app.test_client())
+    teacher.login("prof_a")
+    page = f"/admin/classes/{world.classroom_a.id}"
+    row = page_text(teacher.client.get(page))
+    assert "trop d'essais de connexion" in row and "Débloquer la connexion" in row
+    response = teacher.post(f"/admin/utilisateurs/{world.trainee_a.id}/debloquer", form_page=page)
+    assert response.status_code == 302
+    assert "Débloquer la connexion" not in page_text(teacher.client.get(page))
+    assert owner.login("eleve_a", PASSWORD).status_code == 302
+
+
+def test_a_teacher_cannot_unblock_another_classrooms_trainee(app, world):
+    teacher = Auth(app.test_client())
+    teacher.login("prof_a")
+    response = teacher.post(f"/admin/utilisateurs/{world.trainee_b.id}/debloquer",
+                            form_page=f"/admin/classes/{world.classroom_a.id}")
+    assert response.status_code == 404
+
+
+def test_the_block_ends_when_the_failures_are_an_hour_old(app, world, clock):
+    guesser = _from(app, "192.0.2.30")
+    for n in range(10):
+        clock.advance(60)
+        guesser.login("eleve_a", f"essai-{n}")
+    clock.advance(3600)
+    assert _from(app, "192.0.2.31").login("eleve_a", PASSWORD).status_code == 302
+
+
+def test_one_password_tried_on_many_accounts_from_one_address_is_slowed(app, world, clock):
+    sprayer = _from(app, "198.51.100.7")
+    statuses = [sprayer.login(f"eleve{n:02d}", "azerty123").status_code for n in range(25)]
+    assert statuses[:20] == [200] * 20  # twenty free failures for the address
+    assert 429 in statuses[20:]  # then the address waits 1, 2, 4 … s
+    assert "patientez" in page_text(sprayer.login("eleve_a", PASSWORD))  # even a right password
+    assert _from(app, "198.51.100.8").login("eleve_a", PASSWORD).status_code == 302
+
+
+def test_a_class_behind_one_address_is_not_slowed_by_typos_then_corrected(app, world, make_user, clock):
+    school = "203.0.113.50"
+    trainees = [make_user(username=f"classe{n:02d}", classroom=world.classroom_a) for n in range(25)]
     db.session.commit()
-    assert auth.login("eleve_a", PASSWORD).status_code == 302
+    for trainee in trainees:
+        browser = _from(app, school)
+        assert browser.login(trainee.username, "faute-de-frappe").status_code == 200
+        assert browser.login(trainee.username, PASSWORD).status_code == 302
 
 
-def test_successful_login_clears_failures(client, auth, world):
-    for _ in range(3):
+def test_successful_login_clears_failures(client, auth, world, clock):
+    for _ in range(2):
         auth.login("eleve_a", "wrong-password")
-    auth.login("eleve_a")
+    _from(client.application, "10.1.1.1").login("eleve_a", "wrong-password")
+    clock.advance(1)
+    assert auth.login("eleve_a").status_code == 302
     count = db.session.scalar(select(func.count(LoginFailure.id)))
-    assert count == 0
+    assert count == 0  # from every address
+
+
+def test_unknown_inactive_and_known_accounts_all_verify_one_hash(auth, world, monkeypatch):
+    """No shortcut reveals who exists: every attempt costs one argon2 verification."""
+    from argon2 import PasswordHasher
+
+    verifications = []
+    original = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify",
+                        lambda self, *args: verifications.append(1) or original(self, *args))
+    world.trainee_b.active = False
+    db.session.commit()
+    for username in ("eleve_a", "personne", "eleve_b"):
+        verifications.clear()
+        assert auth.login(username, "wrong-password").status_code == 200
+        assert len(verifications) == 1, username
 
 
 def test_logout_ends_every_session_of_that_user(app, world):
@@ -152,3 +243,37 @@ def test_unknown_page_is_a_french_404(client):
     response = client.get("/page-inconnue")
     assert response.status_code == 404
     assert "Page introuvable" in page_text(response)
+
+
+def _session_cookie_header(response) -> str:
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+
+
+def test_cookies_are_secure_when_the_request_came_over_https(client):
+    assert "Secure" in _session_cookie_header(client.get("/connexion", base_url="https://comptoir.lycee.fr"))
+    assert "Secure" not in _session_cookie_header(client.get("/connexion"))
+    # Without CRM_PROXY, a client's own X-Forwarded-Proto header is not believed.
+    spoofed = client.get("/connexion", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in _session_cookie_header(spoofed)
+
+
+def test_behind_a_proxy_its_forwarded_scheme_and_address_are_used(database_url_for_tests, world, monkeypatch):
+    from crm import create_app
+    from tests.conftest import TEST_CONFIG, IsolatedClient
+
+    monkeypatch.setenv("CRM_PROXY", "1")
+    proxied = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url_for_tests})
+    proxied.test_client_class = IsolatedClient
+    browser = Auth(proxied.test_client())
+    browser.client.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the proxy
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    assert "Secure" in _session_cookie_header(browser.client.get("/connexion", headers=headers))
+    page = browser.client.get("/connexion", headers=headers, base_url="https://localhost")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    # (Over HTTPS, Flask-WTF also checks that the form came from this site.)
+    response = browser.client.post("/connexion", base_url="https://localhost",
+                                   headers={**headers, "Referer": "https://localhost/connexion"},
+                                   data={"username": "eleve_a", "password": "faux-mot", "csrf_token": token})
+    assert "Identifiant ou mot de passe incorrect." in page_text(response)
+    failure = db.session.scalar(select(LoginFailure).where(LoginFailure.username == "eleve_a"))
+    assert failure.ip_address == "203.0.113.7"

@@ -55,6 +55,11 @@ def test_teacher_scenario_to_assessment(browser, live_server):
     names = {"Emma Roux": "roux", "Noah Fabre": "fabre", "Jade Leroy": "leroy", "Liam Morel": "morel"}
     username = next(u for u in credentials if names.get(member, "§") in u)
     login(trainee, live_server, username, credentials[username])
+    # The password on the sheet is provisional: the trainee chooses their own first.
+    trainee.fill("#current_password", credentials[username])
+    trainee.fill("#new_password", "ma phrase du groupe un")
+    trainee.fill("#confirm", "ma phrase du groupe un")
+    trainee.get_by_role("button", name="Enregistrer mon mot de passe").click()
     assert "(simulée)" in trainee.locator("header.topbar").inner_text()
     trainee.goto(f"{live_server}/accueil/")
     assert "École Jules Ferry" in trainee.locator("main").inner_text()

@@ -186,3 +186,49 @@ def test_anonymise_erases_personal_data_and_keeps_history(auth, world, make_part
     refused = auth.post(f"{page}/contacts", {"channel": "visit", "subject": "x"}, form_page=page)
     assert refused.status_code == 422
     assert "a été anonymisée" in page_text(refused)
+
+
+DANGEROUS = ['=HYPERLINK("http://x","y")', "+33 6 12 34 56 78", "-2+3", "@SUM(A1)", "\tTab", "\rRetour"]
+
+
+def test_exports_neutralise_cells_a_spreadsheet_would_run(auth, world, make_party):
+    """OWASP CSV injection: `=`, `+`, `-`, `@`, tab, CR at the start of a cell are written after an apostrophe."""
+    party = make_party(world.firm_a, company_name=DANGEROUS[0], category="business", kind="client",
+                       last_name="", first_name="", notes=DANGEROUS[3], segment=DANGEROUS[2])
+    services.add_contact(party, None, {"name": "=1+1"})
+    services.record_interaction(party, None, "call_in", DANGEROUS[0], "-rappeler", journal=False)
+    db.session.commit()
+    auth.login("eleve_a")
+    export = auth.client.get("/clients/export.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(export), delimiter=";"))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + DANGEROUS[0] in cells and "'" + DANGEROUS[2] in cells and "'" + DANGEROUS[3] in cells
+    gdpr = auth.client.get(f"/clients/{party.id}/rgpd.csv").get_data().decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(gdpr), delimiter=";") for cell in row]
+    assert "'=1+1" in cells and "'-rappeler" in cells and "'" + DANGEROUS[0] in cells
+    for text in (export, gdpr):
+        for row in csv.reader(io.StringIO(text), delimiter=";"):
+            assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+
+
+def test_the_shared_helper_neutralises_every_trigger_and_imports_take_it_back():
+    from crm.core.spreadsheet_csv import neutralise, neutralise_typed, restore
+
+    for text in DANGEROUS:
+        assert neutralise(text) == "'" + text
+        assert restore(neutralise(text)) == text
+    for text in ("Dupont", "1 234,50", "'quoted", "", "a=b"):
+        assert neutralise(text) == text and restore(text) == text
+    assert neutralise(None) == "" and neutralise(-3) == "'-3"
+    # In an xlsx file only text can be a formula: numbers keep their type.
+    assert neutralise_typed("=A1") == "'=A1" and neutralise_typed(-3) == -3 and neutralise_typed(None) is None
+
+
+def test_an_import_keeps_the_text_as_typed(auth, world):
+    auth.login("eleve_a")
+    text = 'nom;raison sociale;catégorie;notes\r\nMartin;=HYPERLINK("http://x","y");professionnel;@note\r\n'
+    preview = _upload(auth, text.encode())
+    assert preview.status_code == 200, page_text(preview)
+    assert _confirm(auth, preview).status_code == 302
+    party = db.session.scalar(select(Party).where(Party.firm_id == world.firm_a.id))
+    assert party.company_name == '=HYPERLINK("http://x","y")' and party.notes == "@note"

@@ -17,7 +17,7 @@ def test_pragmas(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
 
 
 def test_concurrent_read_then_write_transactions_all_succeed(tmp_path):

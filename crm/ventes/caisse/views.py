@@ -14,6 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.core.clock import business_today
+from crm.core.database import begin_writing, reads_first
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
@@ -43,6 +44,7 @@ def register(bp) -> None:
 
 # --- the till screen -------------------------------------------------------------
 
+@reads_first  # scanning, removing, computing change only read: no write lock while the page renders
 def till():
     form = TillForm()
     form.party_id.choices = [(0, "— Client de passage —")] + [
@@ -80,6 +82,7 @@ def till():
                     raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
                 settlement = settle(services.ticket_totals(lines, today).total_ttc, form.tendered_payments())
             elif action == "validate":
+                begin_writing()  # the sale takes the write lock from here: stock and number under it
                 party = get_or_404(Party, form.party_id.data) if form.party_id.data else None
                 sale = services.sell(current_firm, current_user, lines, form.tendered_payments(), party)
                 message = f"Ticket {sale.number} enregistré : {money(sale.total_ttc)}."
