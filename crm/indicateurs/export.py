@@ -27,6 +27,7 @@ from crm.accueil.models import CHANNELS, NATURES, DeskRequest
 from crm.clients.models import CATEGORIES, STAGES, Party
 from crm.core.models import User
 from crm.core.money import round_half_up
+from crm.core.spreadsheet_csv import neutralise
 from crm.extensions import db
 from crm.indicateurs import figures as f
 from crm.indicateurs.models import SUBJECTS, SatisfactionSurvey
@@ -132,13 +133,12 @@ def cash_in_rows(dashboard: Dashboard):
 # --- the CSV of the sales lines ------------------------------------------------------------------
 
 def text_cell(value) -> str:
-    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection).
+    """A text cell a spreadsheet will not run as a formula (the shared rule, crm.core.spreadsheet_csv).
 
-    The one place to switch to the shared helper (crm.core.spreadsheet_csv.neutralise) when it lands.
-    Numbers are not passed here: "-40,50" is a number, and must stay one.
+    Only text goes through it: the amounts are numbers ("-40,50", a credit note) and must stay
+    numbers, which csv_bytes (it neutralises every cell) would turn into text; hence this writer.
     """
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    return neutralise(value)
 
 
 def french_number(value: float, places: int = 2) -> str:

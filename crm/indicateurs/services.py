@@ -550,15 +550,22 @@ def _best(columns: list[FirmColumn]) -> dict[str, int]:
 CONSULTATION_GAP = timedelta(hours=1)
 
 
-def record_consultation(firm: Firm, user: User, period: Period) -> None:
-    """Journal a trainee reading the indicators of a period (at most once an hour per period)."""
-    summary = f"Indicateurs consultés : {period.label}"
-    recent = db.session.scalar(
+def _consultation_summary(period: Period) -> str:
+    return f"Indicateurs consultés : {period.label}"[:255]
+
+
+def consultation_due(firm: Firm, user: User, period: Period) -> bool:
+    """Whether reading this period now is journalled: at most once an hour per trainee and period."""
+    return db.session.scalar(
         select(Activity.id).where(Activity.firm_id == firm.id, Activity.user_id == user.id,
-                                  Activity.verb == "indicators.consulted", Activity.summary == summary[:255],
-                                  Activity.at >= utcnow() - CONSULTATION_GAP).limit(1))
-    if recent is None:
-        record_activity(firm, user, "indicators.consulted", None, summary)
+                                  Activity.verb == "indicators.consulted",
+                                  Activity.summary == _consultation_summary(period),
+                                  Activity.at >= utcnow() - CONSULTATION_GAP).limit(1)) is None
+
+
+def record_consultation(firm: Firm, user: User, period: Period) -> None:
+    """Journal a trainee reading the indicators of a period (the caller checked consultation_due)."""
+    record_activity(firm, user, "indicators.consulted", None, _consultation_summary(period))
 
 
 def record_export(firm: Firm, user: User, period: Period, kind: str) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.clock import business_today, current_business_date
+from crm.core.database import begin_writing
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, current_membership, firm_required, scoped
@@ -71,7 +72,8 @@ def index():
     today = business_today(current_firm)
     period, form, status = _period(request.args, today)
     board = services.dashboard(current_firm, period, today)
-    if status == 200 and _is_trainee():
+    if status == 200 and _is_trainee() and services.consultation_due(current_firm, current_user, period):
+        begin_writing()  # a page that writes (the journal), after all its reading
         services.record_consultation(current_firm, current_user, period)
     analysis_form = AnalysisForm(formdata=None, data=period_args(period))
     return _page(board, form, analysis_form, status)
@@ -128,14 +130,15 @@ def _export(kind: str):
     if status != 200:
         abort(404)
     board = services.dashboard(current_firm, period, today)
-    if _is_trainee():
-        services.record_export(current_firm, current_user, period, kind)
     name = f"indicateurs-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     if kind == "tableur":
         body, mimetype = export.workbook(board), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         filename = f"{name}.xlsx"
     else:
         body, mimetype, filename = export.sales_csv(board), "text/csv; charset=utf-8", f"ventes-{name[12:]}.csv"
+    if _is_trainee():
+        begin_writing()  # the journal, once the file is made: the write lock is held only for it
+        services.record_export(current_firm, current_user, period, kind)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,7 +1,7 @@
 """Indicators: satisfaction surveys, performance analyses, indexes for the CMUP lookup and the tickets of a period
 
 Revision ID: 16be69f270b6
-Revises: 52b9293e4072
+Revises: e8bd4cbba410
 Create Date: 2026-11-29 09:42:59.920882
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '16be69f270b6'
-down_revision = '52b9293e4072'
+down_revision = 'e8bd4cbba410'
 branch_labels = None
 depends_on = None
 
