@@ -41,10 +41,12 @@ node_modules/.installed: package.json package-lock.json
 	  echo "npm absent : les contrôles d'accessibilité (axe-core) des tests navigateur seront ignorés."; \
 	fi
 
-## make bench: page speed with large data, then a class of 60 on make run (SQLite) and,
-## with BENCH_POSTGRES_URL (a database it empties), on make serve (PostgreSQL)
+## make bench: pages at a school's scale (SQLite, and PostgreSQL with CRM_BENCH_DATABASE_URL,
+## a database it empties), then a class of 60 on make run (SQLite) and, with
+## BENCH_POSTGRES_URL (a database it empties), on make serve (PostgreSQL)
 bench: dev-install
 	$(BIN)/python -m pytest benchmarks -q -s $(PYTEST_ARGS)
+	$(BIN)/python -m benchmarks.pages
 	$(BIN)/python -m benchmarks.load sqlite
 	$(BIN)/python -m benchmarks.load postgresql
 

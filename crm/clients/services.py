@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from crm.clients.models import (
 )
 from crm.core.errors import DomainError
 from crm.core.models import Firm, User, utcnow
+from crm.core.text import escape_like, fold  # noqa: F401 - fold: the search rule, also for importers
 from crm.extensions import db
 from crm.formation.journal import record_activity
 
@@ -27,12 +27,6 @@ PARTY_FIELDS = (
 # Text columns, empty by default (set before the flush so derived values can be computed).
 TEXT_FIELDS = tuple(f for f in PARTY_FIELDS if f not in ("kind", "category", "marketing_consent",
                                                         "stage", "interest"))
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: 'Éloïse' → 'eloise' (search is accent-insensitive)."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def normalise_tags(value: str) -> str:
@@ -49,6 +43,15 @@ def _digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 
 
+SEARCH_TEXT_BYTES = 1000
+
+
+def bounded(text: str) -> str:
+    """The search text cut to 1 000 bytes (UTF-8): it sits in a B-tree index, whose entries
+    PostgreSQL limits to about 2 700 bytes (the words of a party's first contacts are kept)."""
+    return text.encode()[:SEARCH_TEXT_BYTES].decode(errors="ignore")
+
+
 def refresh_derived(party: Party) -> None:
     """Recompute the sort name and the search text from the party and its contacts."""
     if party.category == "business":
@@ -60,7 +63,7 @@ def refresh_derived(party: Party) -> None:
              _digits(party.phone), party.siret]
     for contact in party.contacts:
         words += [contact.name, contact.email, _digits(contact.phone)]
-    party.search_text = fold(" ".join(w for w in words if w))
+    party.search_text = bounded(fold(" ".join(w for w in words if w)))
 
 
 def _check_party(data: dict) -> None:
@@ -290,12 +293,7 @@ CRITERIA = ("q", "kind", "category", "segment", "tag", "stage", "created_from", 
 
 def search_parties(firm_id: int, criteria: dict) -> Select:
     """The firm's parties matching `criteria` (already validated), sorted."""
-    query = select(Party).where(Party.firm_id == firm_id)
-    words = fold(criteria.get("q") or "").split()
-    if words and all(_digits(w) == w.replace(".", "") for w in words):
-        words = ["".join(_digits(w) for w in words)]  # a phone typed with spaces or dots
-    for word in words:
-        query = query.where(Party.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    query = matching_words(select(Party).where(Party.firm_id == firm_id), criteria.get("q"))
     for key in ("kind", "category", "stage"):
         if criteria.get(key):
             query = query.where(getattr(Party, key) == criteria[key])
@@ -303,7 +301,7 @@ def search_parties(firm_id: int, criteria: dict) -> Select:
         query = query.where(Party.segment == criteria["segment"])
     if criteria.get("tag"):
         tag = criteria["tag"].strip().lower()
-        query = query.where(Party.tags.like(f"%,{_escape_like(tag)},%", escape="\\"))
+        query = query.where(Party.tags.like(f"%,{escape_like(tag)},%", escape="\\"))
     if criteria.get("created_from"):
         query = query.where(Party.created_at >= datetime.combine(criteria["created_from"], datetime.min.time()))
     if criteria.get("created_to"):
@@ -311,8 +309,14 @@ def search_parties(firm_id: int, criteria: dict) -> Select:
     return query.order_by(*SORTS.get(criteria.get("sort") or "nom", SORTS["nom"]))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def matching_words(query: Select, text: str | None) -> Select:
+    """Parties whose search text holds every word typed (accent- and case-insensitive)."""
+    words = fold(text or "").split()
+    if words and all(_digits(w) == w.replace(".", "") for w in words):
+        words = ["".join(_digits(w) for w in words)]  # a phone or SIRET typed with spaces or dots
+    for word in words:
+        query = query.where(Party.search_text.like(f"%{escape_like(word)}%", escape="\\"))
+    return query
 
 
 def segments(firm_id: int) -> list[str]:

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from crm.core.formatting import counted
-from crm.clients import csv_io, services
+from crm.clients import csv_io, picking, services
 from crm.core.spreadsheet_csv import csv_bytes
 from crm.clients.forms import (
     AddressForm, ConfirmImportForm, ContactForm, FilterForm, ImportForm, InteractionForm,
@@ -19,7 +19,7 @@ from crm.clients.models import KINDS, Address, Contact, Party, SavedFilter
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404
-from crm.core.views_helpers import form_error, page_number, refuse
+from crm.core.views_helpers import form_error, page_number, paginate_ids_first, refuse
 from crm.extensions import db
 from crm.prospection.reminders import level_label_of_party as reminder_level_of_party
 from crm.ventes.documents.services import documents_of_party
@@ -47,12 +47,17 @@ def _filter_form() -> tuple[FilterForm, dict]:
 @bp.route("/")
 def index():
     form, criteria = _filter_form()
-    page = db.paginate(services.search_parties(current_firm.id, criteria), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
+    page = paginate_ids_first(services.search_parties(current_firm.id, criteria), PER_PAGE)
     filtered = any(v for k, v in criteria.items() if k != "sort")
     return render_template("clients/index.html", form=form, page=page, filtered=filtered,
                            saved=services.saved_filters(current_firm.id), save_form=SaveFilterForm(),
                            ), 422 if form.errors else 200
+
+
+@bp.route("/choix.json")
+def pick_parties():
+    """Search-as-you-type of the party fields (crm.core.picker): at most 20 matches, as JSON."""
+    return picking.SOURCES.get(request.args.get("type", ""), picking.CUSTOMERS).json_response()
 
 
 @bp.route("/export.csv")

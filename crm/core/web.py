@@ -1,6 +1,8 @@
 """Request lifecycle: login gate, current firm, one commit per request, headers, errors."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import (
     Flask, current_app, flash, g, has_request_context, redirect, render_template, request, url_for,
 )
@@ -154,9 +156,29 @@ def _end_transaction(response):
     """
     if response.status_code < 400 and not g.get("refused"):
         db.session.commit()
+        _run_after_commit()
     else:
         db.session.rollback()
     return response
+
+
+def after_commit(task: Callable[[], None]) -> None:
+    """Run `task` once this request's commit has succeeded (never if it is rolled back).
+
+    For slow work that must not hold the database's write lock, such as printing
+    a validated document's PDF: the task runs outside the request's transaction
+    and commits its own short one (see crm.ventes.documents.storage).
+    """
+    g.setdefault("after_commit", []).append(task)
+
+
+def _run_after_commit() -> None:
+    for task in g.pop("after_commit", []):
+        try:
+            task()
+        except Exception:  # noqa: BLE001 - the request succeeded; the task has its own fallback
+            db.session.rollback()
+            current_app.logger.exception("after-commit task failed: %r", task)
 
 
 def _domain_error(error: DomainError):

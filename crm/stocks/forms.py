@@ -5,14 +5,15 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import StopValidation, Length, NumberRange, Optional
 
+from crm.clients.picking import SUPPLIERS
 from crm.core.clock import current_business_date
-from crm.core.forms import Form, Required, strip_filter
+from crm.core.forms import AmountField, Form, NonNegative, Required, strip_filter
+from crm.core.picker import PickerField
 from crm.core.tenancy import scoped
 from crm.extensions import db
-from crm.core.forms import AmountField, NonNegative
 from crm.ventes.forms import VAT_CHOICES
-from crm.clients.models import Party
-from crm.ventes.models import Product, ProductFamily
+from crm.ventes.models import ProductFamily
+from crm.ventes.picking import STOCK_PRODUCTS
 
 NOT_INTEGER = "Saisissez un nombre entier, par exemple 12."
 
@@ -41,7 +42,8 @@ def NonNegativeInt():  # noqa: N802 - reads like a validator class
 
 
 class ManualMoveForm(Form):
-    product_id = SelectField("Article", coerce=int, validate_choice=True)
+    # The view loads the id with get_or_404 (a foreign id → 404).
+    product_id = PickerField("Article", [Required("Choisissez l'article.")], source=STOCK_PRODUCTS)
     kind = RadioField("Mouvement", choices=[("reception", "Réception sans commande (entrée)"),
                                              ("loss", "Casse / perte (sortie)")], default="reception")
     quantity = Count("Quantité", [Required(), NumberRange(min=1, message="Saisissez une quantité d'au moins 1.")])
@@ -52,14 +54,6 @@ class ManualMoveForm(Form):
     note = StringField("Commentaire", [Length(max=255)], filters=[strip_filter],
                        description="Obligatoire pour une casse ou une perte : sa cause.")
     alert = HiddenField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        products = db.session.scalars(
-            scoped(Product).where(Product.stock_tracked.is_(True), Product.active.is_(True))
-            .order_by(Product.reference)
-        ).all()
-        self.product_id.choices = [(p.id, f"{p.reference} — {p.label} ({p.on_hand} en stock)") for p in products]
 
 
 class ThresholdForm(Form):
@@ -77,14 +71,8 @@ class ThresholdForm(Form):
                         description="Par exemple 30 : consommation des 30 derniers jours.")
     lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), NonNegativeInt()],
                            description="Repris du fournisseur habituel quand son délai est connu.")
-    supplier_id = SelectField("Fournisseur habituel", coerce=int, validate_choice=False,
+    supplier_id = PickerField("Fournisseur habituel", source=SUPPLIERS, empty_label="Aucun fournisseur",
                               description="Les propositions de réapprovisionnement lui sont adressées.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.supplier_id.choices = [(0, "Aucun")] + supplier_choices()
-        if self.supplier_id.data is None:  # no preferred supplier (or field not posted)
-            self.supplier_id.data = 0
 
 
 class SettingsForm(Form):
@@ -126,12 +114,6 @@ def parse_counts(formdata, lines) -> tuple[dict[int, int | None], dict[int, str]
     return values, errors
 
 
-def supplier_choices() -> list[tuple[int, str]]:
-    """The current firm's suppliers, for select fields."""
-    suppliers = db.session.scalars(scoped(Party).where(Party.kind == "supplier").order_by(Party.sort_key)).all()
-    return [(p.id, p.name) for p in suppliers]
-
-
 class SupplierTermsForm(Form):
     lead_time_days = Count("Délai de livraison (jours)", [Required(), NonNegativeInt()],
                            description="Jours entre la commande et la livraison ; sert au calcul du stock d'alerte.")
@@ -140,32 +122,20 @@ class SupplierTermsForm(Form):
 
 
 class PurchaseOrderForm(Form):
-    # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
-    supplier_id = SelectField("Fournisseur", [Required()], coerce=int, validate_choice=False)
+    # The view loads the id with get_or_404 (a foreign id → 404).
+    supplier_id = PickerField("Fournisseur", [Required("Choisissez le fournisseur.")], source=SUPPLIERS)
     order_date = DateField("Date de la commande", [Required()], default=current_business_date)
     notes = StringField("Remarque", [Length(max=255)], filters=[strip_filter])
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.supplier_id.choices = supplier_choices()
-
 
 class OrderLineForm(Form):
-    # validate_choice=False: the view loads the id with get_or_404 (a foreign id → 404).
-    product_id = SelectField("Article", [Required()], coerce=int, validate_choice=False)
+    # The view loads the id with get_or_404 (a foreign id → 404).
+    product_id = PickerField("Article", [Required("Choisissez l'article.")], source=STOCK_PRODUCTS)
     quantity = Count("Quantité", [Required(), NumberRange(min=1, message="Saisissez une quantité d'au moins 1.")])
     unit_price = AmountField("Prix d'achat unitaire HT (€)", [Optional(), NonNegative()],
                              description="Vide : prix d'achat de la fiche article.")
     vat_rate = SelectField("TVA", choices=[("", "Taux de l'article")] + VAT_CHOICES, default="",
                            validate_choice=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        products = db.session.scalars(
-            scoped(Product).where(Product.stock_tracked.is_(True), Product.active.is_(True))
-            .order_by(Product.reference)
-        ).all()
-        self.product_id.choices = [(p.id, f"{p.reference} — {p.label}") for p in products]
 
 
 class ReceiptForm(Form):

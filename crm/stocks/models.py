@@ -101,6 +101,8 @@ class StockThreshold(FirmScoped, db.Model):
     __tablename__ = "stock_threshold"
     __table_args__ = (
         UniqueConstraint("product_id"),
+        # The alert count joins on the product and compares these levels: read from the index alone.
+        Index("ix_stock_threshold_levels", "product_id", "firm_id", "alert", "minimum"),
         CheckConstraint(
             "minimum >= 0 AND safety >= 0 AND alert >= 0 AND maximum >= 0", name="non_negative"
         ),

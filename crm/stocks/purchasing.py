@@ -29,7 +29,7 @@ from crm.stocks.models import (
     GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold, SupplierTerms,
 )
 from crm.core.money import VAT_RATES, VAT_RATES_TEXT, percentage_of, round_cent
-from crm.stocks.services import MoveKind, compute_alert, move_stock, stock_alerts
+from crm.stocks.services import MoveKind, StockAlert, alert_thresholds, compute_alert, move_stock, stock_alerts
 from crm.ventes.models import Product
 
 OPEN_STATUSES = ("validated", "partially_received")
@@ -112,7 +112,17 @@ def on_order(firm: Firm, product_ids=None) -> dict[int, int]:
 
 def alerts_with_orders(firm: Firm):
     """The alerts page's rows, with "already on order" filled in (the proposal subtracts it)."""
-    alerts = stock_alerts(firm)
+    return _with_orders(firm, stock_alerts(firm))
+
+
+def alerts_page(firm: Firm, page: int, per_page: int = 50):
+    """One page of the alerts (Flask-SQLAlchemy Pagination of StockAlert rows, in reference order)."""
+    pagination = db.paginate(alert_thresholds(firm), page=page, per_page=per_page, error_out=False)
+    pagination.items = _with_orders(firm, [StockAlert(t.product, t, on_order=0) for t in pagination.items])
+    return pagination
+
+
+def _with_orders(firm: Firm, alerts: list[StockAlert]) -> list[StockAlert]:
     ordered = on_order(firm, [a.product.id for a in alerts])
     for alert in alerts:
         alert.on_order = ordered.get(alert.product.id, 0)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, update
+from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.core.tenancy import manages_firm
 from crm.core.formatting import counted, with_unit
@@ -289,8 +290,21 @@ def _alert_query(firm: Firm):
 
 def stock_alerts(firm: Firm) -> list[StockAlert]:
     """Products at or under their alert point or minimum (on order: 0 until purchase orders exist)."""
-    rows = db.session.execute(_alert_query(firm).order_by(Product.reference)).all()
+    rows = db.session.execute(_alert_query(firm).order_by(Product.reference)
+                              .options(selectinload(StockThreshold.supplier))).all()
     return [StockAlert(product, threshold, on_order=0) for product, threshold in rows]
+
+
+def alert_thresholds(firm: Firm):
+    """The thresholds reached, with their product and supplier loaded, in reference order (a query)."""
+    return (
+        select(StockThreshold).join(Product, StockThreshold.product_id == Product.id)
+        .where(Product.firm_id == firm.id, StockThreshold.firm_id == firm.id,
+               Product.active.is_(True), Product.stock_tracked.is_(True),
+               or_(Product.on_hand <= StockThreshold.alert, Product.on_hand <= StockThreshold.minimum))
+        .options(contains_eager(StockThreshold.product), selectinload(StockThreshold.supplier))
+        .order_by(Product.reference, Product.id)
+    )
 
 
 def stock_alert_count(firm: Firm) -> int:

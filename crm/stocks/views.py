@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core.tenancy import manages_firm
 from crm.core.formatting import counted, with_unit
 from crm.core.errors import DomainError
+from crm.core.picker import searching
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
@@ -24,7 +26,8 @@ from crm.stocks.forms import (
     ThresholdForm, parse_counts, parse_receipt_lines,
 )
 from crm.stocks.models import (
-    ORDER_STATUSES, GoodsReceipt, PurchaseOrder, PurchaseOrderLine, StockCount, StockMove, SupplierTerms,
+    ORDER_STATUSES, GoodsReceipt, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine, StockMove,
+    SupplierTerms,
 )
 from crm.ventes.models import Product
 
@@ -82,7 +85,8 @@ def save_settings():
 
 @bp.route("/mouvements")
 def list_moves():
-    query = scoped(StockMove).order_by(StockMove.id.desc())
+    query = (scoped(StockMove).order_by(StockMove.id.desc())
+             .options(selectinload(StockMove.product), selectinload(StockMove.author)))
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template("stocks/moves.html", page=page)
 
@@ -94,7 +98,7 @@ def new_move():
         form.product_id.data = request.args.get("product_id", type=int)
         form.quantity.data = request.args.get("quantity", type=int)
         form.alert.data = "1" if request.args.get("alert") else ""
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         product = get_or_404(Product, form.product_id.data)
         try:
             move = services.record_manual_move(
@@ -106,8 +110,10 @@ def new_move():
             flash(f"{move.kind_label} enregistrée : {product.reference}, stock {with_unit(move.on_hand_after, product.unit)}.",
                   "success")
             return redirect(url_for("stocks.stock_card", product_id=product.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("stocks/move_form.html", form=form), status
+    status = 422 if request.method == "POST" and not searching(form) else 200
+    has_products = db.session.scalar(scoped(Product).with_only_columns(Product.id)
+                                     .where(Product.stock_tracked.is_(True)).limit(1)) is not None
+    return render_template("stocks/move_form.html", form=form, has_products=has_products), status
 
 
 @bp.route("/articles/<int:product_id>")
@@ -126,7 +132,7 @@ def edit_thresholds(product_id: int):
     threshold = services.threshold_of(product)
     form = ThresholdForm(obj=threshold)
     computation = None
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         if form.supplier_id.data and purchasing.supplier_of_firm(current_firm, form.supplier_id.data) is None:
             abort(404)
         data = {name: form[name].data for name in
@@ -145,7 +151,7 @@ def edit_thresholds(product_id: int):
     elif threshold is not None and threshold.alert_mode == "computed" and request.method == "GET":
         computation = services.compute_alert(product, threshold.period_days, threshold.lead_time_days,
                                              threshold.safety)
-    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    status = 422 if request.method == "POST" and (form.errors or form.form_errors) and not searching(form) else 200
     return render_template("stocks/thresholds.html", product=product, form=form, computation=computation), status
 
 
@@ -163,7 +169,8 @@ def _preview(product, form):
 
 @bp.route("/alertes")
 def alerts():
-    return render_template("stocks/alerts.html", alerts=purchasing.alerts_with_orders(current_firm))
+    page = purchasing.alerts_page(current_firm, page_number())
+    return render_template("stocks/alerts.html", page=page, alerts=page.items)
 
 
 # --- inventories ------------------------------------------------------------
@@ -186,9 +193,16 @@ def counts():
     return render_template("stocks/counts.html", form=form, page=page), status
 
 
+def _count_with_lines(count_id: int) -> StockCount:
+    """The inventory with its lines, their products and families, in three queries."""
+    return get_or_404(StockCount, count_id, selectinload(StockCount.lines).joinedload(StockCountLine.product)
+                      .joinedload(Product.family), joinedload(StockCount.author),
+                      joinedload(StockCount.validated_by))
+
+
 @bp.route("/inventaires/<int:count_id>", methods=["GET", "POST"])
 def show_count(count_id: int):
-    count = get_or_404(StockCount, count_id)
+    count = _count_with_lines(count_id)
     errors: dict[int, str] = {}
     if request.method == "POST":
         values, errors = parse_counts(request.form, count.lines)
@@ -209,7 +223,7 @@ def _count_page(count, errors):
 
 @bp.route("/inventaires/<int:count_id>/feuille")
 def count_sheet(count_id: int):
-    count = get_or_404(StockCount, count_id)
+    count = _count_with_lines(count_id)
     return render_template("stocks/count_sheet.html", count=count)
 
 
@@ -272,7 +286,7 @@ def supplier_terms(party_id: int):
 
 @bp.route("/commandes")
 def orders():
-    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc())
+    query = scoped(PurchaseOrder).order_by(PurchaseOrder.id.desc()).options(selectinload(PurchaseOrder.supplier))
     status = request.args.get("statut", "")
     if status in ORDER_STATUSES:
         query = query.where(PurchaseOrder.status == status)
@@ -285,7 +299,7 @@ def new_order():
     form = PurchaseOrderForm()
     if request.method == "GET" and request.args.get("supplier_id", type=int):
         form.supplier_id.data = request.args.get("supplier_id", type=int)
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         supplier = get_or_404(Party, form.supplier_id.data)
         if supplier.kind != "supplier":
             abort(404)
@@ -297,8 +311,10 @@ def new_order():
         else:
             flash("Commande fournisseur créée en brouillon : ajoutez les articles.", "success")
             return redirect(url_for("stocks.show_order", order_id=order.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("stocks/order_form.html", form=form), status
+    status = 422 if request.method == "POST" and not searching(form) else 200
+    has_suppliers = db.session.scalar(scoped(Party).with_only_columns(Party.id)
+                                      .where(Party.kind == "supplier").limit(1)) is not None
+    return render_template("stocks/order_form.html", form=form, has_suppliers=has_suppliers), status
 
 
 @bp.route("/commandes/depuis-alertes", methods=["POST"])
@@ -335,7 +351,7 @@ def _order_page(order, line_form, status=200):
 def show_order(order_id: int):
     order = get_or_404(PurchaseOrder, order_id)
     form = OrderLineForm()
-    if form.validate_on_submit():
+    if not searching(form) and form.validate_on_submit():
         product = get_or_404(Product, form.product_id.data)
         try:
             purchasing.set_order_line(order, product, form.quantity.data, form.unit_price.data,
@@ -345,7 +361,7 @@ def show_order(order_id: int):
         else:
             flash(f"Ligne {product.reference} enregistrée.", "success")
             return redirect(url_for("stocks.show_order", order_id=order.id))
-    return _order_page(order, form, 422 if request.method == "POST" else 200)
+    return _order_page(order, form, 422 if request.method == "POST" and not searching(form) else 200)
 
 
 @bp.route("/commandes/<int:order_id>/lignes/<int:order_line_id>/supprimer", methods=["POST"])

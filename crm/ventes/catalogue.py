@@ -15,9 +15,24 @@ from crm.ventes.models import (
     VAT_RATES, Product, ProductFamily, ProductObjection, PromotionalPrice,
 )
 
+def promotions_on(product_ids, day: date) -> dict[int, PromotionalPrice]:
+    """The promotion running on `day` for each of these products, in one query (lists)."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(PromotionalPrice)
+        .where(PromotionalPrice.product_id.in_(ids), PromotionalPrice.starts_on <= day,
+               PromotionalPrice.ends_on >= day)
+        .order_by(PromotionalPrice.starts_on, PromotionalPrice.id)
+    )
+    # Same rule as Product.promotion_on: the latest started wins (later rows overwrite).
+    return {promotion.product_id: promotion for promotion in rows}
+
+
 PRODUCT_FIELDS = (
     "reference", "label", "family_id", "description", "advantages", "unit", "purchase_price",
-    "sale_price", "vat_rate", "stock_tracked", "active",
+    "sale_price", "vat_rate", "stock_tracked", "active", "barcode",
 )
 
 
@@ -81,6 +96,12 @@ def _apply(product: Product, data: dict) -> None:
     for key, label in (("purchase_price", "prix d'achat HT"), ("sale_price", "prix de vente HT")):
         if data[key] is None or Decimal(data[key]) < 0:
             raise DomainError(f"Le {label} doit être un montant positif ou nul.", key)
+    barcode = (data.get("barcode") or "").strip()
+    if barcode:
+        taken = db.session.scalar(select(Product.reference).where(
+            Product.firm_id == product.firm_id, Product.barcode == barcode, Product.id != product.id))
+        if taken is not None:
+            raise DomainError(f"Le code-barres {barcode} est déjà celui de l'article {taken}.", "barcode")
     family_id = data.get("family_id") or None
     if family_id is not None:
         family = db.session.get(ProductFamily, family_id)

@@ -22,6 +22,8 @@ class ProductForm(Form):
     reference = StringField("Référence", [Required(), Length(max=40)], filters=[strip_filter],
                             description="Unique dans votre entreprise, par exemple CAF-250.")
     label = StringField("Désignation", [Required(), Length(max=160)], filters=[strip_filter])
+    barcode = StringField("Code-barres", [Optional(), Length(max=20)], filters=[strip_filter],
+                          description="Facultatif : le code EAN imprimé sur l'article, lu par la douchette de la caisse.")
     family_id = SelectField("Famille", coerce=int, validate_choice=True)
     unit = StringField("Unité", [Required(), Length(max=20)], filters=[strip_filter], default="unité",
                        description="unité, kg, lot de 6, heure…")
@@ -44,7 +46,8 @@ class ProductForm(Form):
     def product_data(self) -> dict:
         data = {name: self[name].data for name in (
             "reference", "label", "family_id", "unit", "purchase_price", "sale_price", "vat_rate",
-            "stock_tracked", "active", "description", "advantages")}
+            "stock_tracked", "active", "description", "advantages", "barcode")}
+        data["barcode"] = (data["barcode"] or "").replace(" ", "")
         data["family_id"] = data["family_id"] or None
         data["vat_rate"] = Decimal(data["vat_rate"])
         return data

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import utcnow
+from crm.core.text import fold
 from crm.core.tenancy import FirmScoped
 from crm.extensions import db
 
@@ -33,11 +34,20 @@ class Product(FirmScoped, db.Model):
         CheckConstraint(vat_rate_check(), name="vat_rate"),
         CheckConstraint("purchase_price >= 0 AND sale_price >= 0", name="prices"),
         CheckConstraint("average_cost >= 0", name="average_cost"),
+        # The catalogue filters by family and activity, sorted by reference; the till scans barcodes.
+        Index("ix_product_firm_active_reference", "firm_id", "active", "reference", "search_text"),
+        Index("ix_product_firm_barcode", "firm_id", "barcode"),
+        # The stock alert count (every page's menu) read from the index alone.
+        Index("ix_product_firm_stock", "firm_id", "active", "stock_tracked", "on_hand"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(160))
+    # EAN-13 or any code printed on the article, as the till's scanner reads it (optional).
+    barcode: Mapped[str] = mapped_column(String(20), default="")
+    # reference, label and barcode folded (lower case, no accents), for the search-as-you-type field.
+    search_text: Mapped[str] = mapped_column(String(240), default="")
     family_id: Mapped[int | None] = mapped_column(
         ForeignKey("product_family.id", ondelete="SET NULL"), index=True
     )
@@ -87,6 +97,17 @@ class Product(FirmScoped, db.Model):
     @property
     def stock_value(self) -> Decimal:
         return round_cent(self.on_hand * self.average_cost)
+
+
+@event.listens_for(Product, "before_insert")
+@event.listens_for(Product, "before_update")
+def _fold_search_text(_mapper, _connection, product: Product) -> None:
+    """Every way a product is saved keeps its search text (forms, imports, scenarios, tests)."""
+    product.search_text = product_search_text(product.reference, product.label, product.barcode)
+
+
+def product_search_text(reference: str | None, label: str | None, barcode: str | None) -> str:
+    return fold(" ".join(p for p in (reference, label, barcode) if p))[:240]
 
 
 class ProductObjection(FirmScoped, db.Model):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
+from crm.core.text import escape_like, fold
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
-from crm.ventes import catalogue
+from crm.ventes import catalogue, picking
 from crm.ventes.forms import FamilyForm, ObjectionForm, PricingForm, ProductForm, PromotionForm
 from crm.ventes.models import Product, ProductFamily, ProductObjection, PromotionalPrice
 from crm.ventes.pricing import LABELS, compute_pricing
@@ -36,22 +37,29 @@ def index():
 
 # --- catalogue --------------------------------------------------------------
 
+@bp.route("/catalogue/choix.json")
+def pick_products():
+    """Search-as-you-type of the article fields (crm.core.picker): at most 20 matches, as JSON."""
+    return picking.SOURCES.get(request.args.get("type", ""), picking.PRODUCTS).json_response()
+
+
 @bp.route("/catalogue")
 def list_products():
     query = scoped(Product).order_by(Product.reference)
     search = request.args.get("q", "").strip()
-    if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(Product.reference.ilike(pattern), Product.label.ilike(pattern)))
+    for word in fold(search).split():  # accent- and case-insensitive, as the search fields
+        query = query.where(Product.search_text.like(f"%{escape_like(word)}%", escape="\\"))
     family_id = request.args.get("famille", type=int)
     if family_id:
         query = query.where(Product.family_id == family_id)
     if not request.args.get("inactifs"):
         query = query.where(Product.active.is_(True))
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query.options(selectinload(Product.family)), page=page_number(), per_page=25,
+                       error_out=False)
     families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
+    promotions = catalogue.promotions_on((p.id for p in page.items), business_today(current_firm))
     return render_template("ventes/products.html", page=page, families=families, search=search,
-                           family_id=family_id, today=business_today(current_firm))
+                           family_id=family_id, promotions=promotions)
 
 
 @bp.route("/catalogue/nouveau", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 """Indicators: satisfaction surveys, performance analyses, indexes for the CMUP lookup and the tickets of a period
 
 Revision ID: 16be69f270b6
-Revises: e8bd4cbba410
+Revises: 66b0b3a205ae
 Create Date: 2026-11-29 09:42:59.920882
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '16be69f270b6'
-down_revision = 'e8bd4cbba410'
+down_revision = '66b0b3a205ae'
 branch_labels = None
 depends_on = None
 

@@ -94,3 +94,26 @@ def login(page, base: str, username: str, password: str = DEMO_PASSWORD) -> None
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def choose(page, field_id: str, typed: str, option: str, keyboard: bool = False, screenshot: str = "") -> None:
+    """Pick in a search-as-you-type field (crm.core.picker) as a user does: type, then choose."""
+    box = page.locator(f"#{field_id}-q")
+    box.fill("")
+    box.type(typed)
+    item = page.locator(f"#{field_id}-list [role=option]", has_text=option)
+    item.first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    if screenshot:
+        shot(page, screenshot)
+    if keyboard:
+        options = page.locator(f"#{field_id}-list [role=option]")
+        texts = options.all_inner_texts()
+        index = next(i for i, text in enumerate(texts) if option in text)
+        for _ in range(index + 1):
+            box.press("ArrowDown")
+        assert page.locator(f"#{field_id}-list [aria-selected=true]").inner_text() == texts[index]
+        box.press("Enter")
+    else:
+        item.first.click()
+    assert box.get_attribute("aria-expanded") == "false"

@@ -1,7 +1,7 @@
 """A commercial trainee runs a sale from quote to payment in the browser, and prints it."""
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import choose, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -14,11 +14,14 @@ def _validate(page):
 def test_quote_to_paid_invoice(page, live_server):
     login(page, live_server, "eleve2")
     page.goto(f"{live_server}/ventes/devis/nouveau")
-    page.select_option("#party_id", label="Lycée Jean Moulin (client)")
-    page.select_option("#lines-0-product_id", label="CH-045 — Chaise empilable Oslo (stock 30)")
+    choose(page, "party_id", "moulin", "Lycée Jean Moulin", keyboard=True)
+    assert page.locator("[role=status]").first.inner_text().endswith("choisi.")
+    choose(page, "lines-0-product_id", "chaise", "CH-045 — Chaise empilable Oslo", screenshot="sales-quote-picker")
+    assert "stock 30" in page.locator("#lines-0-product_id-list").inner_text()
     page.fill("#lines-0-quantity", "10")
     page.get_by_role("button", name="+ Ajouter une ligne").click()
-    page.select_option("#lines-1-product_id", label="LI-001 — Livre de caisse (stock 40)")
+    assert page.locator("#party_id-q").input_value() == "Lycée Jean Moulin"  # kept across the round trip
+    choose(page, "lines-1-product_id", "li-0", "LI-001 — Livre de caisse", keyboard=True)
     page.fill("#lines-1-quantity", "4")
     page.fill("#lines-1-discount_rate", "10")
     page.fill("#remise_rate", "10")

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import choose, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_alert_purchase_order_reception_stock_card(page, live_server):
     page.fill("#safety", "2")
     page.fill("#maximum", "20")
     page.fill("#alert", "10")
-    page.select_option("#supplier_id", label="Mobilier Pro Grossiste")
+    choose(page, "supplier_id", "mobilier", "Mobilier Pro Grossiste")
     page.get_by_role("button", name="Enregistrer les seuils").click()
     assert "Les seuils de stock sont enregistrés." in page.locator(".flash").inner_text()
 

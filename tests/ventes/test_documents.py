@@ -357,15 +357,23 @@ def test_the_party_page_lists_its_sales_documents(shop):
     html = _plain(page_text(shop.browser.client.get(f"/clients/{shop.client.id}")))
     assert f"Devis {quote.number}" in html and "492,24 €" in html
     form = page_text(shop.browser.client.get(f"/ventes/devis/nouveau?client={shop.client.id}"))
-    assert f'<option selected value="{shop.client.id}">' in form or f'value="{shop.client.id}" selected' in form
+    assert f'name="party_id" id="party_id" value="{shop.client.id}"' in form
+    assert f'value="{shop.client.name}"' in form  # the search box shows the chosen client
 
 
 def test_out_of_stock_products_are_flagged_in_the_line_choices(shop):
     move_stock(shop.firm, None, shop.book, -10, "loss", source="casse")
     db.session.commit()
-    html = page_text(shop.browser.client.get("/ventes/devis/nouveau"))
-    assert "LI-001 — Livre de caisse — RUPTURE DE STOCK" in html
-    assert "CH-045 — Chaise empilable (stock 30)" in html
+    found = shop.browser.client.get("/ventes/catalogue/choix.json?q=i").get_json()["results"]
+    assert {"id": shop.book.id, "label": "LI-001 — Livre de caisse", "hint": "RUPTURE DE STOCK",
+            "code": "LI-001"} in found
+    assert {"id": shop.chair.id, "label": "CH-045 — Chaise empilable", "hint": "stock 30",
+            "code": "CH-045"} in found
+    # Without script, the search step lists the same flags.
+    html = page_text(shop.browser.post("/ventes/devis/nouveau", {
+        "party_id": shop.client.id, "issue_date": TODAY.isoformat(), "lines-0-product_id-q": "livre",
+        "picker-search": "lines-0-product_id"}, form_page="/ventes/devis/nouveau"))
+    assert f'value="{shop.book.id}" > LI-001 — Livre de caisse <span class="muted">RUPTURE DE STOCK</span>' in html
 
 
 def test_a_quote_past_its_validity_date_has_expired(shop):

@@ -6,17 +6,19 @@ line_quantity) and are parsed by the view; amounts are parsed by the services
 """
 from __future__ import annotations
 
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.validators import Length
 
+from crm.clients.picking import CUSTOMERS
 from crm.core.forms import Form, strip_filter
+from crm.core.picker import PickerField
 
 
 class TillForm(Form):
     reference = StringField("Référence de l'article", [Length(max=40)], filters=[strip_filter],
                             description="Saisissez la référence ou scannez le code, puis Entrée.")
     quantity = StringField("Quantité", default="1", filters=[strip_filter])
-    party_id = SelectField("Client (facultatif)", coerce=int, default=0)
+    party_id = PickerField("Client (facultatif)", source=CUSTOMERS, empty_label="Client de passage")
     especes = StringField("Espèces remises", filters=[strip_filter],
                           description="Ce que le client donne : la monnaie est calculée.")
     cheque = StringField("Chèque", filters=[strip_filter])

@@ -76,6 +76,8 @@ def find_product(firm: Firm, reference: str) -> Product:
     product = db.session.scalar(
         select(Product).where(Product.firm_id == firm.id,
                               db.func.upper(Product.reference) == reference.upper())
+    ) or db.session.scalar(
+        select(Product).where(Product.firm_id == firm.id, Product.barcode == reference).limit(1)
     )
     if product is None:
         raise DomainError(f"Aucun article de référence « {reference} » dans le catalogue.", "reference")

@@ -19,6 +19,7 @@ from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
 from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
+from crm.core.picker import LIMIT, clean_query, searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, mark_refused, page_number, refuse
 from crm.extensions import db
@@ -26,6 +27,7 @@ from crm.ventes.caisse import services
 from crm.ventes.caisse.forms import CloseDayForm, TillForm
 from crm.ventes.caisse.models import CounterSale, DailyClosing
 from crm.ventes.models import Product
+from crm.ventes.picking import PRODUCTS
 from crm.ventes.till import PAYMENT_MODES, settle
 
 
@@ -47,17 +49,15 @@ def register(bp) -> None:
 @reads_first  # scanning, removing, computing change only read: no write lock while the page renders
 def till():
     form = TillForm()
-    form.party_id.choices = [(0, "— Client de passage —")] + [
-        (p.id, p.name) for p in db.session.scalars(
-            scoped(Party).where(Party.kind.in_(["client", "prospect"]), Party.anonymised_at.is_(None))
-            .order_by(Party.sort_key))
-    ]
     today = business_today(current_firm)
     lines: list[services.TicketLine] = []
     settlement = None
     payment_error = None  # shown next to the payment fields
+    reference_matches = []  # no-script search step of the reference box
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and searching(form):  # the client's search step: the ticket stays
+        lines = _posted_lines()
+    elif request.method == "POST":
         valid = form.validate_on_submit()
         if "csrf_token" in form.errors:
             abort(400)
@@ -66,8 +66,11 @@ def till():
             lines = _posted_lines()
             if action == "invalid":  # the form's own messages, next to their fields
                 status = 422
-            elif action == "add":
-                product = services.find_product(current_firm, form.reference.data)
+            elif action == "add" or action.startswith("pick-"):
+                if action.startswith("pick-"):  # a product chosen among the search step's matches
+                    product = get_or_404(Product, int(action[5:])) if action[5:].isdigit() else abort(400)
+                else:
+                    product = services.find_product(current_firm, form.reference.data)
                 quantity = services.parse_quantity(form.quantity.data)
                 lines = services.add_line(lines, product, quantity)
                 form.reference.data = ""
@@ -96,6 +99,8 @@ def till():
                 return redirect(url_for("ventes.till"))
         except DomainError as error:
             mark_refused()
+            if error.field == "reference" and action == "add":
+                reference_matches = _reference_matches(form.reference.data)
             if error.field == "payments":
                 payment_error = error.message
             else:
@@ -106,10 +111,14 @@ def till():
         "ventes/caisse/till.html", form=form, lines=lines, totals=totals, settlement=settlement,
         today=today, closed=services.is_closed(current_firm, today), short=services.short_of_stock,
         prices={line.product.id: line.product.price_on(today) for line in lines},
-        products=db.session.scalars(
-            scoped(Product).where(Product.active.is_(True)).order_by(Product.reference)).all(),
-        payment_modes=PAYMENT_MODES, payment_error=payment_error,
+        reference_matches=reference_matches, reference_source=PRODUCTS, payment_modes=PAYMENT_MODES, payment_error=payment_error,
     ), status
+
+
+def _reference_matches(text: str | None) -> list:
+    """Articles close to a reference typed by hand, offered when it is not an exact one (no script)."""
+    text = clean_query(text)
+    return PRODUCTS.search(current_firm.id, text, LIMIT) if text else []
 
 
 def _posted_lines() -> list[services.TicketLine]:

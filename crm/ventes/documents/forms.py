@@ -9,9 +9,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.core.forms import AmountField, Form, strip_filter
+from crm.clients.picking import CUSTOMERS
+from crm.core.forms import AmountField, Form, Required, strip_filter
 from crm.core.money import VAT_CHOICES as MONEY_VAT_CHOICES
+from crm.core.picker import PickerField
 from crm.ventes.documents.models import PAYMENT_METHODS
+from crm.ventes.picking import PRODUCTS
 
 VAT_CHOICES = [("", "Taux de l'article"), *MONEY_VAT_CHOICES]
 RATE_VALIDATORS = [Optional(), NumberRange(min=0, max=100, message="Un taux entre 0 et 100 %.")]
@@ -23,7 +26,7 @@ class LineForm(PlainForm):
     class Meta:
         locales = ("fr_FR", "fr")
 
-    product_id = SelectField("Article", coerce=str, validate_choice=True, default="")
+    product_id = PickerField("Article", source=PRODUCTS, empty_label="Ligne libre (sans article)")
     description = StringField("Désignation", [Length(max=255)], filters=[strip_filter])
     quantity = AmountField("Quantité", [Optional()], places=3)
     unit_price = AmountField("Prix unitaire HT", [Optional()], places=2,
@@ -38,7 +41,7 @@ class LineForm(PlainForm):
 
 
 class DocumentForm(Form):
-    party_id = SelectField("Client", coerce=int, validate_choice=True)
+    party_id = PickerField("Client", [Required("Choisissez le client (ou le prospect).")], source=CUSTOMERS)
     issue_date = DateField("Date", [InputRequired("Indiquez la date du document.")])
     valid_until = DateField("Valable jusqu'au", [Optional()])
     delivery_date = DateField("Date de livraison ou de vente", [Optional()],

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -95,6 +96,8 @@ class SalesDocument(FirmScoped, db.Model):
             name="rates",
         ),
         Index("ix_sales_document_firm_kind_date", "firm_id", "kind", "issue_date"),
+        # The lists filter by status; overdue invoices are unpaid ones by due date.
+        Index("ix_sales_document_firm_kind_status_due", "firm_id", "kind", "status", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,3 +271,37 @@ class Payment(FirmScoped, db.Model):
     @property
     def method_label(self) -> str:
         return PAYMENT_METHODS[self.method]
+
+
+FILE_PURPOSES = {
+    "pdf": "PDF du document validé",
+    # Reserved for the e-invoicing work: PDF/A-3 with the EN 16931 CII XML embedded.
+    "facturx": "Facture électronique Factur-X",
+}
+
+
+class DocumentFile(FirmScoped, db.Model):
+    """A file of a validated document, rendered once and kept as it was (never updated nor deleted).
+
+    The PDF of a validated document is stored at validation so that it prints the
+    same forever, whatever later changes to the firm, the client or the templates.
+    One row per document and purpose; the e-invoicing work adds a "facturx" row
+    (application/pdf, PDF/A-3 with its XML) beside, or instead of, the plain "pdf".
+    """
+
+    __tablename__ = "document_file"
+    __table_args__ = (
+        UniqueConstraint("document_id", "purpose"),
+        CheckConstraint(_in("purpose", FILE_PURPOSES), name="purpose"),
+        CheckConstraint("size = length(data)", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("sales_document.id", ondelete="RESTRICT"))
+    purpose: Mapped[str] = mapped_column(String(12))
+    content_type: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(120))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,9 @@ from types import SimpleNamespace
 from crm.core.firm_settings import get_firm_settings, payment_mentions
 from crm.core.formatting import day, percent
 from crm.core.models import Firm
-from crm.core.pdf import firm_logo_uri, render_pdf
+from flask import render_template
+
+from crm.core.pdf import firm_logo_uri
 from crm.extensions import db
 from crm.ventes.documents.models import SalesDocument
 
@@ -44,31 +46,43 @@ def document_context(document: SalesDocument, totals) -> dict:
             siren=party.siret[:9] if party.siret else "", vat_number=party.vat_number,
         ),
         "delivery_address_lines": _delivery_address(party),
-        "lines": [_line(document, line) for line in document.lines],
+        "lines": _lines(document),
         "totals": None if document.kind == "delivery" else totals,
         "mentions": mentions(document, firm),
         "kind": document.kind,
     }
 
 
-def _line(document: SalesDocument, line) -> SimpleNamespace:
+def _lines(document: SalesDocument) -> list[SimpleNamespace]:
+    delivered = {}
+    if document.kind == "delivery":
+        from crm.ventes.documents.services import delivered_quantities
+
+        delivered = delivered_quantities([l.source_line for l in document.lines if l.source_line is not None],
+                                         exclude=document)
+    return [_line(document, line, delivered) for line in document.lines]
+
+
+def _line(document: SalesDocument, line, delivered: dict) -> SimpleNamespace:
     row = SimpleNamespace(
         reference=line.product.reference if line.product else "", label=line.description,
         description="", quantity=line.quantity, unit=line.product.unit if line.product else "",
         unit_price=line.unit_price, discount_rate=line.discount_rate, vat_rate=line.vat_rate,
         net=line.net, ordered_quantity=line.quantity, remaining=0)
     if document.kind == "delivery" and line.source_line is not None:
-        from crm.ventes.documents.services import delivered_quantity
-
         ordered = line.source_line
         row.ordered_quantity = ordered.quantity
-        already = delivered_quantity(ordered, exclude=document)
+        already = delivered[ordered.id]
         row.remaining = ordered.quantity - already - line.quantity
     return row
 
 
-def document_pdf(document: SalesDocument, totals) -> bytes:
-    return render_pdf(template_of(document), **document_context(document, totals))
+def document_html(document: SalesDocument) -> str:
+    """The document as printed to PDF (HTML for WeasyPrint; crm.ventes.documents.storage keeps the PDF)."""
+    from crm.ventes.documents.services import totals_of
+
+    return render_template(template_of(document), for_pdf=True,
+                           **document_context(document, totals_of(document)))
 
 
 def mentions(document: SalesDocument, firm: Firm) -> list[str]:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
@@ -41,6 +41,7 @@ CLASSES = {"quote": Quote, "order": SalesOrder, "delivery": DeliveryNote,
 FIRST_STATUS = {"quote": "sent", "order": "confirmed", "delivery": "issued",
                 "invoice": "unpaid", "credit_note": "validated"}
 QUOTE_VALIDITY_DAYS = 30
+UNSETTLED = ("unpaid", "partially_paid")  # validated invoices with a balance still due
 
 
 @dataclass
@@ -283,6 +284,33 @@ def delivered_quantity(order_line: SalesLine, exclude: SalesDocument | None = No
     return Decimal(db.session.scalar(query))
 
 
+def delivered_quantities(order_lines, exclude: SalesDocument | None = None) -> dict[int, Decimal]:
+    """delivered_quantity() of several order lines in one query (a delivery note's print)."""
+    ids = [line.id for line in order_lines]
+    if not ids:
+        return {}
+    query = (
+        select(SalesLine.source_line_id, func.sum(SalesLine.quantity))
+        .join(SalesDocument, SalesLine.document_id == SalesDocument.id)
+        .where(SalesLine.source_line_id.in_(ids), SalesDocument.kind == "delivery",
+               SalesDocument.number.is_not(None))
+        .group_by(SalesLine.source_line_id)
+    )
+    if exclude is not None and exclude.id:
+        query = query.where(SalesDocument.id != exclude.id)
+    delivered = {line_id: Decimal(total) for line_id, total in db.session.execute(query)}
+    return {line_id: delivered.get(line_id, ZERO) for line_id in ids}
+
+
+def with_lines(document_id: int) -> SalesDocument:
+    """This firm's document with its lines, their products and the party, in a fixed number of queries."""
+    from crm.core.tenancy import get_or_404
+
+    return get_or_404(SalesDocument, document_id, joinedload(SalesDocument.party),
+                      selectinload(SalesDocument.lines).joinedload(SalesLine.product),
+                      selectinload(SalesDocument.lines).joinedload(SalesLine.source_line))
+
+
 def refresh_order_status(order: SalesOrder) -> None:
     remaining = [line.quantity - delivered_quantity(line) for line in order.lines]
     if all(r <= 0 for r in remaining):
@@ -457,17 +485,6 @@ def documents_of_party(firm: Firm, party, limit: int = 20) -> list[SalesDocument
     ))
 
 
-def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
-    """Validated invoices past their due date and not fully settled (for *relances*)."""
-    invoices = db.session.scalars(
-        select(Invoice).where(
-            Invoice.firm_id == firm.id, Invoice.number.is_not(None),
-            Invoice.status.in_(["unpaid", "partially_paid"]), Invoice.due_date < today)
-        .order_by(Invoice.due_date)
-    ).all()
-    return [invoice for invoice in invoices if balance_due(invoice) > 0]
-
-
 def _balance_due_sql():
     """SQL of an invoice's balance: total TTC less payments and validated credit notes.
 
@@ -480,6 +497,26 @@ def _balance_due_sql():
                 .where(credit.credited_invoice_id == Invoice.id, credit.kind == "credit_note",
                        credit.number.is_not(None)).scalar_subquery())
     return Invoice.total_ttc - paid - credited
+
+
+def overdue_invoices(firm: Firm, today: date) -> list[Invoice]:
+    """Validated invoices past their due date and not fully settled (for *relances*)."""
+    return list(db.session.scalars(overdue_invoices_query(firm, today)))
+
+
+def overdue_invoices_query(firm: Firm, today: date) -> Select:
+    """overdue_invoices() as a query, for a paginated list.
+
+    The status says "not fully settled": refresh_invoice_status() keeps it with every
+    payment and credit note, in their transaction. So the list reads one index
+    (firm, kind, status, due date) instead of summing payments for every invoice.
+    """
+    return (
+        select(Invoice).where(
+            Invoice.firm_id == firm.id, Invoice.status.in_(UNSETTLED), Invoice.due_date < today)
+        .options(selectinload(Invoice.party))  # a JOIN would run for every candidate before the sort
+        .order_by(Invoice.due_date, Invoice.id)
+    )
 
 
 def balances_due(invoices) -> dict[int, Decimal]:

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
+from crm.core.picker import searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
+from crm.core.pdf import PdfUnavailable, pdf_response
 from crm.prospection.reminders import reminders_of_invoice
-from crm.ventes.documents import printing, services
+from crm.ventes.documents import printing, services, storage
 from crm.ventes.documents.forms import DocumentForm, InvoiceDeliveriesForm, PaymentForm
 from crm.ventes.documents.models import KINDS, DeliveryNote, Invoice, SalesDocument
 from crm.ventes.models import Product
@@ -23,6 +27,7 @@ SLUGS = {"devis": "quote", "commandes": "order", "livraisons": "delivery",
 SLUG_OF = {kind: slug for slug, kind in SLUGS.items()}
 PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraison",
            "invoice": "Factures", "credit_note": "Avoirs"}
+DRAFTS_SHOWN = 10  # drafts listed above a list of documents; the rest behind "?statut=draft"
 # Documents started from scratch; the others are made from the previous one.
 NEW_KINDS = {"quote", "order", "invoice"}
 
@@ -59,19 +64,29 @@ def register(bp) -> None:
 
 def list_documents(slug: str):
     kind = SLUGS[slug]
+    # Newest first, read in the order of the (firm, kind, date) index: no sort of the whole kind.
     query = (scoped(SalesDocument).where(SalesDocument.kind == kind)
-             .order_by(SalesDocument.number.is_(None).desc(), SalesDocument.issue_date.desc(),
-                       SalesDocument.id.desc()))
+             .options(selectinload(SalesDocument.party))
+             .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc()))
     status = request.args.get("statut", "")
+    drafts, draft_count = [], 0
     if status:
         query = query.where(SalesDocument.status == status)
+    else:  # drafts to finish come first, in a box of their own; the list holds validated documents
+        query = query.where(SalesDocument.status != "draft")
+        draft_query = scoped(SalesDocument).where(SalesDocument.kind == kind, SalesDocument.status == "draft")
+        draft_count = db.session.scalar(draft_query.with_only_columns(func.count()))
+        drafts = db.session.scalars(draft_query.options(selectinload(SalesDocument.party))
+                                    .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc())
+                                    .limit(DRAFTS_SHOWN)).all()
     page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
     return render_template("ventes/documents/list.html", page=page, kind=kind, slug=slug,
-                           title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status)
+                           title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status,
+                           drafts=drafts, draft_count=draft_count)
 
 
 def show_document(document_id: int):
-    document = get_or_404(SalesDocument, document_id)
+    document = services.with_lines(document_id)
     totals = services.totals_of(document)
     payment_form = None
     if isinstance(document, Invoice) and not document.is_draft:
@@ -102,7 +117,7 @@ def new_document(slug: str):
         party_id = request.args.get("client", type=int)
         if party_id:
             form.party_id.data = party_id
-    if form.validate_on_submit() and not _adding_line(form):
+    if not searching(form) and form.validate_on_submit() and not _adding_line(form):
         party = get_or_404(Party, form.party_id.data)
         try:
             document = services.create_document(current_firm, current_user, kind, party,
@@ -122,7 +137,7 @@ def edit_document(document_id: int):
         flash(f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.", "error")
         return redirect(url_for("ventes.show_document", document_id=document.id))
     form = _document_form(document.kind, document)
-    if form.validate_on_submit() and not _adding_line(form):
+    if not searching(form) and form.validate_on_submit() and not _adding_line(form):
         try:
             header = _header(form) | {"party": get_or_404(Party, form.party_id.data)}
             services.save_draft(document, header, _lines(form, document))
@@ -136,26 +151,23 @@ def edit_document(document_id: int):
 
 def _edit_page(form: DocumentForm, document, kind: str):
     status = 422 if form.errors else 200
+    has_parties = db.session.scalar(
+        scoped(Party).with_only_columns(Party.id).where(Party.kind.in_(["client", "prospect"])).limit(1))
     return render_template("ventes/documents/edit.html", form=form, document=document, kind=kind,
-                           label=KINDS[kind][0], slug=SLUG_OF[kind]), status
+                           label=KINDS[kind][0], slug=SLUG_OF[kind],
+                           has_parties=has_parties is not None), status
 
 
 def _adding_line(form: DocumentForm) -> bool:
     """'Ajouter une ligne' re-displays the form with one more empty line, saving nothing."""
     if "add_line" in request.form:
         form.lines.append_entry()
-        _fill_line_choices(form)
         return True
     return False
 
 
 def _document_form(kind: str, document: SalesDocument | None = None) -> DocumentForm:
     form = DocumentForm(obj=document) if document else DocumentForm()
-    parties = db.session.scalars(
-        scoped(Party).where(Party.kind.in_(["client", "prospect"]), Party.anonymised_at.is_(None))
-        .order_by(Party.sort_key)
-    )
-    form.party_id.choices = [(p.id, f"{p.name} ({p.kind_label.lower()})") for p in parties]
     if document is not None and not form.is_submitted():
         form.party_id.data = document.party_id
         while len(form.lines.entries):
@@ -167,29 +179,11 @@ def _document_form(kind: str, document: SalesDocument | None = None) -> Document
                 "discount_rate": line.discount_rate, "vat_rate": _rate_choice(line.vat_rate),
                 "source_line_id": str(line.source_line_id or "")})
         form.lines.append_entry()
-    _fill_line_choices(form)
     return form
 
 
 def _rate_choice(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
-
-
-def _fill_line_choices(form: DocumentForm) -> None:
-    products = db.session.scalars(scoped(Product).where(Product.active).order_by(Product.reference))
-    choices = [("", "— Ligne libre —")] + [(str(p.id), _product_choice(p)) for p in products]
-    for entry in form.lines.entries:
-        entry.form.product_id.choices = choices
-
-
-def _product_choice(product: Product) -> str:
-    """'CH-045 — Chaise (stock 12)', flagged when out of stock, as the seller must know."""
-    label = f"{product.reference} — {product.label}"
-    if not product.stock_tracked:
-        return label
-    if product.on_hand <= 0:
-        return f"{label} — RUPTURE DE STOCK"
-    return f"{label} (stock {product.on_hand})"
 
 
 def _header(form: DocumentForm) -> dict:
@@ -253,8 +247,11 @@ def _act(document_id: int, action, success: str):
 
 
 def validate_document(document_id: int):
-    return _act(document_id, lambda d: services.validate_document(d, current_user),
-                "{document.title} validé : il est numéroté et ne peut plus être modifié.")
+    def validate(document: SalesDocument) -> None:
+        services.validate_document(document, current_user)
+        storage.store_pdf_after_commit(document)  # printed once, after the commit (no lock held)
+
+    return _act(document_id, validate, "{document.title} validé : il est numéroté et ne peut plus être modifié.")
 
 
 def delete_document(document_id: int):
@@ -314,7 +311,7 @@ def invoice_deliveries():
     form = InvoiceDeliveriesForm()
     pending = db.session.scalars(
         scoped(DeliveryNote).where(DeliveryNote.status == "issued")
-        .order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
+        .options(selectinload(DeliveryNote.party)).order_by(DeliveryNote.party_id, DeliveryNote.issue_date)
     ).all()
     form.delivery_ids.choices = [(d.id, f"{d.number} — {d.party.name}") for d in pending]
     if form.validate_on_submit():
@@ -337,15 +334,16 @@ def account_statement(party_id: int):
 
 
 def overdue_invoices():
-    invoices = services.overdue_invoices(current_firm, business_today(current_firm))
-    balances = {invoice.id: services.balance_due(invoice) for invoice in invoices}
-    return render_template("ventes/documents/overdue.html", invoices=invoices, balances=balances,
-                           today=business_today(current_firm))
+    today = business_today(current_firm)
+    page = db.paginate(services.overdue_invoices_query(current_firm, today), page=page_number(),
+                       per_page=50, error_out=False)
+    return render_template("ventes/documents/overdue.html", page=page,
+                           balances=services.balances_due(page.items), today=today)
 
 
 def print_document(document_id: int):
     """The document as printed, in the browser (same template as the PDF)."""
-    document = get_or_404(SalesDocument, document_id)
+    document = services.with_lines(document_id)
     context = printing.document_context(document, services.totals_of(document))
     preview = bool(request.args.get("apercu"))  # shown inside the document's page: no toolbar
     return render_template(
@@ -357,7 +355,11 @@ def print_document(document_id: int):
 
 def document_pdf(document_id: int):
     document = get_or_404(SalesDocument, document_id)
-    pdf = printing.document_pdf(document, services.totals_of(document))
-    filename = f"{document.number or 'brouillon-' + str(document.id)}.pdf"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    if document.is_draft or storage.stored_file(document) is None:  # to be printed: lines and products at once
+        document = services.with_lines(document_id)
+    try:
+        pdf = storage.pdf_of(document)
+    except PdfUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("ventes.show_document", document_id=document.id))
+    return pdf_response(pdf, storage.filename_of(document))
