@@ -49,6 +49,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.clients.views import bp as clients_bp
     from crm.core.views import bp as core_bp
     from crm.formation.views import bp as formation_bp
+    from crm.indicateurs.survey_views import bp as avis_bp
     from crm.indicateurs.views import bp as indicateurs_bp
     from crm.prospection.views import bp as prospection_bp
     from crm.stocks.views import bp as stocks_bp
@@ -63,4 +64,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ventes_bp, url_prefix="/ventes")
     app.register_blueprint(stocks_bp, url_prefix="/stocks")
     app.register_blueprint(indicateurs_bp, url_prefix="/indicateurs")
+    app.register_blueprint(avis_bp, url_prefix="/avis")
     app.register_blueprint(formation_bp, url_prefix="/formation")

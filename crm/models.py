@@ -20,3 +20,4 @@ from crm.prospection.models import (  # noqa: F401
     AgendaItem, CallAttempt, CallPlan, CallPlanEntry, CallPlanObjection, Mailing, MailingPart, Message,
     MessageTemplate, PaymentReminder,
 )
+from crm.indicateurs.models import PerformanceAnalysis, SatisfactionSurvey  # noqa: F401

@@ -126,6 +126,8 @@ def populate(firm, user, sizes: Sizes, seed: int = 10) -> Populated:
         "party_id": [parties[0], suppliers[0]], "product_id": [products[0]["id"]],
         "document_id": documents, **orders, "desk_request_id": [desk], "sale_id": [sales],
         "count_id": [count_id], "closing_id": [closing], "saved_filter_id": [saved], "activity_id": [activity],
+        # The classroom's indicators (a teacher page of the indicateurs section: 404 for a trainee).
+        "classroom_id": [firm.classroom_id],
     })
 
 

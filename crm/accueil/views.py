@@ -104,7 +104,9 @@ def show_request(desk_request_id: int, forms: dict | None = None, status: int = 
     return render_template(
         "accueil/request.html", r=desk_request, today=business_today(current_firm), transmit_form=transmit_form,
         treat_form=forms.get("treat") or TreatForm(formdata=None),
-        close_form=forms.get("close") or CloseForm(formdata=None),
+        # A satisfaction already given (by the visitor's questionnaire) is shown in the closing form.
+        close_form=forms.get("close") or CloseForm(formdata=None, data={
+            "satisfaction": desk_request.satisfaction, "satisfaction_comment": desk_request.satisfaction_comment}),
     ), status
 
 

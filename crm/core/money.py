@@ -46,6 +46,13 @@ def floor_cent(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_DOWN)
 
 
+def percentage(part: Decimal | int, whole: Decimal | int, places: int = 2) -> Decimal | None:
+    """part ÷ whole × 100, rounded half-up (45.833… → 45.83); None when `whole` is zero."""
+    if not whole:
+        return None
+    return round_places(Decimal(part) * HUNDRED / Decimal(whole), places)
+
+
 def percentage_of(base: Decimal, rate: Decimal) -> Decimal:
     """`rate` % of `base`, rounded half-up to the cent (a discount, a VAT amount)."""
     return round_cent(base * rate / HUNDRED)

@@ -19,8 +19,10 @@ from crm.core.sections import SECTIONS
 from crm.core.tenancy import current_firm, current_membership, load_current_firm
 from crm.extensions import db, login_manager
 
-# Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health", "core.favicon"}
+# Endpoints reachable without logging in (a client answers a satisfaction survey through its
+# signed link: crm.indicateurs.surveys).
+PUBLIC_ENDPOINTS = {"auth.login", "static", "core.health", "core.favicon",
+                    "avis.answer_survey", "avis.survey_thanks"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -123,6 +123,14 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "desk_request.treated": ["A1T4C1"],
     "desk_request.closed": ["A1T5C1"],
     "desk_request.feedback": ["A1T6C1", "A1T6C3"],
+    # Indicateurs (S132): reading and exporting the indicators measures the performance (A3T3C4);
+    # writing an analysis of one's performance with improvement proposals is A3T3C5.
+    "indicators.consulted": ["A3T3C4"],
+    "indicators.exported": ["A3T3C4"],
+    "indicators.analysed": ["A3T3C4", "A3T3C5"],
+    # Handing the client a satisfaction questionnaire when taking leave after a sale (fidélisation);
+    # after a desk visit the service passes the desk's codes (A1T5C2, A1T5CP1).
+    "satisfaction_survey.offered": ["A3T3C3", "A3T3CP1"],
     # Prospection (activity 2). Preparing: the object of the contact and the channel (A2T1C1,
     # A2T1C3), the targets searched and selected in the file (A2T1C2), the script, objections and
     # templates prepared (A2T1C4). Writing: drafting (A2T2C1), layout of a letter (A2T2C2),

@@ -65,6 +65,8 @@ class StockMove(FirmScoped, db.Model):
             name="quantity_sign",
         ),
         CheckConstraint("unit_cost >= 0", name="unit_cost"),
+        # The CMUP of a product on a given day (the indicators' cost of sales) is one seek here.
+        Index("ix_stock_move_product_day", "product_id", "moved_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import User
@@ -54,6 +54,8 @@ class CounterSale(FirmScoped, db.Model):
         UniqueConstraint("firm_id", "sequence"),
         CheckConstraint("total_ttc >= 0 AND total_ht >= 0 AND total_vat >= 0", name="totals"),
         CheckConstraint("change_given >= 0 AND tendered >= total_ttc", name="change"),
+        # The tickets of a firm over a period (indicators): one index range.
+        Index("ix_counter_sale_firm_day", "firm_id", "sale_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
