@@ -69,7 +69,7 @@ def populate(firm, user, plan: Plan = Plan(), seed: int = 13) -> None:
                              "stock_tracked": n % 10 != 0, "on_hand": 0, "average_cost": cost,
                              "description": "", "advantages": "", "unit": "pièce", "active": True,
                              "created_at": datetime(2025, 8, 1)})
-    products = list(zip(_ids(Product, product_rows), product_rows))
+    products = list(zip(_ids(Product, product_rows), product_rows, strict=False))
     parties = _ids(Party, [{
         "firm_id": fid, "kind": "client", "category": "business" if n % 3 == 0 else "private",
         "company_name": f"Société {n}" if n % 3 == 0 else "", "last_name": "" if n % 3 == 0 else f"Client {n}",
@@ -141,12 +141,13 @@ def _documents(rnd, fid, user, plan, products, parties) -> None:
                      "remise_rate": D("0"), "rabais_rate": D("0"), "ristourne_rate": D("0"), "escompte_rate": D("0"),
                      "total_ht": ht, "total_vat": vat, "total_ttc": ht + vat, "notes": "",
                      "goods_returned": kind == "credit_note" and n % 2 == 0, "created_by_id": user.id,
-                     "validated_by_id": user.id, "created_at": datetime(2025, 9, 1), "validated_at": datetime(2025, 9, 1)})
+                     "validated_by_id": user.id, "created_at": datetime(2025, 9, 1),
+                     "validated_at": datetime(2025, 9, 1)})
         lines_of.append(lines)
     # Drafts first: a numbered document is frozen by the database, lines included (crm.core.immutability).
     ids = _ids(SalesDocument, [{k: v for k, v in doc.items() if not k.startswith("_")} for doc in docs])
     rows, payments = [], []
-    for doc_id, doc, lines in zip(ids, docs, lines_of):
+    for doc_id, doc, lines in zip(ids, docs, lines_of, strict=False):
         rows += [{**line, "document_id": doc_id} for line in lines]
         if doc["kind"] == "invoice":
             payments.append({"firm_id": fid, "invoice_id": doc_id, "paid_on": doc["issue_date"] + timedelta(days=10),
@@ -156,7 +157,7 @@ def _documents(rnd, fid, user, plan, products, parties) -> None:
     for start in range(0, len(ids), 5000):
         db.session.execute(update(SalesDocument), [
             {"id": doc_id, "number": doc["_number"], "status": doc["_status"]}
-            for doc_id, doc in zip(ids[start:start + 5000], docs[start:start + 5000])])
+            for doc_id, doc in zip(ids[start:start + 5000], docs[start:start + 5000], strict=False)])
     _plain(Payment, payments)
 
 
@@ -182,7 +183,7 @@ def _tickets(rnd, fid, user, plan, products, parties) -> None:
         lines_of.append(lines)
     ids = _ids(CounterSale, sales)
     rows, payments = [], []
-    for sale_id, sale, lines in zip(ids, sales, lines_of):
+    for sale_id, sale, lines in zip(ids, sales, lines_of, strict=False):
         rows += [{**line, "sale_id": sale_id} for line in lines]
         payments.append({"firm_id": fid, "sale_id": sale_id, "position": 1, "mode": CASH, "amount": sale["total_ttc"]})
     _plain(CounterSaleLine, rows)

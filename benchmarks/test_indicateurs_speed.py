@@ -84,7 +84,8 @@ def test_dashboard_of_a_firm_with_100000_sales_lines(auth, world):
     cases = [
         ("tableau de bord, mois en cours (défaut)", "/indicateurs/", RUNS),
         ("tableau de bord, trimestre scolaire", "/indicateurs/?periode=term", 5),
-        ("tableau de bord, année entière (personnalisée)", "/indicateurs/?periode=custom&du=2025-09-01&au=2026-06-20", 3),
+        ("tableau de bord, année entière (personnalisée)",
+         "/indicateurs/?periode=custom&du=2025-09-01&au=2026-06-20", 3),
         ("satisfaction, mois", "/indicateurs/satisfaction", 5),
         ("export CSV, mois", "/indicateurs/ventes.csv", 3),
         ("export tableur .xlsx, mois", "/indicateurs/export.xlsx", 3),

@@ -100,7 +100,7 @@ def bar_chart(caption: str, data: Sequence, unit: str = "money", column_label: s
     zero = y(Decimal(0))
     every = max(1, round(len(data) / 12))  # at most about 12 labels under the bars
     show_values = len(data) <= 16
-    for n, (datum, value) in enumerate(zip(data, values)):
+    for n, (datum, value) in enumerate(zip(data, values, strict=False)):
         x = left + slot * n + (slot - bar) / 2
         top_y, bottom_y = (y(value), zero) if value >= 0 else (zero, y(value))
         css = "bar negative" if value < 0 else "bar"
@@ -138,7 +138,8 @@ def share_chart(caption: str, data: Sequence, unit: str = "money") -> Markup:
         share = f" ({percent(value * 100 / total, 1)})" if total else ""
         css = "bar negative" if value < 0 else "bar"
         parts.append(
-            f'<text class="label" x="{label_width - 8}" y="{y + 16}" text-anchor="end">{escape(_clip(datum.label))}</text>'
+            f'<text class="label" x="{label_width - 8}" y="{y + 16}" text-anchor="end">'
+            f'{escape(_clip(datum.label))}</text>'
             f'<rect class="{css}" x="{label_width}" y="{y}" width="{length:.1f}" height="{line - 10}"/>'
             f'<text class="value" x="{label_width + length + 6:.1f}" y="{y + 16}">'
             f"{escape(_fmt(value, unit) + share)}</text>")
@@ -167,7 +168,8 @@ def funnel_chart(caption: str, steps: Sequence) -> Markup:
         y = n * line + 4
         rate = f" — {percent(value * 100 / first, 1)}" if first and n else ""
         text = f"{step.label} : {number(value, 0)}{rate}"
-        parts.append(f'<rect class="bar step-{min(n, 4)}" x="{x:.1f}" y="{y}" width="{width:.1f}" height="{line - 12}"/>'
+        parts.append(f'<rect class="bar step-{min(n, 4)}" x="{x:.1f}" y="{y}" width="{width:.1f}" '
+                     f'height="{line - 12}"/>'
                      f'<text class="funnel-label" x="{WIDTH / 2}" y="{y + (line - 12) / 2 + 5:.1f}" '
                      f'text-anchor="middle">{escape(text)}</text>')
         rows.append((step.label, f"{number(value, 0)}{rate}"))

@@ -294,7 +294,8 @@ def _indicators(ws, d: Dashboard, fm: _Formats) -> None:
     ws.set_column(1, 3, 17)
     ws.set_column(4, 4, 80)
     ws.write_string(0, 0, f"Indicateurs — {d.firm.trade_name} — {d.period.label}", fm.title)
-    ws.write_string(1, 0, f"Période en cours : du {d.period.current.start:%d/%m/%Y} au {d.period.current.end:%d/%m/%Y} ; "
+    ws.write_string(1, 0, f"Période en cours : du {d.period.current.start:%d/%m/%Y} "
+                          f"au {d.period.current.end:%d/%m/%Y} ; "
                           f"précédente : du {d.period.previous.start:%d/%m/%Y} au {d.period.previous.end:%d/%m/%Y}.")
     for col, title in enumerate(("Indicateur", "Période en cours", "Période précédente", "Évolution (%)", "Calcul")):
         ws.write_string(3, col, title, fm.head)
@@ -311,18 +312,20 @@ def _indicators(ws, d: Dashboard, fm: _Formats) -> None:
         for source, label, sign in ((INVOICE, "Factures", ""), (CREDIT_NOTE, "Avoirs", "-"),
                                     (COUNTER_SALE, "Tickets", "")):
             kind = f'Ventes!$B:$B,"{SOURCE_LABELS[source]}"'
-            amounts = per_span(lambda span: getattr(sales[span], which)[source])
-            line(f"{source}_{which}", f"{label} {upper}", lambda span: sign + _sum(column, span, kind),
+            # line() calls its formula at once; the defaults still bind this turn's values (ruff B023)
+            amounts = per_span(lambda span, which=which, source=source: getattr(sales[span], which)[source])
+            line(f"{source}_{which}", f"{label} {upper}",
+                 lambda span, sign=sign, column=column, kind=kind: sign + _sum(column, span, kind),
                  {span: -value if sign else value for span, value in amounts.items()}, "money")
         indicator = by_key[f"revenue_{which}"]
         line(f"revenue_{which}", indicator.label,
-             lambda span: (f"{ref(f'{INVOICE}_{which}', span)}-{ref(f'{CREDIT_NOTE}_{which}', span)}"
-                           f"+{ref(f'{COUNTER_SALE}_{which}', span)}"),
+             lambda span, which=which: (f"{ref(f'{INVOICE}_{which}', span)}-{ref(f'{CREDIT_NOTE}_{which}', span)}"
+                                        f"+{ref(f'{COUNTER_SALE}_{which}', span)}"),
              {CURRENT: indicator.value, PREVIOUS: indicator.previous}, "money", indicator.formula)
     for source, label in ((INVOICE, "Factures (nombre)"), (COUNTER_SALE, "Tickets (nombre)")):
         kind = f'Ventes!$B:$B,"{SOURCE_LABELS[source]}"'
-        line(f"n_{source}", label, lambda span: f"SUMIFS(Ventes!$R:$R,{_criteria(span)},{kind})",
-             per_span(lambda span: sales[span].count[source]), "count")
+        line(f"n_{source}", label, lambda span, kind=kind: f"SUMIFS(Ventes!$R:$R,{_criteria(span)},{kind})",
+             per_span(lambda span, source=source: sales[span].count[source]), "count")
     count, basket = by_key["sales_count"], by_key["average_basket"]
     line("sales_count", count.label, lambda span: f"{ref(f'n_{INVOICE}', span)}+{ref(f'n_{COUNTER_SALE}', span)}",
          {CURRENT: count.value, PREVIOUS: count.previous}, "count", count.formula)
@@ -392,7 +395,8 @@ def _cached(value):
 def _evolution(current, previous) -> float | str:
     if current is None or previous is None or not previous:
         return ""
-    return float(round_places((Decimal(current) - Decimal(previous)) / abs(Decimal(previous)) * 100, 1))  # ok: xlsx cell
+    change = round_places((Decimal(current) - Decimal(previous)) / abs(Decimal(previous)) * 100, 1)
+    return float(change)  # ok: a spreadsheet cell holds a binary float
 
 
 def _stock_block(ws, d: Dashboard, fm: _Formats, row: int) -> int:

@@ -470,8 +470,10 @@ def survey_details(firm_id: int, span: Range) -> SurveyDetails:
     answered = and_(s.answered_on.is_not(None), s.answered_on.between(span.start, span.end))
     row = db.session.execute(
         select(func.sum(case((answered, 1), else_=0)),
-               func.sum(case((answered, s.welcome), else_=0)), func.sum(case((answered & s.welcome.is_not(None), 1), else_=0)),
-               func.sum(case((answered, s.advice), else_=0)), func.sum(case((answered & s.advice.is_not(None), 1), else_=0)),
+               func.sum(case((answered, s.welcome), else_=0)),
+               func.sum(case((answered & s.welcome.is_not(None), 1), else_=0)),
+               func.sum(case((answered, s.advice), else_=0)),
+               func.sum(case((answered & s.advice.is_not(None), 1), else_=0)),
                func.sum(case((answered & s.would_recommend.is_(True), 1), else_=0)),
                func.sum(case((answered & s.would_recommend.is_not(None), 1), else_=0)),
                func.sum(case((s.answered_at.is_(None), 1), else_=0)))

@@ -83,7 +83,7 @@ def within(day: ColumnElement, spans: Spans) -> ColumnElement:
     narrowed to the spans themselves when they leave gaps (1–20 October and 1–20 November)."""
     ranges = sorted(spans.values(), key=lambda r: r.start)
     whole = day.between(ranges[0].start, max(r.end for r in ranges))
-    contiguous = all((b.start - a.end).days == 1 for a, b in zip(ranges, ranges[1:]))
+    contiguous = all((b.start - a.end).days == 1 for a, b in zip(ranges, ranges[1:], strict=False))
     if contiguous:
         return whole
     return and_(whole, or_(*[day.between(r.start, r.end) for r in ranges]))

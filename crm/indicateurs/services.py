@@ -185,7 +185,7 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
         revenue=revenue_indicators(cur, prev),
         margin=margin_indicators(cur, prev),
         splits=_splits(firm, period, report, trainees),
-        timeline=list(zip(steps, f.timeline(firm.id, steps))),
+        timeline=list(zip(steps, f.timeline(firm.id, steps), strict=False)),
         conversion=[quote_rate(quotes_now, quotes_before), prospect_rate(stages)],
         quote_funnel=quote_funnel(quotes_now),
         prospect_funnel=prospect_funnel(stages),
@@ -303,7 +303,8 @@ def _splits(firm: Firm, period: Period, report: f.SalesReport, trainees: list[f.
 def quote_rate(cur: dict[str, int], prev: dict[str, int]) -> Indicator:
     sent, accepted = sum(cur.values()), cur[f.ACCEPTED]
     return rate_indicator(
-        "quote_rate", "Taux de transformation des devis", "Taux de transformation = devis acceptés ÷ devis envoyés × 100",
+        "quote_rate", "Taux de transformation des devis",
+        "Taux de transformation = devis acceptés ÷ devis envoyés × 100",
         ("devis acceptés", accepted, "count"), ("devis envoyés", sent, "count"),
         previous=percentage(prev[f.ACCEPTED], sum(prev.values())),
         note=("Devis envoyés (validés) sur la période, quel que soit le jour de la réponse ; "

@@ -96,7 +96,8 @@ def survey_from_token(token: str, for_update: bool = False) -> SatisfactionSurve
         raise DomainError(f"Ce lien a expiré : un questionnaire se remplit dans les {LINK_DAYS} jours.") from None
     except BadSignature:
         raise DomainError("Ce lien de questionnaire n'est pas valide : vérifiez qu'il est complet.") from None
-    if not isinstance(data, dict) or not all(isinstance(data.get(k), t) for k, t in (("s", int), ("f", int), ("n", str))):
+    expected = (("s", int), ("f", int), ("n", str))
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), t) for k, t in expected):
         raise DomainError("Ce lien de questionnaire n'est pas valide : vérifiez qu'il est complet.")
     query = select(SatisfactionSurvey).where(
         SatisfactionSurvey.id == data["s"], SatisfactionSurvey.firm_id == data["f"],

@@ -59,7 +59,8 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     page.goto(f"{live_server}/indicateurs/")
     main = page.locator("main").inner_text()
     assert "Chiffre d'affaires HT" in main and "80,00" in main
-    assert "= 0,00 € (factures HT) − 0,00 € (avoirs HT) + 80,00 € (tickets HT) = 80,00 €" in main.replace("\u202f", " ").replace("\xa0", " ")
+    plain = main.replace("\u202f", " ").replace("\xa0", " ")
+    assert "= 0,00 € (factures HT) − 0,00 € (avoirs HT) + 80,00 € (tickets HT) = 80,00 €" in plain
     assert page.locator("figure.chart svg").count() == 2  # revenue over time, families (no quote, no prospect yet)
     shot(page, "indicateurs-tableau-de-bord")
     _accessible(page)

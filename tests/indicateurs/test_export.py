@@ -123,7 +123,8 @@ def _without_cached_results(data: bytes, target: Path) -> None:
 RECALCULATE_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
 
@@ -136,7 +137,8 @@ def _recalculated_by_libreoffice(data: bytes) -> openpyxl.Workbook:
         _without_cached_results(data, tmp / "indicateurs.xlsx")
         subprocess.run(
             [SOFFICE, f"-env:UserInstallation=file://{tmp / 'profile'}", "--headless", "--norestore",
-             "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp / "out"), str(tmp / "indicateurs.xlsx")],
+             "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp / "out"),
+             str(tmp / "indicateurs.xlsx")],
             check=True, capture_output=True, timeout=180)
         return openpyxl.load_workbook(tmp / "out" / "indicateurs.xlsx", data_only=True)
 

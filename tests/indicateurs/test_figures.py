@@ -74,7 +74,8 @@ def test_splits_by_family_product_client_and_seller(shop):
     ]
     assert family.total == D("449.90")
     product = splits["product"]
-    assert [(r.label, r.amount) for r in product.rows][:2] == [("CH — Chaise", D("211.50")), ("TB — Table", D("120.00"))]
+    assert [(r.label, r.amount) for r in product.rows][:2] == [
+        ("CH — Chaise", D("211.50")), ("TB — Table", D("120.00"))]
     assert product.others is None  # 4 products sold: all shown
     assert [(r.label, r.amount, r.count) for r in splits["segment"].rows] == [
         ("Établissements scolaires", D("189.90"), 1),  # FA2 230,40 − AV1 40,50 (the credit note is no sale)
@@ -171,7 +172,8 @@ def test_call_plan_rates(shop):
     # The November phone plan only (see conftest): 5 targets, 4 called, 3 reached, 1 appointment, 1 sale.
     assert [t.value for t in calls["call_progress"].terms[:2]] == [4, 5]
     assert calls["call_progress"].value == D("80.00")
-    assert (calls["call_reach_rate"].value, [t.value for t in calls["call_reach_rate"].terms[:2]]) == (D("75.00"), [3, 4])
+    reach = calls["call_reach_rate"]
+    assert (reach.value, [t.value for t in reach.terms[:2]]) == (D("75.00"), [3, 4])
     assert calls["call_appointment_rate"].value == D("33.33") and calls["call_sale_rate"].value == D("33.33")
     assert [s.count for s in board.call_funnel] == [5, 4, 3, 1, 1]
     october = _board(shop, reference=date(2026, 10, 15))  # the October plan: 1 target called, reached, sold

@@ -48,7 +48,8 @@ def test_dashboard_shows_each_figure_with_its_worked_formula(shop, auth):
     assert "Taux de transformation = devis acceptés ÷ devis envoyés × 100" in text
     assert "Taux de satisfaction = avis satisfaits (note 4 ou 5) ÷ avis recueillis × 100" in text
     assert "Rotation = coût des sorties pour ventes ÷ stock moyen" in text
-    assert "Taux de contacts joints = cibles jointes ÷ cibles appelées × 100 = 3 (jointes) ÷ 4 (appelées) × 100 = 75 %" in text
+    assert ("Taux de contacts joints = cibles jointes ÷ cibles appelées × 100"
+            " = 3 (jointes) ÷ 4 (appelées) × 100 = 75 %") in text
 
 
 def test_the_page_draws_its_charts_without_script(shop, auth):

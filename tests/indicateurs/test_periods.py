@@ -40,7 +40,8 @@ def test_day_and_week():
 
 
 @pytest.mark.parametrize("day, start, end, label", [
-    (date(2026, 11, 20), date(2026, 9, 1), date(2026, 12, 31), "1er trimestre (septembre à décembre), année scolaire 2026-2027"),
+    (date(2026, 11, 20), date(2026, 9, 1), date(2026, 12, 31), 
+     "1er trimestre (septembre à décembre), année scolaire 2026-2027"),
     (date(2027, 2, 3), date(2027, 1, 1), date(2027, 3, 31), "2e trimestre (janvier à mars), année scolaire 2026-2027"),
     (date(2027, 5, 3), date(2027, 4, 1), date(2027, 8, 31), "3e trimestre (avril à août), année scolaire 2026-2027"),
     (date(2027, 7, 14), date(2027, 4, 1), date(2027, 8, 31), "3e trimestre (avril à août), année scolaire 2026-2027"),
