@@ -53,42 +53,14 @@ def load_demo(password: str | None = None, manifest: Path = DEMO_FILE) -> list[t
             services.add_member(firm, user, trainee["position"])
             accounts.append((user.username, password))
             users[user.username] = user
-        _load_prospection(firm, teacher, firm_data.get("prospection") or {}, users)
+        _assign_call_plans(firm, [users[name] for name in firm_data.get("call_plan_assignees", [])])
     return accounts
 
 
-def _load_prospection(firm, author, data: dict, users: dict) -> None:
-    """What the demo adds for prospection: the other demo firm in the file, message templates and
-    call plans (targets named by party), as trainees would prepare them."""
-    from crm.clients.models import Party
-    from crm.clients.services import create_party
-    from crm.core.clock import business_today
-    from crm.prospection import messaging
-    from crm.prospection import services as prospection
-    from crm.prospection.models import MessageTemplate
+def _assign_call_plans(firm, users: list) -> None:
+    """The demo's call plans (from the scenario) go to the trainees the manifest names."""
+    from crm.prospection.models import CallPlan
 
-    for party in data.get("parties", []):
-        create_party(firm, None, party, journal=False)
-    for item in data.get("message_templates", []):
-        messaging.save_template(firm, author, messaging.TemplateData(
-            name=item["name"], kind=item["kind"], purpose=item.get("purpose", ""), subject=item["subject"],
-            salutation=item.get("salutation", ""), body=item["body"].strip(), closing=item.get("closing", "")))
-    parties = {party.name: party for party in db.session.scalars(select(Party).where(Party.firm_id == firm.id))}
-    for item in data.get("call_plans", []):
-        template = (
-            db.session.scalar(
-                select(MessageTemplate).where(
-                    MessageTemplate.firm_id == firm.id, MessageTemplate.name == item["template"]
-                )
-            )
-            if item.get("template")
-            else None
-        )
-        plan = prospection.create_plan(firm, author, prospection.PlanData(
-            name=item["name"], objective=item["objective"], channel=item["channel"],
-            starts_on=business_today(firm), script=item.get("script", "").strip(), template=template,
-            assignees=[users[name] for name in item.get("assignees", [])]))
-        for objection in item.get("objections", []):
-            prospection.add_objection(plan, author, objection["objection"], objection["answer"])
-        for name in item.get("targets", []):
-            prospection.add_target(plan, author, parties[name])
+    if users:
+        for plan in db.session.scalars(select(CallPlan).where(CallPlan.firm_id == firm.id)):
+            plan.assignees = list(users)

@@ -49,7 +49,7 @@ class TemplateData:
     closing: str
 
 
-def save_template(firm: Firm, user: User, data: TemplateData,
+def save_template(firm: Firm, user: User | None, data: TemplateData,
                   template: MessageTemplate | None = None) -> MessageTemplate:
     """Create or change a template; unknown merge fields are refused, named."""
     name = data.name.strip()
@@ -74,7 +74,7 @@ def save_template(firm: Firm, user: User, data: TemplateData,
     if db.session.scalar(same_name):
         raise DomainError(f"Un modèle « {name} » existe déjà : choisissez un autre nom.", "name")
     if template is None:
-        template = MessageTemplate(firm_id=firm.id, created_by_id=user.id)
+        template = MessageTemplate(firm_id=firm.id, created_by_id=user.id if user else None)
         db.session.add(template)
     template.name = name
     template.kind = data.kind

@@ -71,9 +71,9 @@ def _check_plan(firm: Firm, data: PlanData) -> None:
         raise DomainError("Choisissez des élèves de l'entreprise.", "assignee_ids")
 
 
-def create_plan(firm: Firm, user: User, data: PlanData) -> CallPlan:
+def create_plan(firm: Firm, user: User | None, data: PlanData) -> CallPlan:
     _check_plan(firm, data)
-    plan = CallPlan(firm_id=firm.id, created_by_id=user.id)
+    plan = CallPlan(firm_id=firm.id, created_by_id=user.id if user else None)
     _apply(plan, data)
     db.session.add(plan)
     db.session.flush()

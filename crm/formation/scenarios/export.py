@@ -5,6 +5,9 @@ it is now; everything that happened is written as `history`, in the order it
 happened (business date, then real instant), so that a load replays it through
 the same services: same numbers, same totals, same stock ledger and CMUP.
 
+Message templates and call plans are written with their targets (not the calls
+made: those are the trainees' work).
+
 Not written (the trainees' own traces rather than the firm's setting): desk
 requests and the contact history, events already fired, inventories (their
 adjustments are written as stock moves), drafts of delivery notes, invoices
@@ -70,6 +73,8 @@ def export_firm(firm: Firm, name: str | None = None) -> str:
         "clients": [_party(p, keys) for p in parties if p.kind != "supplier"],
         "history": _history(firm, keys),
         "events": _events(firm, keys),
+        "message_templates": _message_templates(firm),
+        "call_plans": _call_plans(firm, keys),
     }
     data = {k: v for k, v in data.items() if v or k in ("scenario", "firm")}
     header = ("# Scénario exporté de Comptoir (format : docs/scenarios.md).\n"
@@ -277,4 +282,29 @@ def _events(firm: Firm, keys: dict) -> list:
             payload["party"] = keys.get(payload.pop("party_id"))
         result.append(_clean({"key": key, "kind": event.kind, "title": event.title, "date": event.due_on,
                               "time": event.due_time.strftime("%H:%M"), **payload}))
+    return result
+
+
+def _message_templates(firm: Firm) -> list:
+    from crm.prospection.models import MessageTemplate
+
+    templates = db.session.scalars(select(MessageTemplate).where(MessageTemplate.firm_id == firm.id)
+                                   .order_by(MessageTemplate.id))
+    return [_clean({"name": t.name, "kind": t.kind, "purpose": t.purpose, "subject": t.subject,
+                    "salutation": t.salutation, "body": t.body, "closing": t.closing}) for t in templates]
+
+
+def _call_plans(firm: Firm, keys: dict) -> list:
+    from crm.prospection.models import CallPlan, CallPlanEntry
+
+    result = []
+    for plan in db.session.scalars(select(CallPlan).where(CallPlan.firm_id == firm.id).order_by(CallPlan.id)):
+        party_ids = db.session.scalars(select(CallPlanEntry.party_id).where(CallPlanEntry.plan_id == plan.id)
+                                       .order_by(CallPlanEntry.id))
+        targets = list(dict.fromkeys(keys[party_id] for party_id in party_ids))  # once each, in order
+        result.append(_clean({
+            "name": plan.name, "objective": plan.objective, "channel": plan.channel,
+            "template": plan.template.name if plan.template else None, "script": plan.script,
+            "objections": [{"objection": o.objection, "answer": o.answer} for o in plan.objections],
+            "targets": targets}))
     return result

@@ -76,6 +76,11 @@ def load_scenario(firm: Firm, scenario: s.ScenarioFile, lines: dict, actor: User
         firm.business_date = scenario.scenario.start_date
         for i, event in enumerate(scenario.events):
             step.run(("events", i), _event, firm, event, scenario, book)
+        templates: dict[str, object] = {}
+        for i, template in enumerate(scenario.message_templates):
+            step.run(("message_templates", i), _message_template, firm, template, templates, actor)
+        for i, plan in enumerate(scenario.call_plans):
+            step.run(("call_plans", i), _call_plan, firm, plan, templates, book, actor)
     if step.errors:
         raise ScenarioInvalid(step.errors)
     db.session.flush()
@@ -397,3 +402,28 @@ def _event(firm: Firm, event: s.Event, scenario: s.ScenarioFile, book: _Book) ->
         payload["party_id"] = book.parties[payload.pop("party")].id
     db.session.add(ScenarioEvent(firm_id=firm.id, kind=event.kind, title=event.title, due_on=due_on,
                                  due_time=event.time, payload=payload))
+
+
+# --- prospection ------------------------------------------------------------------------------
+
+def _message_template(firm: Firm, item: s.MessageTemplate, templates: dict, actor: User | None) -> None:
+    """Through the template service: an unknown merge field is refused with its name."""
+    from crm.prospection import messaging
+
+    templates[item.name.casefold()] = messaging.save_template(firm, actor, messaging.TemplateData(
+        name=item.name, kind=item.kind, purpose=item.purpose, subject=item.subject,
+        salutation=item.salutation, body=item.body.strip(), closing=item.closing))
+
+
+def _call_plan(firm: Firm, item: s.CallPlan, templates: dict, book: _Book, actor: User | None) -> None:
+    """A plan ready to run; the teacher (or the demo) assigns trainees to it afterwards."""
+    from crm.core.clock import business_today
+    from crm.prospection import services as prospection
+
+    plan = prospection.create_plan(firm, actor, prospection.PlanData(
+        name=item.name, objective=item.objective, channel=item.channel, starts_on=business_today(firm),
+        script=item.script.strip(), template=templates.get((item.template or "").casefold())))
+    for objection in item.objections:
+        prospection.add_objection(plan, actor, objection.objection, objection.answer)
+    for target in item.targets:
+        prospection.add_target(plan, actor, book.parties[target])

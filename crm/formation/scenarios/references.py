@@ -54,6 +54,7 @@ def reference_errors(scenario: s.ScenarioFile, lines: dict) -> list[ScenarioErro
 
     _history(out, scenario, products, clients, suppliers)
     _events(out, scenario, products, clients, suppliers)
+    _prospection(out, scenario, {**suppliers, **clients})
     return out.errors
 
 
@@ -217,3 +218,20 @@ def _events(out, scenario, products, clients, suppliers) -> None:
         for j, line in enumerate(event.lines):
             if line.product.upper() not in products:
                 out.add(here + ("lines", j, "product"), f"article inconnu « {line.product} »")
+
+
+def _prospection(out, scenario, parties) -> None:
+    templates = _unique(out, ("message_templates",), scenario.message_templates, lambda t: t.name.casefold(),
+                        "modèle", field="name")
+    _unique(out, ("call_plans",), scenario.call_plans, lambda p: p.name.casefold(), "plan d'appel", field="name")
+    for i, plan in enumerate(scenario.call_plans):
+        here = ("call_plans", i)
+        if plan.template and plan.template.casefold() not in templates:
+            out.add(here + ("template",), f"modèle inconnu « {plan.template} » : déclarez-le dans message_templates")
+        seen = set()
+        for j, target in enumerate(plan.targets):
+            if target not in parties:
+                out.add(here + ("targets", j), f"tiers inconnu « {target} » : déclarez-le dans clients ou suppliers")
+            elif target in seen:
+                out.add(here + ("targets", j), f"cible en double « {target} »")
+            seen.add(target)

@@ -23,6 +23,7 @@ from crm.core.clock import is_time_zone
 from crm.core.money import VAT_RATES, VAT_RATES_TEXT
 from crm.core.numbering_models import DOCUMENT_TYPES
 from crm.formation.models import EVENT_KINDS
+from crm.prospection.models import OBJECTIVES, PLAN_CHANNELS, TEMPLATE_KINDS, TEMPLATE_PURPOSES
 from crm.stocks.models import MOVE_LABELS
 from crm.ventes.documents.models import PAYMENT_METHODS
 from crm.ventes.codes import PAYMENT_MODES
@@ -502,6 +503,33 @@ class Event(Strict):
         return self
 
 
+# --- prospection: message templates and call plans ---------------------------------------
+
+
+class MessageTemplate(Strict):
+    """A letter or email template; its merge fields are checked when it is loaded."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    kind: Annotated[str, _choice(TEMPLATE_KINDS, "Type de modèle")]
+    purpose: Annotated[str, _choice(TEMPLATE_PURPOSES, "Usage")] = ""
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    salutation: _text(200) = ""
+    body: Annotated[str, Field(min_length=1, max_length=20000)]
+    closing: _text(5000) = ""
+
+
+class CallPlan(Strict):
+    """A call plan ready for the trainees: script, objections and targets named by party."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    objective: Annotated[str, _choice(OBJECTIVES, "Objet du contact")]
+    channel: Annotated[str, _choice(PLAN_CHANNELS, "Mode de transmission")] = "phone"
+    template: _text(80) | None = None
+    script: _text(20000) = ""
+    objections: list[Objection] = []
+    targets: list[Key] = []
+
+
 # --- the file ----------------------------------------------------------------------------
 
 class ScenarioFile(Strict):
@@ -516,6 +544,8 @@ class ScenarioFile(Strict):
     clients: list[Client] = []
     history: list[HistoryEntry] = []
     events: list[Event] = []
+    message_templates: list[MessageTemplate] = []
+    call_plans: list[CallPlan] = []
 
 
 MOVE_KINDS = {k: MOVE_LABELS[k] for k in ("reception", "loss", "adjustment")}
