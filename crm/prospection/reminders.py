@@ -83,12 +83,14 @@ def next_level(reached: str | None) -> str | None:
     return LEVELS[position] if position < len(LEVELS) else None
 
 
-def overdue_list(firm: Firm, today: date) -> list[Overdue]:
-    """The overdue invoices with what is due today and the reminder level each reached."""
+def overdue_list(firm: Firm, today: date, invoices: list | None = None) -> list[Overdue]:
+    """The overdue invoices (all of them, or the page given) with what is due today and the
+    reminder level each reached: three queries whatever the number of rows."""
     from crm.ventes.documents.services import balances_due
 
     settings = get_firm_settings(firm)
-    invoices = overdue_invoices_of(firm, today)
+    if invoices is None:
+        invoices = overdue_invoices_of(firm, today)
     reached = levels_reached([invoice.id for invoice in invoices])
     balances = balances_due(invoices)
     rows = []
@@ -100,21 +102,10 @@ def overdue_list(firm: Firm, today: date) -> list[Overdue]:
 
 
 def overdue_invoices_of(firm: Firm, today: date) -> list:
-    """The overdue invoices with their party, as a list.
-
-    crm.ventes.documents.services.overdue_invoices() gives a list today; a teammate's
-    branch (bounded queries) makes it a query to paginate. Both are read here, in one place.
-    """
-    from sqlalchemy import Select
-    from sqlalchemy.orm import joinedload
-
-    from crm.ventes.documents.models import Invoice
+    """The overdue invoices with their party, oldest due date first."""
     from crm.ventes.documents.services import overdue_invoices
 
-    found = overdue_invoices(firm, today)
-    if isinstance(found, Select):
-        return list(db.session.scalars(found.options(joinedload(Invoice.party))))
-    return list(found)
+    return overdue_invoices(firm, today)
 
 
 def template_for(firm: Firm, level: str, kind: str) -> MessageTemplate:

@@ -373,9 +373,13 @@ def mailing_pdf(mailing_id: int):
 
 @bp.route("/relances")
 def unpaid_reminders():
+    from crm.ventes.documents.services import overdue_invoices_query
+
     today = business_today(current_firm)
-    return render_template("prospection/reminders.html", rows=reminders.overdue_list(current_firm, today),
-                           today=today, levels=REMINDER_LEVELS)
+    page = db.paginate(overdue_invoices_query(current_firm, today), page=page_number(), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("prospection/reminders.html", page=page, today=today, levels=REMINDER_LEVELS,
+                           rows=reminders.overdue_list(current_firm, today, page.items))
 
 
 def _reminder_context(document_id: int, kind: str):

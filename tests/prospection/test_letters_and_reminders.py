@@ -163,6 +163,22 @@ def test_the_reminders_page(auth, firm_a, world, late_invoice):
         assert expected in page, expected
 
 
+def test_the_reminders_page_is_paginated(auth, firm_a, world, make_party, make_invoice):
+    """26 overdue invoices: 25 on the first page, the 26th (the latest due) on the second."""
+    from crm.prospection.views import PER_PAGE
+
+    client = make_party(firm_a, kind="client", company_name="Mairie de Bron")
+    invoices = [make_invoice(firm_a, world.trainee_a, client, date(2026, 1, 1 + n), net="10.00")
+                for n in range(PER_PAGE + 1)]
+    commit()
+    auth.login("eleve_a")
+    first = visible(auth.client.get("/prospection/relances"))
+    second = visible(auth.client.get("/prospection/relances?page=2"))
+    assert invoices[0].number in first and invoices[-1].number not in first
+    assert invoices[-1].number in second and invoices[0].number not in second
+    assert "26 résultats" in first
+
+
 @needs_pdf
 def test_reminder_levels_in_order_each_with_its_template(auth, firm_a, world, late_invoice, reminder_templates,
                                                          tmp_path):
