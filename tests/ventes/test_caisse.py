@@ -332,6 +332,7 @@ def test_closing_totals_hand_checked_and_grand_total(shop):
     assert (z.first_ticket, z.last_ticket) == (f"TK{YEAR}-0001", f"TK{YEAR}-0002")
     page = _plain(shop.browser.client.get(f"/ventes/caisse/clotures/{z.id}"))
     assert "TOTAL TTC PÉRIODE" in page and "56,86 €" in page and "28,43 €" in page
+    assert f"Rapport n° Z{YEAR}-0001" in page and f"Z Z{YEAR}" not in page  # the number says Z already
 
     # Next day: one pen (12,00 TTC); the perpetual grand total goes on: 56,86 + 12,00 = 68,86.
     tomorrow = TODAY + timedelta(days=1)
