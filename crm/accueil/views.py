@@ -21,7 +21,7 @@ from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
 from crm.extensions import db
 
-bp = section_blueprint("accueil", __name__, landing_page=False)
+bp = section_blueprint("accueil", __name__)
 
 
 @bp.before_request

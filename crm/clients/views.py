@@ -24,7 +24,7 @@ from crm.extensions import db
 from crm.prospection.reminders import level_label_of_party as reminder_level_of_party
 from crm.ventes.documents.services import documents_of_party
 
-bp = section_blueprint("clients", __name__, landing_page=False)
+bp = section_blueprint("clients", __name__)
 PER_PAGE = 50
 
 

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template
-
-from crm.core.tenancy import firm_required
+from flask import Blueprint
 
 
 @dataclass(frozen=True)
@@ -62,23 +60,7 @@ SECTIONS: tuple[Section, ...] = (
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
 
 
-def section_blueprint(key: str, import_name: str, landing_page: bool = True) -> Blueprint:
-    """A domain blueprint named after its section.
-
-    With `landing_page`, its index is the section's référentiel overview; a
-    package that has real screens passes False and defines its own `index`.
-    """
-    section = SECTIONS_BY_KEY[key]
-    bp = Blueprint(key, import_name, template_folder="templates")
-    if not landing_page:
-        return bp
-
-    @bp.route("/")
-    @firm_required
-    def index():
-        from crm.formation.referentiel import catalogue
-
-        entries = [catalogue().get(code) for code in section.referentiel_codes]
-        return render_template("core/section.html", section=section, entries=entries)
-
-    return bp
+def section_blueprint(key: str, import_name: str) -> Blueprint:
+    """A domain blueprint named after its section (its templates beside it)."""
+    SECTIONS_BY_KEY[key]  # a section that does not exist is a programming error
+    return Blueprint(key, import_name, template_folder="templates")

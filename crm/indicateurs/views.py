@@ -18,7 +18,7 @@ from crm.indicateurs.forms import AnalysisForm, OfferSurveyForm, PeriodForm
 from crm.indicateurs.models import PerformanceAnalysis, SatisfactionSurvey
 from crm.indicateurs.periods import DEFAULT_KIND, Period, neighbours, period_of
 
-bp = section_blueprint("indicateurs", __name__, landing_page=False)
+bp = section_blueprint("indicateurs", __name__)
 
 @bp.app_context_processor
 def _survey_helpers():

@@ -29,7 +29,7 @@ from crm.prospection.models import (
     CallPlanObjection, MessageTemplate,
 )
 
-bp = section_blueprint("prospection", __name__, landing_page=False)
+bp = section_blueprint("prospection", __name__)
 PER_PAGE = 25
 SEARCH_LIMIT = 20
 

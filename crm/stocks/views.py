@@ -31,7 +31,7 @@ from crm.stocks.models import (
 )
 from crm.ventes.models import Product
 
-bp = section_blueprint("stocks", __name__, landing_page=False)
+bp = section_blueprint("stocks", __name__)
 
 
 @bp.app_context_processor

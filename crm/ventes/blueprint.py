@@ -11,7 +11,7 @@ from crm.ventes import views as catalogue
 from crm.ventes.caisse import views as caisse
 from crm.ventes.documents import views as documents
 
-bp = section_blueprint("ventes", __name__, landing_page=False)
+bp = section_blueprint("ventes", __name__)
 
 
 @bp.before_request
