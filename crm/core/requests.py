@@ -1,0 +1,59 @@
+"""What a request may carry, checked once for every view: ids in URLs, integers, NUL bytes.
+
+- `<int:…>` URL arguments stop at the database's integer range: a bigger id is no row of
+  ours, so the URL matches nothing (404) instead of overflowing the query.
+- `request.args.get(name, type=int)` and `request.form.get(…, type=int)` give the default for
+  an integer beyond that range, as for any text that is not an integer.
+- A NUL byte in any query or form value is refused before the view runs (PostgreSQL cannot
+  store it, and no one types it): 400 for a query, 422 for a form, with a French message.
+"""
+from __future__ import annotations
+
+from flask import Flask, Request, abort, g, request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
+
+from crm.core.limits import MAX_INT, NUL_MESSAGE, bounded_int
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` of every route: at most the database's largest integer."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_INT, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class BoundedMultiDict(ImmutableMultiDict):
+    """Query and form values whose `type=int` conversion stops at the database's range."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - MultiDict's signature
+        return super().get(key, default, bounded_int if type is int else type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        return super().getlist(key, bounded_int if type is int else type)
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedMultiDict
+
+
+def init_app(app: Flask) -> None:
+    """Before any blueprint registers a route: the URL converter, the request class, the NUL check."""
+    app.url_map.converters["int"] = IdConverter
+    app.request_class = BoundedRequest
+
+
+def refuse_nul_bytes():
+    """before_request: a NUL byte anywhere in the query, the form or the URL is refused."""
+    if _has_nul(request.args) or any("\x00" in str(v) for v in (request.view_args or {}).values()):
+        g.refused = True
+        g.error_message = NUL_MESSAGE
+        abort(400)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and _has_nul(request.form):
+        g.refused = True
+        g.error_message = NUL_MESSAGE
+        abort(422)
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values)
