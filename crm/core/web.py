@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
 
     formatting.register(app)
-    app.add_template_global(pagination_args)
+    app.add_template_global(query_args)
     app.context_processor(_layout_context)
 
 
@@ -223,13 +223,14 @@ def _render_error(code: int, message: str | None = None):
     return render_template("error.html", code=code, title=title, message=message or default), code
 
 
-def pagination_args() -> dict:
-    """This page's URL arguments for its pagination links: the query's own, never url_for's keywords."""
-    args = dict(request.view_args or {})
-    for key, value in request.args.items():
-        if key != "endpoint" and not key.startswith("_"):
-            args[key] = value
-    return args
+def query_args(**overrides) -> dict:
+    """This page's query arguments for a link to a page like it, then `overrides` (they win).
+
+    url_for's own keywords (endpoint, _method, _external…) are never taken from the query:
+    `?endpoint=x` must not break the page's links.
+    """
+    args = {key: value for key, value in request.args.items() if key != "endpoint" and not key.startswith("_")}
+    return args | overrides
 
 
 def _layout_context() -> dict:
