@@ -182,9 +182,18 @@ def test_a_nul_byte_in_a_party_name_saves_nothing(shop):
     assert _count(Party, Party.last_name.like("Du%")) == 0
 
 
-@pytest.mark.parametrize("path", ["/clients/?q=a%00b", "/ventes/catalogue?q=%00", "/clients/choix.json?q=a%00"])
-def test_a_nul_byte_in_a_search_is_a_400(shop, path):
+@pytest.mark.parametrize("path", ["/clients/?q=Lyc%00%C3%A9e", "/ventes/catalogue?q=STY%00LO",
+                                  "/clients/choix.json?q=Lyc%00%C3%A9e", "/prospection/agenda?date=2026%00-01-05"])
+def test_a_nul_byte_in_the_query_is_removed(shop, path):
     response = shop.browser.client.get(path)
+    assert response.status_code == 200
+    text = str(response.get_json()) if response.is_json else page_text(response)
+    assert "Lycée Jean Moulin" in text or "Stylo plume" in text or "agenda" in path
+
+
+def test_a_nul_byte_in_a_url_path_is_a_400(app):
+    client = app.test_client()
+    response = client.get("/avis/a%00b")
     assert response.status_code == 400
     assert "octet nul" in page_text(response)
 

@@ -4,14 +4,16 @@
   ours, so the URL matches nothing (404) instead of overflowing the query.
 - `request.args.get(name, type=int)` and `request.form.get(…, type=int)` give the default for
   an integer beyond that range, as for any text that is not an integer.
-- A NUL byte in any query or form value is refused before the view runs (PostgreSQL cannot
-  store it, and no one types it): 400 for a query, 422 for a form, with a French message.
+- NUL bytes (PostgreSQL cannot store them, and no one types them): removed from the query
+  string (a search for "a\\x00b" looks for "ab"), refused in a form (422) or a URL (400) before
+  the view runs, with a French message.
 """
 from __future__ import annotations
 
 from flask import Flask, Request, abort, g, request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
 
 from crm.core.limits import MAX_INT, NUL_MESSAGE, bounded_int
 
@@ -57,6 +59,12 @@ class BoundedMultiDict(ImmutableMultiDict):
 class BoundedRequest(Request):
     parameter_storage_class = BoundedMultiDict
 
+    @cached_property
+    def args(self) -> BoundedMultiDict:
+        """The query string's arguments, NUL bytes removed."""
+        return BoundedMultiDict((key.replace("\x00", ""), value.replace("\x00", ""))
+                                for key, value in super().args.items(multi=True))
+
 
 def init_app(app: Flask) -> None:
     """Before any blueprint registers a route: the URL converter, the request class, the NUL check."""
@@ -65,8 +73,8 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_nul_bytes():
-    """before_request: a NUL byte anywhere in the query, the form or the URL is refused."""
-    if _has_nul(request.args) or any("\x00" in str(v) for v in (request.view_args or {}).values()):
+    """before_request: a NUL byte in the URL's path or in a form is refused (the query's are removed)."""
+    if any("\x00" in str(v) for v in (request.view_args or {}).values()):
         g.refused = True
         g.error_message = NUL_MESSAGE
         abort(400)
