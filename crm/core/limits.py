@@ -17,7 +17,7 @@ MAX_AMOUNT = Decimal("1e10")
 # Business dates: a practice firm works in this century.
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2099, 12, 31)
-DATE_MESSAGE = "Saisissez une date entre le 01/01/2000 et le 31/12/2099."
+DATE_MESSAGE = "Choisissez une date entre le 01/01/2000 et le 31/12/2099."
 INT_MESSAGE = "Ce nombre est trop grand."
 NUL_MESSAGE = "Le texte envoyé contient un caractère invalide (octet nul) : rien n'a été enregistré."
 # Text fields without a Length validator of their own: the longest a request may carry.
