@@ -13,6 +13,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    from crm.core import requests
+
+    requests.init_app(app)  # the bounded <int:…> converter, before any route is registered
     _init_extensions(app)
     _register_blueprints(app)
 

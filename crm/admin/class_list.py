@@ -5,13 +5,12 @@ without BOM) or Windows-1252, with or without a header line.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from crm.core.models import Position
+from crm.core.spreadsheet_csv import ImportReader, UnreadableCsv
 
 # One class at a time: every line's password is hashed (about 0,05 s each) before the accounts are written.
 MAX_ROWS = 200
@@ -68,10 +67,17 @@ def _delimiter(first_line: str) -> str:
 
 def parse(text: str) -> tuple[list[ClassListRow], list[tuple[int, str]]]:
     """Rows and per-line errors (line numbers as the teacher sees them in the file)."""
+    try:
+        return _parse(text)
+    except UnreadableCsv as error:
+        return [], [(error.line, error.message)]
+
+
+def _parse(text: str) -> tuple[list[ClassListRow], list[tuple[int, str]]]:
     text = text.lstrip("\ufeff")
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
+    reader = ImportReader(text, delimiter=_delimiter(first))
     rows: list[ClassListRow] = []
     errors: list[tuple[int, str]] = []
     columns = list(COLUMNS[:2]) + ["firm", "position"]

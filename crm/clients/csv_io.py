@@ -6,8 +6,6 @@ every line is checked first and the whole file is refused on any error.
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
 from crm.core.formatting import counted
@@ -15,7 +13,7 @@ from crm.clients.models import CATEGORIES, INTEREST_LEVELS, KINDS, SOURCES, STAG
 from crm.clients.services import create_party, fold
 from crm.core import identifiers
 from crm.core.errors import ImportErrors
-from crm.core.spreadsheet_csv import csv_bytes, restore
+from crm.core.spreadsheet_csv import ImportReader, UnreadableCsv, csv_bytes, restore
 from crm.core.models import Firm, User
 from crm.formation.journal import record_activity
 
@@ -90,13 +88,20 @@ def decode(raw: bytes) -> str:
 
 def parse(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
     """Rows (line number, party data) and errors (line number, French message)."""
+    try:
+        return _parse(text)
+    except UnreadableCsv as error:
+        return [], [(error.line, error.message)]
+
+
+def _parse(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         return [], [(1, "Le fichier est vide : la première ligne doit porter les en-têtes de colonnes.")]
     if ";" not in lines[0]:
         return [], [(1, "Les colonnes doivent être séparées par des points-virgules (;), "
                         "comme dans un fichier « CSV (séparateur : point-virgule) ».")]
-    reader = csv.reader(io.StringIO(text), delimiter=";")
+    reader = ImportReader(text, delimiter=";")
     headers = next(reader)
     fields, errors = [], []
     for header in headers:

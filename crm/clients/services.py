@@ -290,6 +290,7 @@ SORTS = {
 SORT_LABELS = {"nom": "Nom (A → Z)", "-nom": "Nom (Z → A)", "recent": "Plus récents",
                "ancien": "Plus anciens", "ville": "Ville"}
 CRITERIA = ("q", "kind", "category", "segment", "tag", "stage", "created_from", "created_to", "sort")
+MAX_CRITERION = 200  # characters of one saved criterion (the list reads 100 of a search)
 
 
 def search_parties(firm_id: int, criteria: dict) -> Select:
@@ -337,6 +338,9 @@ def save_filter(firm: Firm, user: User, name: str, criteria: dict) -> SavedFilte
                                                       func.lower(SavedFilter.name) == name.lower())):
         raise DomainError(f"Un filtre « {name} » existe déjà : choisissez un autre nom.", "name")
     kept = {k: v for k, v in criteria.items() if k in CRITERIA and v not in (None, "")}
+    if any(len(str(v)) > MAX_CRITERION for v in kept.values()):
+        # Replayed as a query string (a Location header): a megabyte of criteria is no search.
+        raise DomainError(f"Un critère de ce filtre dépasse {MAX_CRITERION} caractères : raccourcissez-le.", "name")
     saved = SavedFilter(firm_id=firm.id, name=name, created_by_id=user.id,
                         criteria=json.dumps(kept, default=str, ensure_ascii=False))
     db.session.add(saved)

@@ -282,7 +282,8 @@ def save_filter():
             flash(f"Le filtre « {saved.name} » est enregistré.", "success")
             return redirect(url_for("clients.index", **services.filter_criteria(saved)))
     flash(" ".join(e for errors in form.errors.values() for e in errors) or "Filtre refusé.", "error")
-    return redirect(url_for("clients.index", **{k: v for k, v in criteria.items() if v}), code=303)
+    shown = {k: v for k, v in criteria.items() if v and len(v) <= services.MAX_CRITERION}
+    return redirect(url_for("clients.index", **shown), code=303)
 
 
 @bp.route("/filtres/<int:saved_filter_id>")

@@ -1,8 +1,9 @@
 """Form building blocks shared by every package."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 
@@ -10,12 +11,57 @@ from wtforms import Field
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
+from crm.core.limits import DATE_MESSAGE, INT_MESSAGE, MAX_AMOUNT, date_in_range, int_in_range
+
 
 class Form(FlaskForm):
-    """Base of every form: WTForms' own messages in French (its shipped catalogue)."""
+    """Base of every form: WTForms' own messages in French (its shipped catalogue).
+
+    Every form also refuses, with a message beside the field, an integer beyond the
+    database's range and a date outside the business range (crm.core.limits), in its
+    own fields and in those of its sub-forms: a new form is covered without a validator.
+    """
 
     class Meta:
         locales = ("fr_FR", "fr")
+
+    def validate(self, extra_validators=None) -> bool:
+        # First: a year 9999 or a 20-digit integer would overflow the form's own checks.
+        if _refuse_beyond_limits(self):
+            return False
+        return super().validate(extra_validators)
+
+
+def _refuse_beyond_limits(form) -> bool:
+    """Put a message on each value, in the form and its sub-forms, the database could not hold."""
+    refused = False
+    for field in form:
+        entries = getattr(field, "entries", None)
+        if entries is not None:  # FieldList: its errors list those of its entries, as WTForms does
+            for entry in entries:
+                inner = getattr(entry, "form", None)
+                if _refuse_beyond_limits(inner) if inner is not None else _refuse_field(entry):
+                    field.errors = [*field.errors, entry.errors]
+                    refused = True
+        elif hasattr(field, "form") and hasattr(field.form, "_fields"):  # FormField
+            refused = _refuse_beyond_limits(field.form) or refused
+        else:
+            refused = _refuse_field(field) or refused
+    return refused
+
+
+def _refuse_field(field) -> bool:
+    data = field.data
+    if isinstance(data, bool):
+        return False
+    if isinstance(data, int) and not int_in_range(data):
+        message = INT_MESSAGE
+    elif isinstance(data, date) and not date_in_range(data):
+        message = DATE_MESSAGE
+    else:
+        return False
+    field.errors = [*field.errors, message]
+    return True
 
 
 class Normalised:
@@ -63,7 +109,7 @@ def parse_decimal(text: str) -> Decimal:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("Ce n'est pas un nombre : saisissez par exemple 12,50.") from None
-    if not value.is_finite() or abs(value) >= Decimal("1e10"):
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
         raise ValueError("Ce nombre n'est pas valide.")
     return value
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from crm.core.errors import DomainError
+from crm.core.limits import MAX_AMOUNT
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -71,6 +72,8 @@ def to_decimal(value, field: str | None = None, what: str = "La valeur") -> Deci
         number = None
     if number is None or not number.is_finite():
         raise DomainError(f"{_capital(what)} doit être un nombre, par exemple 12,50.", field)
+    if abs(number) >= MAX_AMOUNT:  # 1e308 could not even be rounded to the cent
+        raise DomainError(f"{_capital(what)} est trop grand : vérifiez la saisie.", field)
     return number
 
 

@@ -45,6 +45,7 @@ from flask import jsonify, request, url_for
 from wtforms import Field
 from wtforms.validators import StopValidation
 
+from crm.core.limits import is_id
 from crm.core.tenancy import require_firm
 
 LIMIT = 20  # matches returned by a search: enough to choose, never the whole table
@@ -110,8 +111,8 @@ class PickerField(Field):
 
     def process_formdata(self, valuelist):
         value = (valuelist[0] if valuelist else "").strip()
-        # Ids beyond 64 bits are no id of ours: treated as "nothing chosen", never a 500.
-        self.data = int(value) if value.isdigit() and len(value) < 19 else None
+        # An id beyond the database's range is refused by crm.core.forms.Form (a message, never a 500).
+        self.data = int(value) if value.isdigit() and len(value) < 40 else None
 
     def process_data(self, value):
         self.data = int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
@@ -130,7 +131,7 @@ class PickerField(Field):
     def chosen(self) -> Match | None:
         """The chosen row (one query, cached), None when nothing or an unknown id is chosen."""
         if self._chosen is False:
-            self._chosen = self.source.load(require_firm().id, self.data) if self.data else None
+            self._chosen = self.source.load(require_firm().id, self.data) if is_id(self.data) else None
         return self._chosen or None
 
     @property

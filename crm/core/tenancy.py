@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from werkzeug.local import LocalProxy
 
+from crm.core.limits import is_id
 from crm.core.models import Classroom, Firm, Membership, User, classroom_teachers
 from crm.extensions import db
 
@@ -122,6 +123,8 @@ def get_or_404(model, object_id: int, *options):
     `options` are loader options (selectinload…) so a page loads its rows' relations in
     a fixed number of queries instead of one per row.
     """
+    if isinstance(object_id, int) and not is_id(object_id):
+        abort(404)  # beyond the database's range: no row of ours (never an overflow)
     obj = db.session.scalar(scoped(model).where(model.id == object_id).options(*options))
     if obj is None:
         abort(404)

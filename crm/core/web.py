@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from crm.core import database, formatting
+from crm.core import database, formatting, requests
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.models import Position, User
@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     # First of all: the kind of transaction is chosen before any statement runs.
     app.before_request_funcs.setdefault(None, []).insert(0, _choose_transactions)
     app.teardown_request(_forget_transactions)
+    app.before_request(requests.refuse_nul_bytes)
     app.before_request(_require_login)
     app.before_request(_require_own_password)
     app.before_request(load_current_firm)
@@ -74,6 +75,7 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
 
     formatting.register(app)
+    app.add_template_global(query_args)
     app.context_processor(_layout_context)
 
 
@@ -213,12 +215,22 @@ def _csrf_error(error: CSRFError):
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    return _render_error(code)
+    return _render_error(code, g.pop("error_message", None))
 
 
 def _render_error(code: int, message: str | None = None):
     title, default = ERROR_PAGES.get(code, ERROR_PAGES[500])
     return render_template("error.html", code=code, title=title, message=message or default), code
+
+
+def query_args(**overrides) -> dict:
+    """This page's query arguments for a link to a page like it, then `overrides` (they win).
+
+    url_for's own keywords (endpoint, _method, _external…) are never taken from the query:
+    `?endpoint=x` must not break the page's links.
+    """
+    args = {key: value for key, value in request.args.items() if key != "endpoint" and not key.startswith("_")}
+    return args | overrides
 
 
 def _layout_context() -> dict:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.formatting import day
+from crm.core.limits import DATE_MESSAGE, date_in_range
 from crm.core.models import Firm, User
 from crm.extensions import db
 from crm.formation.events import fire_due_events
@@ -39,6 +40,8 @@ def latest_used_date(firm: Firm) -> date | None:
 def move_calendar(firm: Firm, actor: User | None, target: date) -> int:
     """Set the firm's business date; returns how many events fired on the way."""
     current = business_today(firm)
+    if not date_in_range(target):
+        raise DomainError(DATE_MESSAGE, "target")
     if abs((target - current).days) > MAX_STEP_DAYS:
         raise DomainError("Déplacez le calendrier d'un an au plus à la fois.", "target")
     if target < current:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.admin import access
 from crm.core.errors import DomainError
+from crm.core.limits import parse_date
 from crm.core.models import Classroom, Firm, Membership, Position, User
 from crm.core.spreadsheet_csv import csv_bytes, neutralise_typed
 from crm.core.tenancy import enter_firm, teacher_classrooms
@@ -146,12 +147,7 @@ def _yaml_response(text: str, filename: str) -> Response:
 # --- follow-up -----------------------------------------------------------------------------------
 
 def _period_args() -> tuple[date | None, date | None]:
-    def parse(name):
-        try:
-            return date.fromisoformat(request.args.get(name, ""))
-        except ValueError:
-            return None
-    return parse("du"), parse("au")
+    return parse_date(request.args.get("du")), parse_date(request.args.get("au"))
 
 
 @bp.route("/")

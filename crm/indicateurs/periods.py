@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crm.core.errors import DomainError
+from crm.core.limits import MAX_DATE, MIN_DATE
 
 KINDS = {
     "day": "Jour",
@@ -33,8 +34,8 @@ KINDS = {
 DEFAULT_KIND = "month"
 MAX_CUSTOM_DAYS = 3 * 366
 # Dates outside this range are refused: date arithmetic never overflows and ranges stay sensible.
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
+FIRST_DAY = MIN_DATE
+LAST_DAY = MAX_DATE
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from crm.core.clock import business_today, current_business_date
 from crm.core.database import begin_writing
 from crm.core.errors import DomainError
+from crm.core.limits import is_id
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, current_membership, firm_required, scoped
 from crm.core.views_helpers import form_error, page_number, refuse, teacher_required
@@ -178,7 +179,8 @@ def satisfaction():
 def offer_survey():
     form = OfferSurveyForm()
     back = request.referrer if _same_site(request.referrer) else url_for("indicateurs.satisfaction")
-    if not form.validate_on_submit() or not str(form.subject_id.data).isdigit() or len(form.subject_id.data) > 12:
+    if (not form.validate_on_submit() or not str(form.subject_id.data).isdigit()
+            or not is_id(int(form.subject_id.data))):
         abort(404)
     subject = form.subject.data
     obj = surveys.subject_of(current_firm, subject, int(form.subject_id.data))

@@ -5,7 +5,7 @@ written_views.py, on the same blueprint.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from crm.clients.models import Party, SavedFilter
 from crm.clients.services import PARTY_FIELDS, saved_filters, search_parties, update_party
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
+from crm.core.limits import parse_date
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
@@ -351,12 +352,7 @@ def _agenda_owner():
 def agenda(form: AgendaItemForm | None = None, status: int = 200):
     today = business_today(current_firm)
     view = "jour" if request.args.get("vue") == "jour" else "semaine"
-    try:
-        shown = date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        shown = today
-    if not date(1900, 1, 8) <= shown <= date(9998, 12, 24):  # weeks and steps stay within the calendar
-        shown = today
+    shown = parse_date(request.args.get("date")) or today
     owner, members = _agenda_owner()
     start, end = (shown, shown) if view == "jour" else services.week_of(shown)
     items = services.agenda_of(current_firm, owner, start, end, today)

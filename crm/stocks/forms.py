@@ -8,6 +8,7 @@ from wtforms.validators import StopValidation, Length, NumberRange, Optional
 from crm.clients.picking import SUPPLIERS
 from crm.core.clock import current_business_date
 from crm.core.forms import AmountField, Form, NonNegative, Required, strip_filter
+from crm.core.limits import INT_MESSAGE, int_in_range
 from crm.core.picker import PickerField
 from crm.core.tenancy import scoped
 from crm.extensions import db
@@ -41,6 +42,13 @@ def NonNegativeInt():  # noqa: N802 - reads like a validator class
     return NumberRange(min=0, message="La valeur ne peut pas être négative.")
 
 
+MAX_DAYS = 3650  # periods and lead times in days: ten years at most (dates stay computable)
+
+
+def LeadTime():  # noqa: N802 - reads like a validator class
+    return NumberRange(min=0, max=MAX_DAYS, message="Un délai entre 0 et 3 650 jours.")
+
+
 class ManualMoveForm(Form):
     # The view loads the id with get_or_404 (a foreign id → 404).
     product_id = PickerField("Article", [Required("Choisissez l'article.")], source=STOCK_PRODUCTS)
@@ -67,9 +75,10 @@ class ThresholdForm(Form):
                                                       ("computed", "Je le calcule d'après la consommation")],
                             default="typed")
     alert = Count("Stock d'alerte (point de commande)", [Optional(), NonNegativeInt()])
-    period_days = Count("Période observée (jours)", [Optional(), NumberRange(min=1, message="Au moins 1 jour.")],
+    period_days = Count("Période observée (jours)",
+                        [Optional(), NumberRange(min=1, max=MAX_DAYS, message="Entre 1 et 3 650 jours (dix ans).")],
                         description="Par exemple 30 : consommation des 30 derniers jours.")
-    lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), NonNegativeInt()],
+    lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), LeadTime()],
                            description="Repris du fournisseur habituel quand son délai est connu.")
     supplier_id = PickerField("Fournisseur habituel", source=SUPPLIERS, empty_label="Aucun fournisseur",
                               description="Les propositions de réapprovisionnement lui sont adressées.")
@@ -110,12 +119,15 @@ def parse_counts(formdata, lines) -> tuple[dict[int, int | None], dict[int, str]
         if value < 0:
             errors[line.id] = "Une quantité comptée ne peut pas être négative."
             continue
+        if not int_in_range(value):
+            errors[line.id] = f"{INT_MESSAGE} Saisissez la quantité comptée."
+            continue
         values[line.id] = value
     return values, errors
 
 
 class SupplierTermsForm(Form):
-    lead_time_days = Count("Délai de livraison (jours)", [Required(), NonNegativeInt()],
+    lead_time_days = Count("Délai de livraison (jours)", [Required(), LeadTime()],
                            description="Jours entre la commande et la livraison ; sert au calcul du stock d'alerte.")
     minimum_order = AmountField("Minimum de commande HT (€)", [Optional(), NonNegative()],
                                 description="Vide ou 0 : pas de minimum.")

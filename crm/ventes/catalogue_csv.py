@@ -4,8 +4,6 @@ separated, UTF-8 or Windows-1252, French headers, every line checked first, all 
 """
 from __future__ import annotations
 
-import csv
-import io
 
 from sqlalchemy import select
 
@@ -14,6 +12,7 @@ from crm.clients.services import fold
 from crm.core.errors import DomainError, ImportErrors
 from crm.core.models import Firm, User
 from crm.core.money import VAT_RATES_TEXT, check_vat_rate, to_decimal
+from crm.core.spreadsheet_csv import ImportReader, UnreadableCsv
 from crm.extensions import db
 from crm.ventes.models import Product, ProductFamily
 
@@ -32,10 +31,17 @@ THRESHOLDS = ("minimum", "safety", "alert", "maximum")
 
 def parse(text: str, firm: Firm) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
     """Rows (line, product data) and errors (line, French message), nothing written."""
+    try:
+        return _parse(text, firm)
+    except UnreadableCsv as error:
+        return [], [(error.line, error.message)]
+
+
+def _parse(text: str, firm: Firm) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
     lines = text.splitlines()
     if not lines or ";" not in lines[0]:
         return [], [(1, "La première ligne doit porter les en-têtes, séparés par des points-virgules (;).")]
-    reader = csv.reader(io.StringIO(text), delimiter=";")
+    reader = ImportReader(text, delimiter=";")
     fields, errors = [], []
     for header in next(reader):
         field = HEADERS.get(fold(header.strip()))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
+from crm.core.picker import clean_query
 from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.text import escape_like, fold
 from crm.core.views_helpers import form_error, page_number, refuse
@@ -33,7 +34,7 @@ def pick_products():
 
 def list_products():
     query = scoped(Product).order_by(Product.reference)
-    search = request.args.get("q", "").strip()
+    search = clean_query(request.args.get("q"))
     for word in fold(search).split():  # accent- and case-insensitive, as the search fields
         query = query.where(Product.search_text.like(f"%{escape_like(word)}%", escape="\\"))
     family_id = request.args.get("famille", type=int)

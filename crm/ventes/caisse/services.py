@@ -22,6 +22,7 @@ from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.database import insert_ignoring_conflict
 from crm.core.formatting import day as day_text
+from crm.core.limits import DATE_MESSAGE, date_in_range
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
@@ -230,6 +231,8 @@ def close_day(firm: Firm, user: User | None, on: date, today: date | None = None
               now: datetime | None = None) -> DailyClosing:
     """Seal the Z report of `on`: its receipts can no longer be added to nor changed."""
     today = today or business_today(firm)
+    if not date_in_range(on):
+        raise DomainError(DATE_MESSAGE, "closing_date")
     if on > today:
         raise DomainError("On ne clôture pas une journée à venir.", "closing_date")
     head = _lock_chain(firm)

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from crm.core.errors import DomainError
 from crm.core.formatting import money
+from crm.core.limits import MAX_AMOUNT
 from crm.core.money import has_decimals_at_most, round_cent
 from crm.ventes.codes import CASH, PAID_WITH, PAYMENT_MODES
 from crm.ventes.computation import DocumentTotals
@@ -241,6 +242,8 @@ def _money(value) -> Decimal:
         amount = Decimal(str(value).replace(",", ".").replace(" ", "").strip())
     except ArithmeticError:
         raise DomainError("Indiquez les montants payés en euros, par exemple 20 ou 12,50.", "payments") from None
+    if amount.is_finite() and abs(amount) >= MAX_AMOUNT:  # 1e308 cannot even be rounded to the cent
+        raise DomainError("Ce montant est trop grand : vérifiez la saisie.", "payments")
     if not amount.is_finite() or not has_decimals_at_most(amount, 2):
         raise DomainError("Indiquez les montants payés en euros, au centime près (12,50).", "payments")
     return round_cent(amount)

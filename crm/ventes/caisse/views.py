@@ -18,6 +18,7 @@ from crm.core.database import begin_writing, reads_first
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money
+from crm.core.limits import parse_date
 from crm.core.pdf import PdfUnavailable, pdf_response, render_pdf
 from crm.core.picker import LIMIT, clean_query, searching
 from crm.core.tenancy import current_firm, get_or_404, scoped
@@ -179,8 +180,9 @@ def receipt_pdf(sale_id: int):
 # --- closings ---------------------------------------------------------------------------
 
 def close_day(day: str):
-    on = _day_arg(day, None)
-    if on is None:
+    try:
+        on = date.fromisoformat(day)  # a day out of 2000–2099 is refused by the service, with its message
+    except ValueError:
         abort(404)
     form = CloseDayForm()
     if not form.validate_on_submit():
@@ -229,9 +231,5 @@ def till_verification():
 
 
 def _day_arg(text: str | None, default: date | None) -> date | None:
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return default
+    """A day of the query or the URL; the default when absent, malformed or outside 2000–2099."""
+    return parse_date(text) or default

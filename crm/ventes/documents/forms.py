@@ -17,7 +17,7 @@ from crm.ventes.documents.models import PAYMENT_METHODS
 from crm.ventes.picking import PRODUCTS
 
 VAT_CHOICES = [("", "Taux de l'article"), *MONEY_VAT_CHOICES]
-RATE_VALIDATORS = [Optional(), NumberRange(min=0, max=100, message="Un taux entre 0 et 100 %.")]
+RATE_VALIDATORS = [Optional(), NumberRange(min=0, max=100, message="Un taux entre 0 et 100 %%.")]
 
 
 class LineForm(PlainForm):
