@@ -83,6 +83,37 @@ def totals_of(document: SalesDocument) -> DocumentTotals:
     )
 
 
+@dataclass(frozen=True)
+class RunningTotals:
+    """The totals of a line editor as typed so far (shown, never stored): see running_totals()."""
+
+    line_nets: tuple[Decimal | None, ...]  # per row of the editor; None: blank or not complete
+    totals: DocumentTotals | None  # None while no line is complete
+    incomplete: tuple[int, ...]  # numbers (from 1) of the rows left out
+    rates_ignored: bool = False  # a document-level rate is not valid yet: totals without reductions
+
+
+def running_totals(lines: list[LineData], incomplete: list[int], rates: dict, rows: int) -> RunningTotals:
+    """The same computation as a saved draft's, on the complete lines; a line the computation
+    refuses (a negative quantity…) is left out like an incomplete one."""
+    nets: list[Decimal | None] = [None] * rows
+    inputs, left_out = [], set(incomplete)
+    for line in lines:
+        try:
+            nets[line.index] = compute_line(_line_input(line), line.index).net
+        except DomainError:
+            left_out.add(line.index)
+            continue
+        inputs.append(_line_input(line))
+    totals, ignored = None, False
+    if inputs:
+        try:
+            totals = compute_document(inputs, **{name: rate or ZERO for name, rate in rates.items()})
+        except DomainError:
+            totals, ignored = compute_document(inputs), True
+    return RunningTotals(tuple(nets), totals, tuple(sorted(index + 1 for index in left_out)), ignored)
+
+
 def _line_input(line: SalesLine | LineData) -> LineInput:
     return LineInput(quantity=line.quantity, unit_price=line.unit_price,
                      vat_rate=line.vat_rate, discount_rate=line.discount_rate)
