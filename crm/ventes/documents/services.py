@@ -458,8 +458,9 @@ def _invoices_of_delivery(delivery: DeliveryNote, exclude: SalesDocument | None 
 
 
 def _frozen_message(document: SalesDocument) -> str:
-    return (f"{document.title} est validé : il ne peut plus être modifié ni supprimé. "
-            "Pour le corriger, établissez un avoir.")
+    it, changed, deleted = document.agree("il", "elle"), document.agree("modifié"), document.agree("supprimé")
+    return (f"{document.title} est {document.agree('validé')} : {it} ne peut plus être {changed} ni {deleted}. "
+            f"Pour {document.agree('le', 'la')} corriger, établissez un avoir.")
 
 
 # --- validation -------------------------------------------------------------

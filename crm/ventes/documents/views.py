@@ -104,7 +104,7 @@ def new_document(slug: str):
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{document.label} enregistré en brouillon.", "success")
+            flash(f"{document.label} {document.agree('enregistré')} en brouillon.", "success")
             return redirect(url_for("ventes.show_document", document_id=document.id))
     return _edit_page(form, None, kind)
 
@@ -112,10 +112,8 @@ def new_document(slug: str):
 def edit_document(document_id: int):
     document = get_or_404(SalesDocument, document_id)
     if not document.is_draft:
-        flash(
-            f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.",
-            "error",
-        )
+        flash(f"{document.title} est {document.agree('validé')} : {document.agree('il', 'elle')} ne peut plus être "
+              f"{document.agree('modifié')}. Établissez un avoir pour {document.agree('le', 'la')} corriger.", "error")
         return redirect(url_for("ventes.show_document", document_id=document.id))
     if services.is_derived(document):
         return _edit_derived(document)
@@ -284,7 +282,7 @@ def running_totals():
 
 # --- actions ----------------------------------------------------------------
 
-def _act(document_id: int, action, success: str):
+def _act(document_id: int, action, success):  # success: a message, or a function of the document giving it
     """Run one service action on a document; refusals come back as a French message."""
     document = get_or_404(SalesDocument, document_id)
     try:
@@ -293,7 +291,7 @@ def _act(document_id: int, action, success: str):
         refuse(error)
         return redirect(url_for("ventes.show_document", document_id=document_id)), 303
     target = result if isinstance(result, SalesDocument) else document
-    flash(success.format(document=target), "success")
+    flash(success(target) if callable(success) else success, "success")
     return redirect(url_for("ventes.show_document", document_id=target.id))
 
 
@@ -302,7 +300,9 @@ def validate_document(document_id: int):
         services.validate_document(document, current_user)
         storage.store_pdf_after_commit(document)  # printed once, after the commit (no lock held)
 
-    return _act(document_id, validate, "{document.title} validé : il est numéroté et ne peut plus être modifié.")
+    return _act(document_id, validate, lambda d: (
+        f"{d.title} {d.agree('validé')} : {d.agree('il', 'elle')} est {d.agree('numéroté')} "
+        f"et ne peut plus être {d.agree('modifié')}."))
 
 
 def delete_document(document_id: int):
@@ -329,7 +329,7 @@ def refuse_quote(document_id: int):
 
 def derive_document(document_id: int, kind: str):
     return _act(document_id, lambda d: services.derive_document(d, kind, current_user),
-                "{document.label} préparé en brouillon à partir du document précédent.")
+                lambda d: f"{d.label} {d.agree('préparé')} en brouillon à partir du document précédent.")
 
 
 def _as(document: SalesDocument, kind: str) -> SalesDocument:
