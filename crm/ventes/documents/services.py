@@ -457,6 +457,46 @@ def _invoices_of_delivery(delivery: DeliveryNote, exclude: SalesDocument | None 
     return list(db.session.scalars(query))
 
 
+KIND_ORDER = ("quote", "order", "delivery", "invoice", "credit_note")
+MAX_LINKED = 100  # an invoice grouping the deliveries of many orders: enough to list, bounded
+
+
+def linked_documents(document: SalesDocument) -> list[SalesDocument]:
+    """Every document this one comes from and every one made from it, in the order of the chain.
+
+    Up: the source, all the delivery notes an invoice groups (not only the first, its source), the
+    invoice a credit note corrects, then theirs. Down: the documents made from it, the invoices of a
+    delivery note (also those grouping it with others), the credit notes of an invoice, then theirs.
+    One query per step of the chain from this kind to its end (four in all), whatever the data.
+    """
+    found: dict[int, SalesDocument] = {}
+    position = KIND_ORDER.index(document.kind)
+    for step, count in ((_upstream, position), (_downstream, len(KIND_ORDER) - 1 - position)):
+        frontier = [document]
+        for _ in range(count):  # the same queries whether the chain stops early or not
+            frontier = [d for d in step(document.firm_id, frontier) if d.id != document.id and d.id not in found]
+            found.update((d.id, d) for d in frontier)
+    return sorted(found.values(), key=lambda d: (KIND_ORDER.index(d.kind), d.issue_date, d.id))[:MAX_LINKED]
+
+
+def _upstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
+    parents = {d.source_id for d in documents if d.source_id} | {
+        d.credited_invoice_id for d in documents if d.credited_invoice_id}
+    grouped = select(invoice_deliveries_table.c.delivery_id).where(
+        invoice_deliveries_table.c.invoice_id.in_([d.id for d in documents]))
+    return list(db.session.scalars(select(SalesDocument).where(
+        SalesDocument.firm_id == firm_id, SalesDocument.id.in_(parents) | SalesDocument.id.in_(grouped))))
+
+
+def _downstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
+    ids = [d.id for d in documents]
+    grouping = select(invoice_deliveries_table.c.invoice_id).where(invoice_deliveries_table.c.delivery_id.in_(ids))
+    return list(db.session.scalars(select(SalesDocument).where(
+        SalesDocument.firm_id == firm_id,
+        SalesDocument.source_id.in_(ids) | SalesDocument.credited_invoice_id.in_(ids)
+        | SalesDocument.id.in_(grouping))))
+
+
 def _frozen_message(document: SalesDocument) -> str:
     it, changed, deleted = document.agree("il", "elle"), document.agree("modifié"), document.agree("supprimé")
     return (f"{document.title} est {document.agree('validé')} : {it} ne peut plus être {changed} ni {deleted}. "

@@ -73,7 +73,7 @@ def show_document(document_id: int):
 
 def _document_context(document: SalesDocument) -> dict:
     context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
-               "steps": services.next_steps(document)}
+               "steps": services.next_steps(document), "linked": services.linked_documents(document)}
     if isinstance(document, Invoice):
         context["paid"] = services.paid_amount(document)
         context["credited"] = services.credited_amount(document)
