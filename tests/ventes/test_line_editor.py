@@ -39,7 +39,12 @@ def test_each_line_input_has_a_label_naming_its_line(shop):
     assert len(set(real.values())) == len(real)
 
 
+def _documents() -> int:
+    return db.session.scalar(select(func.count()).select_from(SalesDocument))
+
+
 def test_adding_a_line_without_script_keeps_the_lines_and_shows_the_totals(shop):
+    before = _documents()
     data = _form(shop)
     data["add_line"] = "1"
     response = _new(shop, "devis", data)
@@ -49,10 +54,11 @@ def test_adding_a_line_without_script_keeps_the_lines_and_shows_the_totals(shop)
     totals = html[html.index('data-totals'):]
     assert "414,76 €" in totals and "77,48 €" in totals and "492,24 €" in totals
     assert "450,00 €" in html and "45,00 €" in html  # each line's amount HT
-    assert db.session.scalar(select(func.count()).select_from(SalesDocument)) == 0
+    assert _documents() == before
 
 
 def test_running_totals_are_the_servers_computation_and_save_nothing(shop):
+    before = _documents()
     token = csrf_token(shop.browser.client, NEW_QUOTE)
     data = _form(shop, lines=[{"product_id": str(shop.chair.id), "quantity": "10"},
                               {"product_id": str(shop.book.id), "quantity": "4", "discount_rate": "10"},
@@ -64,7 +70,7 @@ def test_running_totals_are_the_servers_computation_and_save_nothing(shop):
     html = _plain(answer["html"])
     assert "Remise 10" in html and "− 49,50 €" in html and "414,76 €" in html and "492,24 €" in html
     assert "Ligne 3 pas encore complète" in html
-    assert db.session.scalar(select(func.count()).select_from(SalesDocument)) == 0
+    assert _documents() == before
     # CSRF is required as for any POST; another firm's article is a 404.
     assert shop.browser.client.post(TOTALS, data=data).status_code == 400
     foreign = _form(shop, lines=[{"product_id": "999999", "quantity": "1"}])

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from crm.clients import services as party_services
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.formatting import money, number
@@ -179,9 +180,8 @@ def _check_party(party, kind: str) -> None:
     if party.anonymised_at is not None:
         raise DomainError("Ce tiers a été anonymisé : aucun nouveau document ne peut lui être adressé.",
                           field="party_id")
-    if kind != "quote" and party.kind == "prospect":
-        # A prospect becomes a client with its first order; quotes can go to prospects.
-        party.kind = "client"
+    # A prospect may receive any draft; it becomes a client when its first order (or invoice) is
+    # validated: _after_validation, through the clients' conversion service.
 
 
 def save_draft(document: SalesDocument, header: dict, lines: list[LineData]) -> None:
@@ -597,6 +597,10 @@ def _after_validation(document: SalesDocument, firm: Firm, user: User) -> None:
         refresh_invoice_status(document.credited_invoice)
     if isinstance(document, Quote) and document.party.kind == "prospect":
         document.party.stage = "devis_envoye"
+    elif not isinstance(document, Quote) and document.party.kind == "prospect":
+        # The first order (or an invoice without one) makes the prospect a client: kind, stage
+        # "converti", conversion date and journal, as the "Convertir en client" button does.
+        party_services.convert_to_client(document.party, user)
     db.session.flush()
 
 
