@@ -24,13 +24,12 @@ MAX_BYTES = 200_000
 PAGES = ("tableau-de-bord", "devis", "facture", "caisse")
 
 
-def _save(page, name: str, clip: dict | None = None) -> None:
+def _save(page, name: str) -> None:
     from PIL import Image
 
     target = CAPTURES if os.environ.get("CRM_UPDATE_CAPTURES") == "1" else SCREENSHOTS
     target.mkdir(parents=True, exist_ok=True)
-    shot = page.screenshot(full_page=True, clip=clip) if clip else page.screenshot()
-    image = Image.open(io.BytesIO(shot))
+    image = Image.open(io.BytesIO(page.screenshot()))
     image.convert("RGB").quantize(colors=256).save(target / f"{name}.png", optimize=True)
 
 
@@ -43,19 +42,25 @@ def _both(page, name: str) -> None:
 
 
 def _quote(page) -> None:
-    """The line editor from its lines to its totals (taller than a screen on a desktop)."""
+    """The line editor from its lines to its totals: a desktop window tall enough for them."""
     page.set_viewport_size(DESKTOP)
     top = page.get_by_role("heading", name="Lignes").bounding_box()
     bottom = page.locator("section.running").bounding_box()
-    _save(page, "devis-bureau", clip={"x": 0, "y": top["y"] - 16, "width": DESKTOP["width"],
-                                      "height": bottom["y"] + bottom["height"] - top["y"] + 32})
+    height = int(bottom["y"] + bottom["height"] - top["y"] + 48)
+    page.set_viewport_size({"width": DESKTOP["width"], "height": height})
+    _scroll_to_lines(page)
+    _save(page, "devis-bureau")
     page.set_viewport_size(PHONE)
-    page.evaluate("""() => {
-        const heading = [...document.querySelectorAll('h2')].find(h => h.textContent.trim() === 'Lignes');
-        window.scrollBy(0, heading.getBoundingClientRect().top - 8);
-    }""")
+    _scroll_to_lines(page)
     _save(page, "devis-telephone")
     page.set_viewport_size(DESKTOP)
+
+
+def _scroll_to_lines(page) -> None:
+    page.evaluate("""() => {
+        const heading = [...document.querySelectorAll('h2')].find(h => h.textContent.trim() === 'Lignes');
+        window.scrollBy(0, heading.getBoundingClientRect().top - 16);
+    }""")
 
 
 def test_readme_captures(page, live_server):
