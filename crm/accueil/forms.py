@@ -1,11 +1,13 @@
 """Forms of the front desk (service and person choices come from the current firm only)."""
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.accueil.models import CHANNELS, HANDLINGS, NATURES, STATUSES
+from crm.clients.picking import PARTIES
 from crm.core import identifiers
 from crm.core.forms import Form, Normalised, Required, strip_filter
+from crm.core.picker import PickerField
 
 SATISFACTION = [SelectChoice(value, label) for value, label in (
     ("", "Non recueillie"), ("5", "5 — Très satisfait"), ("4", "4 — Satisfait"),
@@ -41,7 +43,8 @@ def _recipient_field():
 
 
 class DeskRequestForm(TransmissionFields, Form):
-    party_id = HiddenField()
+    # First field of the form: searching a known visitor posts the whole form back (nothing typed is lost).
+    party_id = PickerField("Visiteur déjà connu ?", source=PARTIES, empty_label="Nouveau visiteur, sans fiche")
     visitor_name = StringField("Nom du visiteur", [Length(max=120)], filters=[strip_filter],
                                description="Si le visiteur n'a pas encore de fiche.")
     visitor_phone = StringField("Téléphone du visiteur", [Normalised(identifiers.phone)], filters=[strip_filter])

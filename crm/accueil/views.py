@@ -14,8 +14,8 @@ from crm.accueil.forms import (
 )
 from crm.accueil.models import DeskRequest, Service, StaffMember
 from crm.clients.models import Party
-from crm.clients.services import search_parties
 from crm.core.errors import DomainError
+from crm.core.picker import searching
 from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number
@@ -55,18 +55,14 @@ def index():
 def new_request():
     form = DeskRequestForm()
     form.fill_choices(services.services_of(current_firm.id))
-    party = None
-    party_id = form.party_id.data if request.method == "POST" else request.args.get("tiers")
-    if party_id:
-        if not str(party_id).isdigit():
+    if request.method == "GET" and request.args.get("tiers"):  # "Enregistrer une demande" of a party's page
+        party_id = request.args["tiers"]
+        if not party_id.isdigit() or len(party_id) > 18:
             abort(404)
-        party = get_or_404(Party, int(party_id))
-        form.party_id.data = str(party.id)
-    q = (request.args.get("q") or "").strip()[:100]
-    matches = []
-    if q and party is None:
-        matches = db.session.scalars(search_parties(current_firm.id, {"q": q}).limit(10)).all()
-    if form.validate_on_submit():
+        form.party_id.data = get_or_404(Party, int(party_id)).id
+    # The visitor search is a step of this form: the page comes back with every typed value.
+    if not searching(form) and form.validate_on_submit():
+        party = get_or_404(Party, form.party_id.data) if form.party_id.data else None
         try:
             desk_request = services.record_request(current_firm, current_user, services.RequestData(
                 party=party, visitor_name=_text(form.visitor_name), visitor_phone=_text(form.visitor_phone),
@@ -82,7 +78,7 @@ def new_request():
             flash(f"La demande n° {desk_request.id} est enregistrée ({desk_request.status_label.lower()}).", "success")
             return redirect(url_for("accueil.show_request", desk_request_id=desk_request.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("accueil/request_form.html", form=form, party=party, q=q, matches=matches), status
+    return render_template("accueil/request_form.html", form=form), status
 
 
 def _service(service_id):

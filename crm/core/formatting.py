@@ -117,7 +117,21 @@ def of(name: str) -> str:
     return f"d'{name}" if name.startswith(_VOWELS) else f"de {name}"
 
 
+FEMININE = "f"
+
+
+def agree(subject, masculine: str, feminine: str | None = None) -> str:
+    """A word agreeing with the grammatical gender of `subject` (an object with a `gender`, or "m"/"f"):
+    agree(invoice, "validé") → "validée"; agree(invoice, "il", "elle") → "elle". Each kind of thing
+    says its gender once (e.g. crm.ventes.documents.models.KIND_GENDERS), never each template."""
+    gender = getattr(subject, "gender", subject)
+    if gender != FEMININE:
+        return masculine
+    return feminine if feminine is not None else masculine + "e"
+
+
 def register(app) -> None:
+    app.add_template_global(agree, "agree")
     app.add_template_filter(of, "of")
     app.add_template_filter(counted, "counted")
     app.add_template_filter(with_unit, "with_unit")

@@ -46,6 +46,9 @@ MOVE_LABELS = {
     "loss": "Casse / perte",
     "adjustment": "Ajustement d'inventaire",
 }
+# kind → grammatical gender of its label ("Casse / perte enregistrée", "Retour client enregistré").
+MOVE_GENDERS = {"reception": "f", "delivery": "f", "counter_sale": "f", "customer_return": "m", "loss": "f",
+                "adjustment": "m"}
 
 
 class StockMove(FirmScoped, db.Model):
@@ -89,6 +92,10 @@ class StockMove(FirmScoped, db.Model):
     @property
     def kind_label(self) -> str:
         return MOVE_LABELS[self.kind]
+
+    @property
+    def gender(self) -> str:
+        return MOVE_GENDERS[self.kind]
 
     @property
     def value(self) -> Decimal:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core.tenancy import manages_firm
-from crm.core.formatting import counted, with_unit
+from crm.core.formatting import agree, counted, with_unit
 from crm.core.errors import DomainError
 from crm.core.picker import searching
 from crm.core.sections import section_blueprint
@@ -108,7 +108,7 @@ def new_move():
             form_error(form, error)
         else:
             flash(
-                f"{move.kind_label} enregistrée : {product.reference}, "
+                f"{move.kind_label} {agree(move, 'enregistré')} : {product.reference}, "
                 f"stock {with_unit(move.on_hand_after, product.unit)}.",
                 "success",
             )

@@ -47,6 +47,7 @@ ROUTES = [
     # sales documents: quote → order → delivery note → invoice → credit note, payments
     (f"/{DOCUMENT_SLUGS}/", documents.list_documents, GET),
     (f"/{DOCUMENT_SLUGS}/nouveau", documents.new_document, BOTH),
+    ("/documents/totaux", documents.running_totals, POST),
     ("/documents/<int:document_id>", documents.show_document, GET),
     ("/documents/<int:document_id>/modifier", documents.edit_document, BOTH),
     ("/documents/<int:document_id>/valider", documents.validate_document, POST),

@@ -289,3 +289,37 @@ def test_clients_hears_nothing_of_accueil_directly():
     from crm.clients import services as party_services
 
     assert "crm.accueil" not in inspect.getsource(party_services)
+
+
+def test_searching_a_known_visitor_keeps_every_typed_value(auth, world):
+    party = clients.create_party(world.firm_a, None, {"kind": "client", "category": "private",
+                                                      "last_name": "Durand", "city": "Lyon"}, journal=False)
+    db.session.commit()
+    auth.login("eleve_a")
+    typed = _form(visitor_name="", channel="phone", nature="complaint", request_text="Colis arrivé ouvert",
+                  answer="Échange proposé", documentation="Bon de retour")
+    # The search step (the no-script "Rechercher" of the picker) saves nothing and loses nothing.
+    step = auth.post(NEW, {**typed, "party_id-q": "durand", "picker-search": "party_id"}, form_page=NEW)
+    html = page_text(step)
+    assert step.status_code == 200
+    assert f'type="radio" name="party_id" value="{party.id}"' in html and "Lyon" in html
+    assert '<option selected value="phone">' in html and '<option selected value="complaint">' in html
+    assert "Colis arrivé ouvert" in html and "Échange proposé" in html and 'value="Bon de retour"' in html
+    assert db.session.scalar(select(DeskRequest.id)) is None
+    # Text typed but nothing chosen: the matches again, with a message, and still nothing saved.
+    unsettled = auth.post(NEW, {**typed, "party_id-q": "durand"}, form_page=NEW)
+    assert unsettled.status_code == 422 and "Choisissez dans la liste" in page_text(unsettled)
+    assert "Colis arrivé ouvert" in page_text(unsettled)
+    chosen = auth.post(NEW, {**typed, "party_id-q": "durand", "party_id": str(party.id), "party_id-picked": "1"},
+                       form_page=NEW)
+    assert chosen.status_code == 302
+    r = db.session.scalar(select(DeskRequest))
+    assert (r.party_id, r.channel, r.nature, r.request_text) == (party.id, "phone", "complaint", "Colis arrivé ouvert")
+
+
+def test_the_visitor_search_comes_first_in_the_form(auth, world):
+    """On a phone the columns stack: the search must come before the fields and the submit button."""
+    auth.login("eleve_a")
+    html = page_text(auth.client.get(NEW))
+    assert html.index('id="party_id-q"') < html.index('id="visitor_name"') < html.index("Enregistrer la demande")
+    assert html.count("<form") == html.count("<form method=\"post\"")  # one form: no separate search form

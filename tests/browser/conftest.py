@@ -35,6 +35,27 @@ def _browser_missing() -> str | None:
     return None
 
 
+class _InFlight:
+    """WSGI middleware counting the requests being served, so a test can wait for none."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app, self.count, self.lock = wsgi_app, 0, threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            yield from self.wsgi_app(environ, start_response)
+        finally:
+            with self.lock:
+                self.count -= 1
+                self.lock.notify_all()
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        with self.lock:
+            self.lock.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def _live_app():
     """One server for the session, on a demo database whose pristine copy each test starts from."""
@@ -60,9 +81,12 @@ def _live_app():
             db.engine.dispose()  # the WAL is checkpointed into the file: a complete copy
         pristine = Path(tmp) / "pristine.sqlite3"
         shutil.copyfile(database, pristine)
+        in_flight = _InFlight(app.wsgi_app)
+        app.wsgi_app = in_flight
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
+        app.extensions["browser_tests_in_flight"] = in_flight
         yield app, database, pristine, f"http://127.0.0.1:{server.server_port}"
         server.shutdown()
         with app.app_context():
@@ -75,6 +99,9 @@ def live_server(_live_app):
     from crm.extensions import db
 
     app, database, pristine, url = _live_app
+    # A request of the previous test may still run (an iframe, a search as one types): the database
+    # file is replaced only once it is done, or its connection would see a deleted WAL (disk I/O error).
+    app.extensions["browser_tests_in_flight"].wait_idle()
     with app.app_context():
         db.engine.dispose()
     for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -112,6 +139,8 @@ def login(page, base: str, username: str, password: str = DEMO_PASSWORD) -> None
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+    # The answer has arrived (a busy machine may be slow): the next page.goto must not cancel the login.
+    page.wait_for_load_state()
 
 
 def choose(page, field_id: str, typed: str, option: str, keyboard: bool = False, screenshot: str = "") -> None:

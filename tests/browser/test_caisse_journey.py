@@ -40,6 +40,9 @@ def test_counter_sale_receipt_closing_and_verification(page, live_server):
     shot(page, "caisse-ticket")
     page.get_by_role("button", name="Valider la vente").click()
     assert "Monnaie à rendre : 11,00" in page.locator(".flash").inner_text()
+    # Back at the till, ready for the next customer: the reference box has the focus.
+    assert page.evaluate("document.activeElement.id") == "reference"
+    page.get_by_role("link", name="Voir et imprimer le reçu").click()
     assert "TOTAL TTC" in page.locator(".receipt").inner_text()
     shot(page, "caisse-recu")
     page.get_by_role("link", name="Tickets du jour").click()
@@ -50,3 +53,27 @@ def test_counter_sale_receipt_closing_and_verification(page, live_server):
     shot(page, "caisse-z")
     page.goto(f"{live_server}/ventes/caisse/verification")
     assert "Chaîne intègre" in page.locator("main").inner_text()
+
+
+def test_the_ticket_waits_while_the_cashier_looks_elsewhere(page, live_server):
+    login(page, live_server, "eleve1")
+    _new_service(page, live_server, "EMB-02", "Papier cadeau", "3")
+    page.goto(f"{live_server}/ventes/caisse/")
+    page.fill("#reference", "EMB-02")
+    page.fill("#quantity", "2")
+    page.press("#reference", "Enter")
+    page.get_by_role("link", name="Stocks").first.click()  # a look at the stock…
+    page.goto(f"{live_server}/ventes/caisse/")  # …and back: the ticket is still there
+    assert page.locator("input[name=line_quantity]").input_value() == "2"
+    # "Nouveau ticket" asks first; "Non" keeps the ticket.
+    page.get_by_role("button", name="Nouveau ticket").click()
+    assert "Abandonner le ticket en cours ?" in page.locator("[role=alert]").inner_text()
+    page.get_by_role("button", name="Non, reprendre le ticket").click()
+    assert page.locator("input[name=line_quantity]").input_value() == "2"
+    # Enter in the payment field validates the sale (not "Ajouter"), then the focus is back on the reference.
+    page.fill("#cash", "10")
+    page.press("#cash", "Enter")
+    assert "Monnaie à rendre : 2,80" in page.locator(".flash").inner_text()
+    assert page.evaluate("document.activeElement.id") == "reference"
+    assert page.locator("input[name=line_quantity]").count() == 0
+    shot(page, "caisse-apres-vente")

@@ -38,6 +38,7 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     page.press("#reference", "Enter")
     page.fill("#cash", "100")
     page.get_by_role("button", name="Valider la vente").click()
+    page.get_by_role("link", name="Voir et imprimer le reçu").click()
     assert "TOTAL TTC" in page.locator(".receipt").inner_text()
 
     # The client answers on the desk screen.

@@ -1,5 +1,8 @@
 """A commercial trainee runs a sale from quote to payment in the browser, and prints it."""
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import choose, login, shot
 
@@ -19,14 +22,22 @@ def test_quote_to_paid_invoice(page, live_server):
     choose(page, "lines-0-product_id", "chaise", "CH-045 — Chaise empilable Oslo", screenshot="sales-quote-picker")
     assert "stock 30" in page.locator("#lines-0-product_id-list").inner_text()
     page.fill("#lines-0-quantity", "10")
-    page.get_by_role("button", name="+ Ajouter une ligne").click()
-    assert page.locator("#party_id-q").input_value() == "Lycée Jean Moulin"  # kept across the round trip
+    expect(page.locator("[data-line-net]").first).to_have_text(re.compile(r"450,00"))  # the line's amount HT
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("button", name="+ Ajouter une ligne").click()  # a new row, without a round trip
+    assert page.evaluate("window.notReloaded === true")
+    assert page.locator("#lines-1-quantity").evaluate("e => e.labels[0].textContent") == "Quantité, ligne 2"
+    assert page.evaluate("document.activeElement.id") == "lines-1-product_id-q"
     choose(page, "lines-1-product_id", "li-0", "LI-001 — Livre de caisse", keyboard=True)
     page.fill("#lines-1-quantity", "4")
     page.fill("#lines-1-discount_rate", "10")
     page.fill("#remise_rate", "10")
     page.fill("#rabais_rate", "5")
     page.fill("#escompte_rate", "2")
+    # The totals as typed: the server's computation, before anything is saved.
+    expect(page.locator("[data-totals]")).to_contain_text(re.compile(r"492,24"))
+    assert "414,76" in page.locator("[data-totals]").inner_text()
+    shot(page, "sales-quote-running-totals")
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     # The textbook figures of tests/ventes/test_documents.py.
     amounts = page.locator(".facts.amounts").inner_text().replace("\u202f", " ").replace("\xa0", " ")

@@ -63,3 +63,22 @@ def test_referentiel_page(app, world):
     browser.login("eleve_a")
     html = page_text(browser.client.get("/formation/referentiel"))
     assert "A1T3C3" in html and "Savoirs associés" in html
+
+
+def test_the_teacher_finds_the_journal_from_their_pages(app, world):
+    """From the teacher's space, a class, a firm's admin page and the firm's dashboard (issue 14)."""
+    teacher = Auth(app.test_client())
+    teacher.login("prof_a")
+    by_class = f"/formation/journal?classe={world.classroom_a.id}"
+    by_firm = f"/formation/journal?entreprise={world.firm_a.id}"
+    assert by_class in page_text(teacher.client.get("/admin/"))
+    assert by_firm in page_text(teacher.client.get(f"/admin/entreprises/{world.firm_a.id}"))
+    assert teacher.post(f"/entreprises/{world.firm_a.id}/entrer").status_code == 302
+    home = page_text(teacher.client.get("/"))
+    assert by_firm in home and "Journal d'activité de l'entreprise" in home
+    for link in (by_class, by_firm):
+        assert teacher.client.get(link).status_code == 200
+    # The trainee's dashboard does not offer it.
+    trainee = Auth(app.test_client())
+    trainee.login("eleve_a")
+    assert "Journal d'activité de l'entreprise" not in page_text(trainee.client.get("/", follow_redirects=True))

@@ -160,10 +160,57 @@ def test_the_till_screen_end_to_end(shop):
     assert response.status_code == 302
     sale = db.session.scalar(select(CounterSale))
     assert sale.total_ttc == D("44.86") and sale.change_given == D("5.14")
-    receipt = shop.browser.client.get(response.headers["Location"])
+    # Back to the till, ready for the next customer; the receipt is one link away.
+    till = shop.browser.client.get(response.headers["Location"])
+    assert f"/ventes/caisse/tickets/{sale.id}" in page_text(till) and sale.number in _plain(till)
+    assert re.search(r'<input[^>]* autofocus [^>]*id="reference"', page_text(till))
+    receipt = shop.browser.client.get(f"/ventes/caisse/tickets/{sale.id}")
     text_ = _plain(receipt)
     assert sale.number in text_ and "Monnaie rendue" in text_ and "5,14 €" in text_
     assert "size: 80mm" in shop.browser.client.get("/static/css/receipt.css").get_data(as_text=True)
+
+
+def test_the_ticket_in_progress_survives_leaving_the_till(shop):
+    _till_post(shop, {"action": "add", "reference": "STYLO", "quantity": "3"})
+    _till_post(shop, {"action": "add", "reference": "CAHIER", "quantity": "2"}, [(shop.pen, 3)])
+    assert shop.browser.client.get("/stocks/").status_code == 200  # another page…
+    back = shop.browser.client.get("/ventes/caisse/")  # …and back: the same ticket
+    html = back.get_data(as_text=True)
+    assert html.count('name="line_product"') == 2 and 'name="line_quantity" value="2"' in html
+    assert "44,86 €" in _plain(back)
+    # Once sold, the till starts afresh.
+    lines = [(shop.pen, 3), (shop.notebook, 2)]
+    assert _till_post(shop, {"action": "validate", "cash": "50"}, lines).status_code == 302
+    assert 'name="line_product"' not in shop.browser.client.get("/ventes/caisse/").get_data(as_text=True)
+
+
+def test_new_ticket_asks_before_throwing_lines_away(shop):
+    lines = [(shop.pen, 3)]
+    _till_post(shop, {"action": "add", "reference": "STYLO", "quantity": "3"})
+    asked = _till_post(shop, {"action": "new"}, lines)
+    assert asked.status_code == 200 and "Abandonner le ticket en cours ?" in _plain(asked)
+    assert 'name="line_quantity" value="3"' in asked.get_data(as_text=True)  # nothing lost yet
+    kept = _till_post(shop, {"action": "keep"}, lines)
+    assert 'name="line_quantity" value="3"' in kept.get_data(as_text=True)
+    assert "Abandonner le ticket" not in _plain(kept)
+    discarded = _till_post(shop, {"action": "discard"}, lines)
+    assert discarded.status_code == 302
+    assert 'name="line_product"' not in shop.browser.client.get("/ventes/caisse/").get_data(as_text=True)
+    # An empty ticket needs no confirmation.
+    assert _till_post(shop, {"action": "new"}).status_code == 302
+
+
+def test_enter_in_a_payment_field_validates_the_sale(shop):
+    """Enter submits with the form's first button ("Ajouter"): with an amount typed and no reference, it sells."""
+    lines = [(shop.pen, 3), (shop.notebook, 2)]
+    short = _till_post(shop, {"action": "add", "cash": "40"}, lines)
+    assert short.status_code == 422 and "Il manque 4,86" in _plain(short)
+    sold = _till_post(shop, {"action": "add", "cash": "50"}, lines)
+    assert sold.status_code == 302
+    assert db.session.scalar(select(CounterSale.change_given)) == D("5.14")
+    # A reference typed is still an article to add, even with an amount typed.
+    added = _till_post(shop, {"action": "add", "reference": "STYLO", "cash": "50"}, [(shop.pen, 1)])
+    assert added.status_code == 200 and 'name="line_quantity" value="2"' in added.get_data(as_text=True)
 
 
 def test_adding_the_same_article_twice_adds_the_quantities(shop):

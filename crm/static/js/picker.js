@@ -58,6 +58,7 @@
       } else {
         hidden.value = match.id;
         input.value = match.label;
+        hidden.dispatchEvent(new Event("change", { bubbles: true })); // js/lines.js recomputes the totals
       }
       chosen = input.value;
       close();
@@ -110,7 +111,10 @@
     }
 
     input.addEventListener("input", function () {
-      if (hidden && input.value !== chosen) hidden.value = ""; // typing again undoes the choice
+      if (hidden && hidden.value && input.value !== chosen) { // typing again undoes the choice
+        hidden.value = "";
+        hidden.dispatchEvent(new Event("change", { bubbles: true }));
+      }
       clearTimeout(timer);
       timer = setTimeout(search, DELAY);
     });
@@ -140,5 +144,8 @@
     input.addEventListener("blur", function () { setTimeout(close, 120); });
   }
 
-  document.querySelectorAll("[data-picker]").forEach(setup);
+  var count = 0;
+  document.querySelectorAll("[data-picker]").forEach(function (root) { setup(root, count++); });
+  // For the fields a script adds later (js/lines.js: a new line of a document).
+  window.ComptoirPicker = { setup: function (root) { setup(root, count++); } };
 })();

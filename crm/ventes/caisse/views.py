@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from crm.core.clock import business_today
@@ -38,51 +38,105 @@ from crm.ventes.picking import PRODUCTS
 def till():
     form = TillForm()
     today = business_today(current_firm)
-    lines: list[services.TicketLine] = []
-    settlement = None
-    payment_error = None  # shown next to the payment fields
-    reference_matches = []  # no-script search step of the reference box
+    page = {"lines": [], "settlement": None, "confirm_new": False, "last_sale": None,
+            "payment_error": None,  # shown next to the payment fields
+            "reference_matches": []}  # no-script search step of the reference box
     status = 200
-    if request.method == "POST" and searching(form):  # the client's search step: the ticket stays
-        lines = _posted_lines()
-    elif request.method == "POST":
+    if request.method == "GET":  # back from another page: the ticket in progress is still there
+        page["lines"], party_id = _remembered_ticket()
+        if party_id:
+            form.party_id.data = party_id
+        if request.args.get("vente", "").isdigit() and len(request.args["vente"]) < 19:
+            page["last_sale"] = get_or_404(CounterSale, int(request.args["vente"]))
+    elif searching(form):  # the client's search step: the ticket stays
+        page["lines"] = _posted_lines()
+        _remember_ticket(page["lines"], form)
+    else:
         valid = form.validate_on_submit()
         if "csrf_token" in form.errors:
             abort(400)
         action = request.form.get("action", "add") if valid else "invalid"
         try:
-            lines = _posted_lines()
-            if action == "invalid":  # the form's own messages, next to their fields
-                status = 422
-            elif action == "add" or action.startswith(("pick-", "remove-")):
-                lines = _edit_ticket(action, form, lines)
-            elif action == "change":
-                if not lines:
-                    raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
-                settlement = settle(services.ticket_totals(lines, today).total_ttc, form.tendered_payments())
-            elif action == "validate":
-                return _sell(form, lines)
-            elif action == "new":
-                return redirect(url_for("ventes.till"))
-            else:
-                abort(400)
+            page["lines"] = _posted_lines()
+            _remember_ticket(page["lines"], form)
+            response = _till_action(action, form, page, today)
+            if response is not None:
+                return response
+            status = 422 if action == "invalid" else 200  # invalid: the form's messages, next to their fields
         except DomainError as error:
             mark_refused()
             if error.field == "reference" and action == "add":
-                reference_matches = _reference_matches(form.reference.data)
+                page["reference_matches"] = _reference_matches(form.reference.data)
             if error.field == "payments":
-                payment_error = error.message
+                page["payment_error"] = error.message
             else:
                 form_error(form, error)
             status = 422
-    totals = services.ticket_totals(lines, today) if lines else None
+    lines = page["lines"]
     return render_template(
-        "ventes/caisse/till.html", form=form, lines=lines, totals=totals, settlement=settlement,
+        "ventes/caisse/till.html", form=form, totals=services.ticket_totals(lines, today) if lines else None,
         today=today, closed=services.is_closed(current_firm, today), short=services.short_of_stock,
         prices={line.product.id: line.product.price_on(today) for line in lines},
-        reference_matches=reference_matches, reference_source=PRODUCTS, payment_modes=PAYMENT_MODES,
-        payment_error=payment_error,
+        reference_source=PRODUCTS, payment_modes=PAYMENT_MODES, **page,
     ), status
+
+
+def _till_action(action: str, form: TillForm, page: dict, today: date):
+    """One button of the till on the posted ticket: a response to return, or None to show the page."""
+    lines = page["lines"]
+    if action == "add" and lines and not form.reference.data and form.tendered_payments():
+        action = "validate"  # Enter in a payment field: the amount is typed, the sale is what is meant
+    if action == "invalid" or action == "keep":
+        return None
+    if action == "add" or action.startswith(("pick-", "remove-")):
+        page["lines"] = _edit_ticket(action, form, lines)
+        _remember_ticket(page["lines"], form)
+    elif action == "change":
+        if not lines:
+            raise DomainError("Le ticket est vide : ajoutez au moins un article.", "reference")
+        page["settlement"] = settle(services.ticket_totals(lines, today).total_ttc, form.tendered_payments())
+    elif action == "validate":
+        return _sell(form, lines)
+    elif action == "new" and lines:
+        page["confirm_new"] = True  # a ticket with lines is not thrown away on one click
+    elif action in ("new", "discard"):
+        session.pop(TICKET_KEY, None)
+        return redirect(url_for("ventes.till"))
+    else:
+        abort(400)
+    return None
+
+
+# The ticket in progress is also kept in the (signed cookie) session, so that a trainee who opens
+# another page and comes back finds it; the page's hidden inputs remain what is sold.
+TICKET_KEY = "till_ticket"
+REMEMBERED_LINES = 60  # a cookie holds about 4 KB: a longer ticket is kept on the page only
+
+
+def _remember_ticket(lines: list, form: TillForm) -> None:
+    party_id = None if form.party_id.unsettled else form.party_id.data
+    if not lines and not party_id or len(lines) > REMEMBERED_LINES:
+        session.pop(TICKET_KEY, None)
+        return
+    session[TICKET_KEY] = {"firm": current_firm.id, "party": party_id,
+                           "lines": [[line.product.id, line.quantity] for line in lines]}
+
+
+def _remembered_ticket() -> tuple[list, int | None]:
+    """The ticket kept in the session, for this firm; articles deleted since are left out."""
+    kept = session.get(TICKET_KEY)
+    if not isinstance(kept, dict) or kept.get("firm") != current_firm.id:
+        return [], None
+    try:
+        pairs = [(int(product_id), int(quantity)) for product_id, quantity in kept.get("lines", [])]
+        party_id = int(kept["party"]) if kept.get("party") else None
+    except (TypeError, ValueError):
+        return [], None
+    products = {p.id: p for p in db.session.scalars(
+        scoped(Product).where(Product.id.in_([product_id for product_id, _ in pairs])))}
+    lines = [services.TicketLine(products[product_id], quantity)
+             for product_id, quantity in pairs if product_id in products and quantity > 0]
+    return lines, party_id
 
 
 def _edit_ticket(action: str, form: TillForm, lines: list) -> list:
@@ -108,11 +162,13 @@ def _sell(form: TillForm, lines: list):
     begin_writing()  # the sale takes the write lock from here
     party = get_or_404(Party, form.party_id.data) if form.party_id.data else None
     sale = services.sell(current_firm, current_user, lines, form.tendered_payments(), party)
+    session.pop(TICKET_KEY, None)
     message = f"Ticket {sale.number} enregistré : {money(sale.total_ttc)}."
     if sale.change_given:
         message += f" Monnaie à rendre : {money(sale.change_given)}."
     flash(message, "success")
-    return redirect(url_for("ventes.show_receipt", sale_id=sale.id))
+    # Back to the till, the reference box ready for the next customer; the receipt is one link away.
+    return redirect(url_for("ventes.till", vente=sale.id))
 
 
 def _reference_matches(text: str | None) -> list:

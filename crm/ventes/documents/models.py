@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.clock import business_today
+from crm.core.formatting import agree
 from crm.core.models import User, utcnow
 from crm.core.money import vat_rate_check
 from crm.core.models import FirmScoped
@@ -41,6 +42,9 @@ KINDS = {
     "invoice": "Facture",
     "credit_note": "Avoir",
 }
+
+# kind → grammatical gender of its label: "Facture … validée", "Devis … validé" (crm.core.formatting.agree).
+KIND_GENDERS = {"quote": "m", "order": "m", "delivery": "m", "invoice": "f", "credit_note": "m"}
 
 STATUSES = {
     "draft": "Brouillon",
@@ -150,6 +154,14 @@ class SalesDocument(FirmScoped, db.Model):
     @property
     def label(self) -> str:
         return KINDS[self.kind]
+
+    @property
+    def gender(self) -> str:
+        return KIND_GENDERS[self.kind]
+
+    def agree(self, masculine: str, feminine: str | None = None) -> str:
+        """`masculine` or its feminine, agreeing with the document's label: invoice.agree("validé") → "validée"."""
+        return agree(self, masculine, feminine)
 
     @property
     def number_type(self) -> str:

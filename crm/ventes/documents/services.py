@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from crm.clients import services as party_services
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.formatting import money, number
@@ -83,6 +84,37 @@ def totals_of(document: SalesDocument) -> DocumentTotals:
     )
 
 
+@dataclass(frozen=True)
+class RunningTotals:
+    """The totals of a line editor as typed so far (shown, never stored): see running_totals()."""
+
+    line_nets: tuple[Decimal | None, ...]  # per row of the editor; None: blank or not complete
+    totals: DocumentTotals | None  # None while no line is complete
+    incomplete: tuple[int, ...]  # numbers (from 1) of the rows left out
+    rates_ignored: bool = False  # a document-level rate is not valid yet: totals without reductions
+
+
+def running_totals(lines: list[LineData], incomplete: list[int], rates: dict, rows: int) -> RunningTotals:
+    """The same computation as a saved draft's, on the complete lines; a line the computation
+    refuses (a negative quantity…) is left out like an incomplete one."""
+    nets: list[Decimal | None] = [None] * rows
+    inputs, left_out = [], set(incomplete)
+    for line in lines:
+        try:
+            nets[line.index] = compute_line(_line_input(line), line.index).net
+        except DomainError:
+            left_out.add(line.index)
+            continue
+        inputs.append(_line_input(line))
+    totals, ignored = None, False
+    if inputs:
+        try:
+            totals = compute_document(inputs, **{name: rate or ZERO for name, rate in rates.items()})
+        except DomainError:
+            totals, ignored = compute_document(inputs), True
+    return RunningTotals(tuple(nets), totals, tuple(sorted(index + 1 for index in left_out)), ignored)
+
+
 def _line_input(line: SalesLine | LineData) -> LineInput:
     return LineInput(quantity=line.quantity, unit_price=line.unit_price,
                      vat_rate=line.vat_rate, discount_rate=line.discount_rate)
@@ -148,9 +180,8 @@ def _check_party(party, kind: str) -> None:
     if party.anonymised_at is not None:
         raise DomainError("Ce tiers a été anonymisé : aucun nouveau document ne peut lui être adressé.",
                           field="party_id")
-    if kind != "quote" and party.kind == "prospect":
-        # A prospect becomes a client with its first order; quotes can go to prospects.
-        party.kind = "client"
+    # A prospect may receive any draft; it becomes a client when its first order (or invoice) is
+    # validated: _after_validation, through the clients' conversion service.
 
 
 def save_draft(document: SalesDocument, header: dict, lines: list[LineData]) -> None:
@@ -426,9 +457,50 @@ def _invoices_of_delivery(delivery: DeliveryNote, exclude: SalesDocument | None 
     return list(db.session.scalars(query))
 
 
+KIND_ORDER = ("quote", "order", "delivery", "invoice", "credit_note")
+MAX_LINKED = 100  # an invoice grouping the deliveries of many orders: enough to list, bounded
+
+
+def linked_documents(document: SalesDocument) -> list[SalesDocument]:
+    """Every document this one comes from and every one made from it, in the order of the chain.
+
+    Up: the source, all the delivery notes an invoice groups (not only the first, its source), the
+    invoice a credit note corrects, then theirs. Down: the documents made from it, the invoices of a
+    delivery note (also those grouping it with others), the credit notes of an invoice, then theirs.
+    One query per step of the chain from this kind to its end (four in all), whatever the data.
+    """
+    found: dict[int, SalesDocument] = {}
+    position = KIND_ORDER.index(document.kind)
+    for step, count in ((_upstream, position), (_downstream, len(KIND_ORDER) - 1 - position)):
+        frontier = [document]
+        for _ in range(count):  # the same queries whether the chain stops early or not
+            frontier = [d for d in step(document.firm_id, frontier) if d.id != document.id and d.id not in found]
+            found.update((d.id, d) for d in frontier)
+    return sorted(found.values(), key=lambda d: (KIND_ORDER.index(d.kind), d.issue_date, d.id))[:MAX_LINKED]
+
+
+def _upstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
+    parents = {d.source_id for d in documents if d.source_id} | {
+        d.credited_invoice_id for d in documents if d.credited_invoice_id}
+    grouped = select(invoice_deliveries_table.c.delivery_id).where(
+        invoice_deliveries_table.c.invoice_id.in_([d.id for d in documents]))
+    return list(db.session.scalars(select(SalesDocument).where(
+        SalesDocument.firm_id == firm_id, SalesDocument.id.in_(parents) | SalesDocument.id.in_(grouped))))
+
+
+def _downstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
+    ids = [d.id for d in documents]
+    grouping = select(invoice_deliveries_table.c.invoice_id).where(invoice_deliveries_table.c.delivery_id.in_(ids))
+    return list(db.session.scalars(select(SalesDocument).where(
+        SalesDocument.firm_id == firm_id,
+        SalesDocument.source_id.in_(ids) | SalesDocument.credited_invoice_id.in_(ids)
+        | SalesDocument.id.in_(grouping))))
+
+
 def _frozen_message(document: SalesDocument) -> str:
-    return (f"{document.title} est validé : il ne peut plus être modifié ni supprimé. "
-            "Pour le corriger, établissez un avoir.")
+    it, changed, deleted = document.agree("il", "elle"), document.agree("modifié"), document.agree("supprimé")
+    return (f"{document.title} est {document.agree('validé')} : {it} ne peut plus être {changed} ni {deleted}. "
+            f"Pour {document.agree('le', 'la')} corriger, établissez un avoir.")
 
 
 # --- validation -------------------------------------------------------------
@@ -525,6 +597,10 @@ def _after_validation(document: SalesDocument, firm: Firm, user: User) -> None:
         refresh_invoice_status(document.credited_invoice)
     if isinstance(document, Quote) and document.party.kind == "prospect":
         document.party.stage = "devis_envoye"
+    elif not isinstance(document, Quote) and document.party.kind == "prospect":
+        # The first order (or an invoice without one) makes the prospect a client: kind, stage
+        # "converti", conversion date and journal, as the "Convertir en client" button does.
+        party_services.convert_to_client(document.party, user)
     db.session.flush()
 
 

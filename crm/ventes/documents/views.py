@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
+from crm.core.formatting import money as format_money
 from crm.core.picker import searching
 from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.views_helpers import form_error, is_refused, page_number, refuse
@@ -19,7 +20,7 @@ from crm.core.pdf import PdfUnavailable, pdf_response
 from crm.prospection.reminders import reminders_of_invoice
 from crm.ventes.documents import printing, services, storage
 from crm.ventes.documents.forms import (
-    DocumentForm, InvoiceDeliveriesForm, PaymentForm, derived_document_form,
+    DocumentForm, InvoiceDeliveriesForm, LineForm, PaymentForm, derived_document_form,
 )
 from crm.ventes.documents.models import KINDS, DeliveryNote, Invoice, SalesDocument
 from crm.ventes.models import Product
@@ -72,7 +73,7 @@ def show_document(document_id: int):
 
 def _document_context(document: SalesDocument) -> dict:
     context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
-               "steps": services.next_steps(document)}
+               "steps": services.next_steps(document), "linked": services.linked_documents(document)}
     if isinstance(document, Invoice):
         context["paid"] = services.paid_amount(document)
         context["credited"] = services.credited_amount(document)
@@ -103,7 +104,7 @@ def new_document(slug: str):
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(f"{document.label} enregistré en brouillon.", "success")
+            flash(f"{document.label} {document.agree('enregistré')} en brouillon.", "success")
             return redirect(url_for("ventes.show_document", document_id=document.id))
     return _edit_page(form, None, kind)
 
@@ -111,10 +112,8 @@ def new_document(slug: str):
 def edit_document(document_id: int):
     document = get_or_404(SalesDocument, document_id)
     if not document.is_draft:
-        flash(
-            f"{document.title} est validé : il ne peut plus être modifié. Établissez un avoir pour le corriger.",
-            "error",
-        )
+        flash(f"{document.title} est {document.agree('validé')} : {document.agree('il', 'elle')} ne peut plus être "
+              f"{document.agree('modifié')}. Établissez un avoir pour {document.agree('le', 'la')} corriger.", "error")
         return redirect(url_for("ventes.show_document", document_id=document.id))
     if services.is_derived(document):
         return _edit_derived(document)
@@ -167,8 +166,12 @@ def _edit_page(form: DocumentForm, document, kind: str):
     has_parties = db.session.scalar(
         scoped(Party).with_only_columns(Party.id).where(Party.kind.in_(["client", "prospect"])).limit(1))
     return render_template("ventes/documents/edit.html", form=form, document=document, kind=kind,
-                           label=KINDS[kind], slug=SLUG_OF[kind],
+                           label=KINDS[kind], slug=SLUG_OF[kind], running=_running_totals(form),
+                           blank_line=LineForm(formdata=None, prefix=f"lines-{NEW_LINE}-"),
                            has_parties=has_parties is not None), status
+
+
+NEW_LINE = "__N__"  # index of the blank line js/lines.js copies (its number in labels: __L__)
 
 
 def _adding_line(form: DocumentForm) -> bool:
@@ -214,40 +217,72 @@ def _header(form: DocumentForm) -> dict:
 def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[services.LineData]:
     """Form lines → LineData, the product filling what was left empty; errors name the line."""
     sources = services.source_lines(document) if document is not None else {}
-    lines = []
+    products = _products_of(form)
+    return [_line_data(form, index, entry.form, products, sources)
+            for index, entry in enumerate(form.lines.entries) if not entry.form.is_blank()]
+
+
+def _products_of(form: DocumentForm) -> dict[int, Product]:
+    """The articles chosen on the form's lines, in one query; another firm's article is a 404."""
+    ids = {int(entry.form.product_id.data) for entry in form.lines.entries if entry.form.product_id.data}
+    products = {p.id: p for p in db.session.scalars(scoped(Product).where(Product.id.in_(ids)))} if ids else {}
+    if len(products) != len(ids):
+        abort(404)
+    return products
+
+
+def _line_data(form: DocumentForm, index: int, line, products: dict, sources: dict) -> services.LineData:
+    where, field = f"Ligne {index + 1} : ", f"lines-{index}-"
+    product = products[int(line.product_id.data)] if line.product_id.data else None
+    description = line.description.data or (product.label if product else "")
+    if not description:
+        raise DomainError(where + "indiquez la désignation ou choisissez un article.", field + "description")
+    if line.quantity.data is None:
+        raise DomainError(where + "indiquez la quantité.", field + "quantity")
+    unit_price = line.unit_price.data
+    if unit_price is None:
+        if product is None:
+            raise DomainError(where + "indiquez le prix unitaire HT.", field + "unit_price")
+        unit_price = product.price_on(form.issue_date.data or business_today(current_firm))  # promotions too
+    vat = line.vat_rate.data
+    if not vat:
+        if product is None:
+            raise DomainError(where + "choisissez le taux de TVA.", field + "vat_rate")
+        vat_rate = product.vat_rate
+    else:
+        vat_rate = Decimal(vat)
+    source_id = line.source_line_id.data
+    source_line = sources.get(int(source_id)) if source_id and source_id.isdigit() else None
+    return services.LineData(description, line.quantity.data, unit_price, vat_rate,
+                             line.discount_rate.data or Decimal("0"), product, source_line, index)
+
+
+def _running_totals(form: DocumentForm) -> services.RunningTotals:
+    """What the lines typed so far add up to; a line not complete yet is left out (and named)."""
+    products = _products_of(form)
+    complete, incomplete = [], []
     for index, entry in enumerate(form.lines.entries):
-        line = entry.form
-        if line.is_blank():
+        if entry.form.is_blank():
             continue
-        where, field = f"Ligne {index + 1} : ", f"lines-{index}-"
-        product = get_or_404(Product, int(line.product_id.data)) if line.product_id.data else None
-        description = line.description.data or (product.label if product else "")
-        if not description:
-            raise DomainError(where + "indiquez la désignation ou choisissez un article.", field + "description")
-        if line.quantity.data is None:
-            raise DomainError(where + "indiquez la quantité.", field + "quantity")
-        unit_price = line.unit_price.data
-        if unit_price is None:
-            if product is None:
-                raise DomainError(where + "indiquez le prix unitaire HT.", field + "unit_price")
-            unit_price = product.price_on(form.issue_date.data or business_today(current_firm))  # promotions too
-        vat = line.vat_rate.data
-        if not vat:
-            if product is None:
-                raise DomainError(where + "choisissez le taux de TVA.", field + "vat_rate")
-            vat_rate = product.vat_rate
-        else:
-            vat_rate = Decimal(vat)
-        source_id = line.source_line_id.data
-        source_line = sources.get(int(source_id)) if source_id and source_id.isdigit() else None
-        lines.append(services.LineData(description, line.quantity.data, unit_price, vat_rate,
-                                       line.discount_rate.data or Decimal("0"), product, source_line, index))
-    return lines
+        try:
+            complete.append(_line_data(form, index, entry.form, products, {}))
+        except DomainError:
+            incomplete.append(index)
+    rates = {name: getattr(form, f"{name}_rate").data for name in ("remise", "rabais", "ristourne", "escompte")}
+    return services.running_totals(complete, incomplete, rates, len(form.lines.entries))
+
+
+def running_totals():
+    """The totals of the line editor as typed (js/lines.js asks as one types); computed here, stored nowhere."""
+    form = DocumentForm()
+    totals = _running_totals(form)
+    return jsonify(html=render_template("ventes/documents/_running_totals.html", running=totals),
+                   lines=[format_money(net) if net is not None else "" for net in totals.line_nets])
 
 
 # --- actions ----------------------------------------------------------------
 
-def _act(document_id: int, action, success: str):
+def _act(document_id: int, action, success):  # success: a message, or a function of the document giving it
     """Run one service action on a document; refusals come back as a French message."""
     document = get_or_404(SalesDocument, document_id)
     try:
@@ -256,7 +291,7 @@ def _act(document_id: int, action, success: str):
         refuse(error)
         return redirect(url_for("ventes.show_document", document_id=document_id)), 303
     target = result if isinstance(result, SalesDocument) else document
-    flash(success.format(document=target), "success")
+    flash(success(target) if callable(success) else success, "success")
     return redirect(url_for("ventes.show_document", document_id=target.id))
 
 
@@ -265,7 +300,9 @@ def validate_document(document_id: int):
         services.validate_document(document, current_user)
         storage.store_pdf_after_commit(document)  # printed once, after the commit (no lock held)
 
-    return _act(document_id, validate, "{document.title} validé : il est numéroté et ne peut plus être modifié.")
+    return _act(document_id, validate, lambda d: (
+        f"{d.title} {d.agree('validé')} : {d.agree('il', 'elle')} est {d.agree('numéroté')} "
+        f"et ne peut plus être {d.agree('modifié')}."))
 
 
 def delete_document(document_id: int):
@@ -292,7 +329,7 @@ def refuse_quote(document_id: int):
 
 def derive_document(document_id: int, kind: str):
     return _act(document_id, lambda d: services.derive_document(d, kind, current_user),
-                "{document.label} préparé en brouillon à partir du document précédent.")
+                lambda d: f"{d.label} {d.agree('préparé')} en brouillon à partir du document précédent.")
 
 
 def _as(document: SalesDocument, kind: str) -> SalesDocument:
