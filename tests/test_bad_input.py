@@ -101,6 +101,14 @@ def test_every_formatted_validator_message_formats(app):
     assert checked >= 3
 
 
+def test_a_document_total_beyond_the_amount_columns_is_refused(shop):
+    """A million articles at a million euros: each bound holds, the total would overflow Numeric(12, 2)."""
+    response = _quote(shop, **{"lines-0-quantity": "1000000", "lines-0-unit_price": "1000000"})
+    assert response.status_code == 422
+    assert "Le total dépasse 10 milliards d'euros" in page_text(response)
+    assert _count(SalesDocument) == 0
+
+
 # --- ids and integers beyond the database's range -----------------------------------------
 
 @pytest.mark.parametrize("path", [f"/clients/{HUGE}", f"/clients/{PG_HUGE}", f"/ventes/documents/{HUGE}",

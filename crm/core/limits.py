@@ -20,8 +20,6 @@ MAX_DATE = date(2099, 12, 31)
 DATE_MESSAGE = "Choisissez une date entre le 01/01/2000 et le 31/12/2099."
 INT_MESSAGE = "Ce nombre est trop grand."
 NUL_MESSAGE = "Le texte envoyé contient un caractère invalide (octet nul) : rien n'a été enregistré."
-# Text fields without a Length validator of their own: the longest a request may carry.
-MAX_TEXT = 100_000
 
 
 def int_in_range(value: int) -> bool:

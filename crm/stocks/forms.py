@@ -46,7 +46,7 @@ MAX_DAYS = 3650  # periods and lead times in days: ten years at most (dates stay
 
 
 def LeadTime():  # noqa: N802 - reads like a validator class
-    return NumberRange(min=0, max=MAX_DAYS, message="Un délai entre 0 et 3 650 jours.")
+    return NumberRange(min=0, max=MAX_DAYS, message="La valeur ne peut pas être négative ni dépasser 3 650 jours.")
 
 
 class ManualMoveForm(Form):
@@ -76,7 +76,8 @@ class ThresholdForm(Form):
                             default="typed")
     alert = Count("Stock d'alerte (point de commande)", [Optional(), NonNegativeInt()])
     period_days = Count("Période observée (jours)",
-                        [Optional(), NumberRange(min=1, max=MAX_DAYS, message="Entre 1 et 3 650 jours (dix ans).")],
+                        [Optional(), NumberRange(min=1, max=MAX_DAYS,
+                                                 message="Au moins 1 jour, au plus 3 650 jours (dix ans).")],
                         description="Par exemple 30 : consommation des 30 derniers jours.")
     lead_time_days = Count("Délai de livraison du fournisseur (jours)", [Optional(), LeadTime()],
                            description="Repris du fournisseur habituel quand son délai est connu.")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crm.core.errors import DomainError
+from crm.core.limits import MAX_AMOUNT
 from crm.core.money import (  # noqa: F401 - VAT_RATES and check_vat_rate re-exported for callers
     CENT, HUNDRED, VAT_RATES, ZERO, check_vat_rate, floor_cent, has_decimals_at_most, parse_amount,
     parse_percent, percentage_of, round_cent, to_decimal,
@@ -146,6 +147,8 @@ def compute_document(
     vat = _vat_lines(computed, gross, net_financier)
     total_vat = sum((line.amount for line in vat), ZERO)
     total_ttc = net_financier + total_vat
+    if max(gross, total_ttc) >= MAX_AMOUNT:  # each bound alone passes; their product is no document's
+        raise DomainError("Le total dépasse 10 milliards d'euros : vérifiez les quantités et les prix.")
     paid_amount = _amount(paid, "paid", "Le montant déjà réglé")
     return DocumentTotals(
         lines=computed,
