@@ -121,20 +121,31 @@ def _lines_of(line1: str, line2: str, postcode: str, city: str) -> list[str]:
     return [line for line in (line1, line2, town) if line]
 
 
-def _party_address(party) -> list[str]:
+def billing_address(party) -> tuple[str, str, str, str]:
+    """The client's billing address (line 1, line 2, postcode, city): its billing address, else its address."""
     billing = next((a for a in party.addresses if a.kind == "billing"), None)
     if billing is not None:
-        return _lines_of(billing.line1, billing.line2, billing.postcode, billing.city)
-    return _lines_of(party.address_line1, party.address_line2, party.postcode, party.city)
+        return billing.line1, billing.line2, billing.postcode, billing.city
+    return party.address_line1, party.address_line2, party.postcode, party.city
+
+
+def delivery_address(party) -> tuple[str, str, str, str] | None:
+    """The delivery address when the client has one that differs from its billing address, else None."""
+    delivery = next((a for a in party.addresses if a.kind == "delivery"), None)
+    if delivery is None:
+        return None
+    address = (delivery.line1, delivery.line2, delivery.postcode, delivery.city)
+    return address if _lines_of(*address) != _lines_of(*billing_address(party)) else None
+
+
+def _party_address(party) -> list[str]:
+    return _lines_of(*billing_address(party))
 
 
 def _delivery_address(party) -> list[str] | None:
     """The delivery address, printed only when it differs from the client's address."""
-    delivery = next((a for a in party.addresses if a.kind == "delivery"), None)
-    if delivery is None:
-        return None
-    lines = _lines_of(delivery.line1, delivery.line2, delivery.postcode, delivery.city)
-    return lines if lines != _party_address(party) else None
+    address = delivery_address(party)
+    return _lines_of(*address) if address is not None else None
 
 
 def _operation_nature(document: SalesDocument) -> str:

@@ -72,7 +72,9 @@ def show_document(document_id: int):
 
 def _document_context(document: SalesDocument) -> dict:
     context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
-               "steps": services.next_steps(document)}
+               "steps": services.next_steps(document), "stored_file": None}
+    if not document.is_draft:
+        context["stored_file"] = storage.stored_file(document) or storage.stored_file(document, storage.PDF)
     if isinstance(document, Invoice):
         context["paid"] = services.paid_amount(document)
         context["credited"] = services.credited_amount(document)
