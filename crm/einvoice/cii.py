@@ -11,7 +11,8 @@ read back from the PDF. What the XML carries, with its EN 16931 business terms:
   corrects (BT-25);
 - payment terms (BT-20), due date (BT-9), IBAN/BIC (BG-17) with SEPA transfer (58),
   the printed payment and legal mentions as notes (BT-22, subject codes of the
-  French practice: PMT, PMD, AAB, REG);
+  French practice: PMT, PMD, AAB, REG), the option for VAT on debits as the VAT
+  point date code 5 (BT-8);
 - each line: quantity and unit code (BT-129/130), net price (BT-146), the line
   discount as a line allowance (BG-27), VAT category and rate, line net (BT-131);
 - the document-level reductions of the cascade (remise, rabais, ristourne) and the
@@ -135,6 +136,7 @@ class Invoice:
     buyer_order: str = ""
     corrected_invoice: str = ""
     corrected_invoice_date: date | None = None
+    vat_point_code: str = ""  # BT-8: "5" (invoice date) when the seller opted for VAT on debits
 
     @property
     def due_payable(self) -> Decimal:
@@ -346,6 +348,8 @@ def _write_settlement(w: _Writer, settlement, invoice: Invoice) -> None:
             add(tax, "ram:ExemptionReason", EXEMPTION_REASON)
         add(tax, "ram:BasisAmount", _amount(vat.base))
         add(tax, "ram:CategoryCode", _category(vat.rate))
+        if invoice.vat_point_code:
+            add(tax, "ram:DueDateTypeCode", invoice.vat_point_code)
         add(tax, "ram:RateApplicablePercent", _number(vat.rate))
     for allowance in invoice.allowances:
         element = add(settlement, "ram:SpecifiedTradeAllowanceCharge")

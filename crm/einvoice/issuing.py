@@ -134,7 +134,12 @@ def _terms_and_notes(document, invoice: cii.Invoice, settings, firm: Firm) -> No
                                  "montant à déduire ou à rembourser.")
         business = document.party.category == "business"
         invoice.notes.append(("PMD", payment_mentions(settings, business)[2]))
+    from crm.core.mentions import einvoice_notes
+
+    invoice.notes += [("REG", text) for text in einvoice_notes(document, firm, settings)]
     invoice.notes = [(code, text) for code, text in invoice.notes if text]
+    if settings.vat_on_debits:
+        invoice.vat_point_code = "5"  # VAT due on the invoice date (option pour les débits)
 
 
 def xml_of(document) -> bytes:
