@@ -136,6 +136,7 @@ class Invoice:
     buyer_order: str = ""
     corrected_invoice: str = ""
     corrected_invoice_date: date | None = None
+    type_code: str = ""  # BT-3 as read from a received XML (380, 381, 384…)
     vat_point_code: str = ""  # BT-8: "5" (invoice date) when the seller opted for VAT on debits
 
     @property

@@ -97,6 +97,10 @@ def store_pdf_after_commit(document: SalesDocument) -> None:
             return  # printed (and stored) at the first download, once WeasyPrint is installed
         store_file(document_id, firm_id, purpose, PDF_TYPE, filename, data)
         db.session.commit()  # a short write transaction of its own
+        if purpose == FACTURX:
+            from crm.einvoice.services import deliver_after_storage
+
+            deliver_after_storage(document_id)  # to a client that is a firm of the classroom, if it is one
 
     after_commit(print_and_store)
 
