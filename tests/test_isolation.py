@@ -357,6 +357,18 @@ def _incoming_b(world):
     return incoming.id
 
 
+def _supplier_invoice_b(world):
+    from datetime import date
+
+    from crm.einvoice.models import SupplierInvoice
+
+    invoice = SupplierInvoice(firm_id=world.firm_b.id, supplier_id=_party_b(world), number="FB-1",
+                              issue_date=date(2026, 2, 10), total_ht=10, total_vat=2, total_ttc=12)
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice.id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -394,6 +406,7 @@ FOREIGN_IDS = {
     "event_id": _event_b,
     "activity_id": _activity_b,
     "incoming_id": _incoming_b,
+    "supplier_invoice_id": _supplier_invoice_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

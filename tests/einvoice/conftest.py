@@ -94,3 +94,59 @@ def credit(seller, invoice, quantities: dict[str, D] | None = None):
     services.validate_document(note, seller.user)
     db.session.flush()
     return note
+
+
+BUYER_SIRET = "55210055400013"
+
+
+@pytest.fixture
+def trade(seller, world):
+    """Comptoir démo (classroom A, eleve_c at the responsable poste) orders chairs and books from
+    Boutique voisine (the seller): supplier linked, purchase order validated, not received yet."""
+    from crm.core.models import Role
+    from crm.einvoice import services as exchange
+    from crm.stocks import purchasing as stock_purchasing
+    from tests import factories
+
+    class Trade:
+        pass
+
+    t = Trade()
+    t.seller = seller
+    t.buyer = factories.make_firm(world.classroom_a, trade_name="Comptoir démo", legal_form="SAS",
+                                  siren=BUYER_SIRET[:9], siret=BUYER_SIRET, address_line1="5 place Bellecour",
+                                  postcode="69002", city="Lyon")
+    t.buyer_user = factories.make_user(Role.TRAINEE, "eleve_c", classroom=world.classroom_a)
+    factories.make_member(t.buyer_user, t.buyer, "responsable")
+    t.supplier = exchange.link_firm(t.buyer, t.buyer_user, seller.firm, "supplier")
+    t.client = exchange.link_firm(seller.firm, seller.user, t.buyer, "client")
+    t.chair = factories.make_product(t.buyer, reference="CH-045", label="Chaise empilable",
+                                     purchase_price=D("45.00"), sale_price=D("79.00"))
+    t.book = factories.make_product(t.buyer, reference="LI-001", label="Livre de caisse",
+                                    purchase_price=D("11.25"), sale_price=D("19.90"), vat_rate=D("5.5"))
+    t.order = stock_purchasing.create_order(t.buyer, t.buyer_user, t.supplier, ISSUED)
+    stock_purchasing.set_order_line(t.order, t.chair, 10)
+    stock_purchasing.set_order_line(t.order, t.book, 4)
+    stock_purchasing.validate_order(t.buyer, t.buyer_user, t.order)
+    db.session.commit()
+    return t
+
+
+def trade_lines(trade, chairs="10", chair_price="45.00") -> list[LineData]:
+    """The seller's invoice lines for the buyer's order (a 10 % line discount on the books)."""
+    p = trade.seller.products
+    return [LineData("Chaise empilable", D(chairs), D(chair_price), D("20"), D("0"), p["CH-045"]),
+            LineData("Livre de caisse", D("4"), D("12.50"), D("5.5"), D("10"), p["LI-001"])]
+
+
+def receive_goods(trade, chairs: int, damaged: int = 0, books: int = 0):
+    from crm.stocks import purchasing as stock_purchasing
+
+    lines = {line.product.reference: line.id for line in trade.order.lines}
+    values = {lines["CH-045"]: stock_purchasing.ReceiptLineInput(chairs, damaged, note="abîmées" if damaged else "")}
+    if books:
+        values[lines["LI-001"]] = stock_purchasing.ReceiptLineInput(books)
+    receipt = stock_purchasing.create_receipt(trade.buyer, trade.buyer_user, trade.order, ISSUED, values)
+    stock_purchasing.validate_receipt(trade.buyer, trade.buyer_user, receipt)
+    db.session.flush()
+    return receipt
