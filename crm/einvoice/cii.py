@@ -47,8 +47,10 @@ UNIT_CODES = {
     "unité": "C62", "unite": "C62", "u": "C62", "pièce": "H87", "piece": "H87", "pce": "H87",
     "kg": "KGM", "kilogramme": "KGM", "g": "GRM", "gramme": "GRM", "l": "LTR", "litre": "LTR",
     "m": "MTR", "mètre": "MTR", "metre": "MTR", "m²": "MTK", "m2": "MTK", "heure": "HUR", "h": "HUR",
-    "jour": "DAY", "lot": "LO", "paquet": "PA", "boîte": "BX", "boite": "BX", "carton": "CT",
-    "douzaine": "DZN", "paire": "PR", "rouleau": "RO", "sachet": "SA", "bouteille": "BO",
+    "jour": "DAY", "mois": "MON", "lot": "LO", "douzaine": "DZN", "paire": "PR", "forfait": "C62",
+    # Packagings: Recommendation 21 codes, prefixed with X as EN 16931 takes them.
+    "paquet": "XPA", "boîte": "XBX", "boite": "XBX", "carton": "XCT", "sachet": "XSA", "bouteille": "XBO",
+    "rouleau": "XRO", "colis": "XPK", "bidon": "XJY", "flacon": "XFL",
 }
 # UNCL 5189 reason codes of the document-level allowances.
 REASON_CODES = {"remise": "95", "rabais": "65", "ristourne": "105", "escompte": "95"}

@@ -112,6 +112,14 @@ def test_amounts_already_paid_are_carried_and_still_valid(seller):
     assert _xpath(xml, "//ram:DuePayableAmount") == [f"{invoice.total_ttc - D('133.33'):.2f}"]
 
 
+def test_every_unit_code_of_the_catalogue_is_one_en16931_accepts(seller):
+    invoice = issue_invoice(seller, seller.business, every_rate_lines(seller)[:1])
+    data = issuing.invoice_of(invoice)
+    for code in sorted(set(cii.UNIT_CODES.values())):
+        data.lines[0].unit_code = code
+        assert validation.fatal_failures(cii.to_xml(data)) == [], code
+
+
 def test_a_broken_total_is_caught_by_the_rules(seller):
     """The check can fail: a grand total that does not add up is a fatal BR-CO-15."""
     invoice = issue_invoice(seller, seller.business, every_rate_lines(seller)[:2])
