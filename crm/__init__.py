@@ -51,6 +51,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
     from crm.clients.views import bp as clients_bp
     from crm.core.views import bp as core_bp
+    from crm.einvoice.views import bp as echanges_bp
     from crm.formation.views import bp as formation_bp
     from crm.indicateurs.survey_views import bp as avis_bp
     from crm.indicateurs.views import bp as indicateurs_bp
@@ -66,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(prospection_bp, url_prefix="/prospection")
     app.register_blueprint(ventes_bp, url_prefix="/ventes")
     app.register_blueprint(stocks_bp, url_prefix="/stocks")
+    app.register_blueprint(echanges_bp, url_prefix="/echanges")
     app.register_blueprint(indicateurs_bp, url_prefix="/indicateurs")
     app.register_blueprint(avis_bp, url_prefix="/avis")
     app.register_blueprint(formation_bp, url_prefix="/formation")

@@ -21,3 +21,4 @@ from crm.prospection.models import (  # noqa: F401
     MessageTemplate, PaymentReminder,
 )
 from crm.indicateurs.models import PerformanceAnalysis, SatisfactionSurvey  # noqa: F401
+from crm.einvoice.models import IncomingInvoice, SupplierInvoice, SupplierInvoiceLine, SupplierPayment  # noqa: F401

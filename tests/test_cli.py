@@ -28,8 +28,9 @@ def test_demo_loads_once_with_the_given_password(app, app_ctx, runner, monkeypat
 
     demo_firm = firms["Comptoir démo"].id
     kinds = db.session.scalars(select(Party.kind).where(Party.firm_id == demo_firm)).all()
-    # The scenario's 60 clients and prospects, and « Boutique voisine » the demo adds as a prospect.
-    assert (kinds.count("client") + kinds.count("prospect"), kinds.count("supplier")) == (61, 4)
+    # The scenario's 60 clients and prospects, and « Boutique voisine » the demo adds as a prospect;
+    # its 4 suppliers and Boutique voisine, linked as a supplier (the two demo firms trade, crm/einvoice).
+    assert (kinds.count("client") + kinds.count("prospect"), kinds.count("supplier")) == (61, 5)
     stock = dict(
         db.session.execute(select(Product.reference, Product.on_hand).where(Product.firm_id == demo_firm)).all()
     )

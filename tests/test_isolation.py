@@ -343,6 +343,32 @@ def _activity_b(world):
     return record_activity(world.firm_b, world.trainee_b, "party.updated", None, "Activité de B").id
 
 
+def _incoming_b(world):
+    from datetime import date
+
+    from crm.einvoice.models import IncomingInvoice
+
+    incoming = IncomingInvoice(firm_id=world.firm_b.id, channel="upload", type_code="380", number="F-B-1",
+                               issue_date=date(2026, 2, 10), seller_name="Fournisseur de B", seller_key="b",
+                               total_ht=10, total_vat=2, total_ttc=12, due_payable=12, filename="b.xml",
+                               content_type="application/xml", data=b"<x/>", xml=b"<x/>", sha256="0" * 64)
+    db.session.add(incoming)
+    db.session.flush()
+    return incoming.id
+
+
+def _supplier_invoice_b(world):
+    from datetime import date
+
+    from crm.einvoice.models import SupplierInvoice
+
+    invoice = SupplierInvoice(firm_id=world.firm_b.id, supplier_id=_party_b(world), number="FB-1",
+                              issue_date=date(2026, 2, 10), total_ht=10, total_vat=2, total_ttc=12)
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice.id
+
+
 # id argument name → factory(world) returning the id of an object of firm B
 # (or, for teacher-side objects, of classroom B). Extend it with each new route.
 FOREIGN_IDS = {
@@ -379,6 +405,8 @@ FOREIGN_IDS = {
     "scenario_id": _scenario_b,
     "event_id": _event_b,
     "activity_id": _activity_b,
+    "incoming_id": _incoming_b,
+    "supplier_invoice_id": _supplier_invoice_b,
 }
 
 ID_ARG = re.compile(r"^\w+_id$|^id$")

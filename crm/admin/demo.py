@@ -54,7 +54,21 @@ def load_demo(password: str | None = None, manifest: Path = DEMO_FILE) -> list[t
             accounts.append((user.username, password))
             users[user.username] = user
         _assign_call_plans(firm, [users[name] for name in firm_data.get("call_plan_assignees", [])])
+    _link_trading_firms(classroom, data.get("trading") or [])
     return accounts
+
+
+def _link_trading_firms(classroom, links: list[dict]) -> None:
+    """The demo firms that trade with each other: a client or supplier linked to the other firm."""
+    from crm.core.models import Firm
+    from crm.einvoice.services import link_firm
+    from crm.formation.journal import journal_silenced
+
+    firms = {firm.trade_name: firm for firm in db.session.scalars(select(Firm).where(
+        Firm.classroom_id == classroom.id))}
+    with journal_silenced():  # the teacher's setting, not a trainee's work
+        for link in links:
+            link_firm(firms[link["firm"]], None, firms[link["partner"]], link["kind"])
 
 
 def _assign_call_plans(firm, users: list) -> None:

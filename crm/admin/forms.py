@@ -68,6 +68,10 @@ class FirmForm(Form):
     logo = FileField("Logo", [FileAllowed(["png", "jpg", "jpeg"], "Le logo doit être une image PNG ou JPEG.")],
                      description="PNG ou JPEG, 512 Ko au plus.")
     remove_logo = BooleanField("Retirer le logo actuel")
+    rcs_city = StringField("Ville du greffe (RCS)", [Length(max=80)], filters=[strip_filter],
+                           description="Société : imprimé « RCS Lyon 732 829 320 » (le numéro RCS est le SIREN).")
+    share_capital = AmountField("Capital social (€)", [Optional()], places=2,
+                                description="Société : imprimé « SARL au capital de 8 000,00 € ».")
     terms_of_sale = TextAreaField("Conditions générales de vente", [Length(max=20000)],
                                   render_kw={"rows": 6},
                                   description="Imprimées au dos des devis et des factures.")
@@ -80,7 +84,7 @@ class FirmForm(Form):
         return {name: getattr(self, name).data for name in (
             "trade_name", "legal_form", "siren", "siret", "vat_number", "address_line1",
             "address_line2", "postcode", "city", "phone", "email", "website", "iban", "bic",
-            "terms_of_sale")}
+            "terms_of_sale", "rcs_city", "share_capital")}
 
 
 class ClassListForm(Form):
@@ -135,6 +139,10 @@ class FirmSettingsForm(Form):
     escompte_terms = TextAreaField(
         "Conditions d'escompte", [Length(max=500)], render_kw={"rows": 2},
         description="Vide : « Pas d'escompte pour paiement anticipé. »")
+    vat_on_debits = BooleanField(
+        "Option pour le paiement de la taxe d'après les débits",
+        description="Cochée : la TVA des prestations de services est due à la facturation ; la mention est "
+                    "imprimée sur les factures et transmise dans la facture électronique.")
     time_zone = SelectField(
         "Fuseau horaire", choices=FRENCH_TIME_ZONES, validate_choice=True,
         description="Les heures (tickets, journal, historique) s'affichent à l'heure de ce lieu.")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -17,8 +18,9 @@ from crm.formation.journal import record_activity
 FIRM_FIELDS = (
     "trade_name", "legal_form", "siren", "siret", "vat_number", "address_line1",
     "address_line2", "postcode", "city", "phone", "email", "website", "iban", "bic",
-    "terms_of_sale",
+    "terms_of_sale", "rcs_city",
 )
+MAX_SHARE_CAPITAL = Decimal("1000000000000")
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 LOGO_MAX_BYTES = 512 * 1024
 
@@ -106,6 +108,12 @@ def apply_firm_data(firm: Firm, data: dict, logo: bytes | None = None, remove_lo
     for name in FIRM_FIELDS:
         if name in data:
             setattr(firm, name, data[name] or "")
+    if "share_capital" in data:
+        capital = data["share_capital"]
+        if capital is not None and not (0 <= capital < MAX_SHARE_CAPITAL):
+            raise DomainError("Le capital social est un montant positif en euros, par exemple 8 000.",
+                              field="share_capital")
+        firm.share_capital = capital
     if remove_logo:
         firm.logo, firm.logo_mimetype = None, ""
     if logo:

@@ -151,7 +151,7 @@ def firm_settings(firm_id: int):
     current = get_firm_settings(firm)
     data = {"payment_terms_days": current.payment_terms_days,
             "late_payment_rate": current.late_payment_rate, "escompte_terms": current.escompte_terms,
-            "time_zone": current.time_zone,
+            "time_zone": current.time_zone, "vat_on_debits": current.vat_on_debits,
             **{f"prefix_{t}": current.prefix_template(t) for t in DOCUMENT_TYPES}}
     form = firm_settings_form(request.form if request.method == "POST" else None, **data)
     if form.validate_on_submit():
@@ -159,7 +159,7 @@ def firm_settings(firm_id: int):
             update_firm_settings(
                 firm, payment_terms_days=form.payment_terms_days.data,
                 late_payment_rate=form.late_payment_rate.data, escompte_terms=form.escompte_terms.data,
-                time_zone=form.time_zone.data,
+                time_zone=form.time_zone.data, vat_on_debits=form.vat_on_debits.data,
                 number_prefixes={t: form[f"prefix_{t}"].data for t in DOCUMENT_TYPES})
         except DomainError as error:
             form_error(form, error)

@@ -103,6 +103,9 @@ class Party(FirmScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     converted_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
+    # A client or supplier that is another practice firm of the classroom (crm.einvoice.services):
+    # invoices to it are delivered to that firm's incoming e-invoices.
+    linked_firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id", ondelete="SET NULL"), index=True)
 
     created_by: Mapped[User | None] = relationship()
     contacts: Mapped[list[Contact]] = relationship(

@@ -37,6 +37,7 @@ def update_firm_settings(
     payment_terms_days: int | None = None,
     escompte_terms: str | None = None,
     time_zone: str | None = None,
+    vat_on_debits: bool | None = None,
 ) -> FirmSettings:
     """Change the given settings (None leaves one as is); DomainError in French on bad input. Flushes."""
     changes: dict = {}
@@ -57,6 +58,8 @@ def update_firm_settings(
         if not is_time_zone(time_zone):
             raise DomainError("Choisissez un fuseau horaire de la liste (par exemple Europe/Paris).", "time_zone")
         changes["time_zone"] = time_zone
+    if vat_on_debits is not None:
+        changes["vat_on_debits"] = bool(vat_on_debits)
 
     insert_ignoring_conflict(
         FirmSettings, {"firm_id": firm.id, **_defaults()}, ["firm_id"]
@@ -82,6 +85,7 @@ def _defaults() -> dict:
         "payment_terms_days": blank.payment_terms_days,
         "escompte_terms": blank.escompte_terms,
         "time_zone": blank.time_zone,
+        "vat_on_debits": blank.vat_on_debits,
     }
 
 

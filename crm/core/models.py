@@ -195,6 +195,10 @@ class Firm(db.Model):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_mimetype: Mapped[str] = mapped_column(String(20), default="")
     terms_of_sale: Mapped[str] = mapped_column(Text, default="")
+    # Legal mentions of a company (crm.core.mentions): the city of its RCS registration (the RCS
+    # number is the SIREN) and its share capital in euros (None: not a company, or not given).
+    rcs_city: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    share_capital: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     # The simulated calendar the teacher moves (crm.core.clock); None: the real one.
     business_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -293,6 +297,9 @@ class FirmSettings(FirmScoped, db.Model):
     escompte_terms: Mapped[str] = mapped_column(Text, default="")
     # IANA name; times are stored in UTC and shown in this zone (crm.core.clock).
     time_zone: Mapped[str] = mapped_column(String(40), default="Europe/Paris")
+    # « Option pour le paiement de la taxe d'après les débits » (CGI art. 269): printed on invoices
+    # and sent as the VAT point date code 5 (invoice date) in the e-invoice.
+    vat_on_debits: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     def __init__(self, **kwargs):
         # Defaults also on unsaved rows: get_firm_settings() hands one out for firms without a row.
@@ -302,6 +309,7 @@ class FirmSettings(FirmScoped, db.Model):
         kwargs.setdefault("payment_terms_days", 30)
         kwargs.setdefault("escompte_terms", "")
         kwargs.setdefault("time_zone", "Europe/Paris")
+        kwargs.setdefault("vat_on_debits", False)
         super().__init__(**kwargs)
 
     def prefix_template(self, doc_type: str) -> str:

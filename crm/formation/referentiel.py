@@ -106,6 +106,16 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "stock.counted": ["A3T3C2"],
     "stock.alert_answered": ["A3T3C2"],
     "stock.purchase_ordered": ["A3T3C2"],
+    # E-invoices and the purchase side (crm.einvoice): receiving a supplier's Factur-X, checking
+    # it against the order and the receptions, booking it and paying it are operations after
+    # the sale (A3T3C2) on the procedures and documents of management (S131).
+    "einvoice.received": ["A3T3C2", "S131"],
+    "supplier_invoice.checked": ["A3T3C2", "S131"],
+    "supplier_invoice.booked": ["A3T3C2", "S131"],
+    "supplier_invoice.disputed": ["A3T3C2", "S131"],
+    "supplier_payment.recorded": ["A3T3C2", "S131"],
+    # Linking a client or a supplier to another practice firm of the class (its file, A2T3C3).
+    "party.firm_linked": ["A2T3C3"],
     # Clients: keeping the party file up to date (A2T3C3), characterising the clientele (A3T1C3).
     "party.created": ["A2T3C3", "A3T1C3"],
     "party.updated": ["A2T3C3"],

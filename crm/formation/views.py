@@ -366,6 +366,8 @@ RECORD_PAGES = {
     "Product": ("ventes.show_product", "product_id"), "PurchaseOrder": ("stocks.show_order", "order_id"),
     "GoodsReceipt": ("stocks.show_receipt", "receipt_id"), "CounterSale": ("ventes.show_receipt", "sale_id"),
     "DailyClosing": ("ventes.show_closing", "closing_id"), "StockCount": ("stocks.show_count", "count_id"),
+    "IncomingInvoice": ("echanges.show_incoming", "incoming_id"),
+    "SupplierInvoice": ("echanges.show_supplier_invoice", "supplier_invoice_id"),
 }
 
 

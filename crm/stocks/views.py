@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.stocks import purchasing, services
 from crm.clients.models import Party
 from crm.core.models import Firm
+from crm.core.mentions import seller_legal_mentions
 from crm.core.pdf import PdfUnavailable, firm_logo_uri, pdf_response, render_pdf
 from crm.stocks.forms import (
     CountForm, ManualMoveForm, OrderLineForm, PurchaseOrderForm, ReceiptForm, SettingsForm, SupplierTermsForm,
@@ -505,6 +506,7 @@ def purchase_order_context(order: PurchaseOrder) -> dict:
             address_lines=[item for item in (supplier.address_line1, supplier.address_line2, town) if item],
             siren=supplier.siret[:9] if supplier.siret else "", vat_number=supplier.vat_number),
         "delivery_address_lines": None,
+        "seller_legal": seller_legal_mentions(firm),
         "lines": [SimpleNamespace(reference=item.product.reference, label=item.product.label, description="",
                                   quantity=item.quantity, unit=item.product.unit, unit_price=item.unit_price,
                                   discount_rate=None, vat_rate=item.vat_rate, net=item.net) for item in order.lines],

@@ -224,21 +224,9 @@ def _vat_lines(lines: tuple[ComputedLine, ...], gross: Decimal, net: Decimal) ->
     then the higher rate). It gives exactly the half-up roundings whenever
     those add up to `net`, and the VAT bases always equal the net financier.
     """
-    by_rate: dict[Decimal, Decimal] = {}
-    for line in lines:
-        by_rate[line.vat_rate] = by_rate.get(line.vat_rate, ZERO) + line.net
+    by_rate = nets_by_rate(lines)
     rates = sorted(by_rate, reverse=True)
-    if gross == 0:
-        bases = {rate: ZERO for rate in rates}
-    else:
-        exact = {rate: by_rate[rate] * net / gross for rate in rates}
-        bases = {rate: floor_cent(exact[rate]) for rate in rates}
-        missing = int((net - sum(bases.values(), ZERO)) / CENT)
-        by_remainder = sorted(
-            rates, key=lambda r: (exact[r] - bases[r], by_rate[r], r), reverse=True
-        )
-        for rate in by_remainder[:missing]:
-            bases[rate] += CENT
+    bases = shares_by_rate(by_rate, gross, net)
     return tuple(
         VatLine(
             rate=rate,
@@ -248,6 +236,32 @@ def _vat_lines(lines: tuple[ComputedLine, ...], gross: Decimal, net: Decimal) ->
         )
         for rate in rates
     )
+
+
+def nets_by_rate(lines: Iterable[ComputedLine]) -> dict[Decimal, Decimal]:
+    """The sum of the line nets of each VAT rate."""
+    by_rate: dict[Decimal, Decimal] = {}
+    for line in lines:
+        by_rate[line.vat_rate] = by_rate.get(line.vat_rate, ZERO) + line.net
+    return by_rate
+
+
+def shares_by_rate(by_rate: dict[Decimal, Decimal], gross: Decimal, net: Decimal) -> dict[Decimal, Decimal]:
+    """Each rate's share of `net` (a net after document-level reductions), to the cent, adding up to `net`.
+
+    The largest-remainder rounding of _vat_lines(); the e-invoice (crm.einvoice.cii) uses it
+    for every step of the cascade, so that its allowances per VAT rate add up to the VAT bases.
+    """
+    rates = sorted(by_rate, reverse=True)
+    if gross == 0:
+        return {rate: ZERO for rate in rates}
+    exact = {rate: by_rate[rate] * net / gross for rate in rates}
+    bases = {rate: floor_cent(exact[rate]) for rate in rates}
+    missing = int((net - sum(bases.values(), ZERO)) / CENT)
+    by_remainder = sorted(rates, key=lambda r: (exact[r] - bases[r], by_rate[r], r), reverse=True)
+    for rate in by_remainder[:missing]:
+        bases[rate] += CENT
+    return bases
 
 
 def _decimal(value, field: str, what: str) -> Decimal:

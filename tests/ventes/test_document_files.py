@@ -29,7 +29,8 @@ def test_validation_stores_the_pdf_once_and_downloads_serve_those_bytes(shop):
 
     _validate(shop, invoice)
     [stored] = _files(invoice)
-    assert (stored.purpose, stored.content_type, stored.filename) == ("pdf", "application/pdf", f"{invoice.number}.pdf")
+    assert (stored.purpose, stored.content_type, stored.filename) == (
+        "facturx", "application/pdf", f"{invoice.number}.pdf")  # an invoice's PDF is its Factur-X
     assert stored.size == len(stored.data) and stored.sha256 == hashlib.sha256(stored.data).hexdigest()
     assert stored.data.startswith(b"%PDF")
 

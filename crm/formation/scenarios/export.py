@@ -33,7 +33,7 @@ from crm.ventes.documents.models import Payment, SalesDocument
 from crm.ventes.models import Product, ProductFamily
 
 FIRM_KEYS = ("trade_name", "legal_form", "siret", "vat_number", "address_line1", "address_line2", "postcode",
-             "city", "phone", "email", "website", "iban", "bic", "terms_of_sale")
+             "city", "phone", "email", "website", "iban", "bic", "terms_of_sale", "rcs_city")
 PARTY_KEYS = ("category", "civility", "first_name", "last_name", "company_name", "siret", "vat_number",
               "legal_form", "sector", "phone", "email", "address_line1", "address_line2", "postcode", "city", "notes")
 # Order of records written on the same date at the same instant (never in practice, but stable).
@@ -62,7 +62,8 @@ def export_firm(firm: Firm, name: str | None = None) -> str:
     data = {
         "scenario": _clean({"name": name or f"Export de {firm.trade_name}",
                             "start_date": firm.business_date}),
-        "firm": _clean({key: getattr(firm, key) for key in FIRM_KEYS}),
+        "firm": _clean({**{key: getattr(firm, key) for key in FIRM_KEYS},
+                        "share_capital": _number(firm.share_capital) if firm.share_capital is not None else None}),
         "settings": _settings(firm),
         "organigramme": _organigramme(firm),
         "segments": sorted({p.segment for p in parties if p.segment and p.kind != "supplier"}),
@@ -95,7 +96,7 @@ def _settings(firm: Firm) -> dict:
     settings = get_firm_settings(firm)
     data = {"payment_terms_days": settings.payment_terms_days, "late_payment_rate": _number(settings.late_payment_rate),
             "escompte_terms": settings.escompte_terms, "time_zone": settings.time_zone,
-            "allow_negative_stock": settings.allow_negative_stock,
+            "allow_negative_stock": settings.allow_negative_stock, "vat_on_debits": settings.vat_on_debits,
             "number_prefixes": dict(sorted((settings.number_prefixes or {}).items()))}
     return _clean(data)
 

@@ -125,7 +125,8 @@ def _identity(firm: Firm, scenario: s.ScenarioFile) -> None:
     from crm.admin.services import FIRM_FIELDS, apply_firm_data
 
     data = scenario.firm.model_dump()
-    apply_firm_data(firm, {key: data.get(key, "") for key in FIRM_FIELDS if key != "siren"})
+    apply_firm_data(firm, {**{key: data.get(key, "") for key in FIRM_FIELDS if key != "siren"},
+                           "share_capital": data.get("share_capital")})
 
 
 def _settings(firm: Firm, settings: s.Settings) -> None:
@@ -136,7 +137,7 @@ def _settings(firm: Firm, settings: s.Settings) -> None:
         firm, number_prefixes={**DEFAULT_PREFIXES, **settings.number_prefixes},
         allow_negative_stock=settings.allow_negative_stock, late_payment_rate=settings.late_payment_rate,
         payment_terms_days=settings.payment_terms_days, escompte_terms=settings.escompte_terms,
-        time_zone=settings.time_zone)
+        time_zone=settings.time_zone, vat_on_debits=settings.vat_on_debits)
 
 
 def _department(firm: Firm, department: s.Department) -> None:

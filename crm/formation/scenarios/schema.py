@@ -101,6 +101,8 @@ class FirmIdentity(Strict):
     iban: Annotated[str, _identifier(identifiers.iban)] = ""
     bic: Annotated[str, _identifier(identifiers.bic)] = ""
     terms_of_sale: _text(20000) = ""
+    rcs_city: _text(80) = ""
+    share_capital: Annotated[Decimal, Field(ge=0, lt=Decimal("1000000000000"), decimal_places=2)] | None = None
 
     @model_validator(mode="after")
     def _vat_matches_siret(self):
@@ -115,6 +117,7 @@ class Settings(Strict):
     escompte_terms: _text(500) = ""
     time_zone: str = "Europe/Paris"
     allow_negative_stock: bool = False
+    vat_on_debits: bool = False
     number_prefixes: dict[Annotated[str, _choice(DOCUMENT_TYPES, "Type de document")], _text(16)] = {}
 
     @field_validator("time_zone")

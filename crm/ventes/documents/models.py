@@ -283,8 +283,8 @@ class Payment(FirmScoped, db.Model):
 
 FILE_PURPOSES = {
     "pdf": "PDF du document validé",
-    # Reserved for the e-invoicing work: PDF/A-3 with the EN 16931 CII XML embedded.
-    "facturx": "Facture électronique Factur-X",
+    # Invoices and credit notes: PDF/A-3b with the EN 16931 CII XML embedded (crm.einvoice).
+    "facturx": "Facture électronique Factur-X (EN 16931)",
 }
 
 
@@ -313,3 +313,7 @@ class DocumentFile(FirmScoped, db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def purpose_label(self) -> str:
+        return FILE_PURPOSES[self.purpose]

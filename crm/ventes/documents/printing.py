@@ -5,6 +5,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from crm.core.firm_settings import get_firm_settings, payment_mentions
+from crm.core.mentions import document_mentions
 from crm.core.formatting import day, percent
 from crm.core.models import Firm
 from flask import render_template
@@ -28,6 +29,7 @@ def document_context(document: SalesDocument, totals) -> dict:
     """The context of documents/base_document.html for one sales document."""
     firm = db.session.get(Firm, document.firm_id)
     party = document.party
+    legal = document_mentions(document, firm, get_firm_settings(firm))
     return {
         "firm": firm,
         "logo_src": firm_logo_uri(firm),
@@ -38,16 +40,18 @@ def document_context(document: SalesDocument, totals) -> dict:
             valid_until=document.valid_until if document.kind == "quote" else None,
             delivery_date=document.delivery_date,
             credited_invoice=document.credited_invoice, reason="",
-            nature=_operation_nature(document) if document.kind in ("invoice", "credit_note") else None,
+            nature=legal.nature,
             references=_references(document), client_code=f"C{party.id:05d}",
             notes=document.notes, payment_method=None,
         ),
         "client": SimpleNamespace(
             name=party.name, address_lines=_party_address(party),
             is_business=party.category == "business",
-            siren=party.siret[:9] if party.siret else "", vat_number=party.vat_number,
+            siren=legal.client_siren, vat_number=party.vat_number,
         ),
-        "delivery_address_lines": _delivery_address(party),
+        "delivery_address_lines": legal.delivery_address,
+        "seller_legal": legal.seller_legal,
+        "tax_mentions": legal.tax_mentions,
         "lines": _lines(document),
         "totals": None if document.kind == "delivery" else totals,
         "mentions": mentions(document, firm),
@@ -121,25 +125,28 @@ def _lines_of(line1: str, line2: str, postcode: str, city: str) -> list[str]:
     return [line for line in (line1, line2, town) if line]
 
 
-def _party_address(party) -> list[str]:
+def billing_address(party) -> tuple[str, str, str, str]:
+    """The client's billing address (line 1, line 2, postcode, city): its billing address, else its address."""
     billing = next((a for a in party.addresses if a.kind == "billing"), None)
     if billing is not None:
-        return _lines_of(billing.line1, billing.line2, billing.postcode, billing.city)
-    return _lines_of(party.address_line1, party.address_line2, party.postcode, party.city)
+        return billing.line1, billing.line2, billing.postcode, billing.city
+    return party.address_line1, party.address_line2, party.postcode, party.city
 
 
-def _delivery_address(party) -> list[str] | None:
-    """The delivery address, printed only when it differs from the client's address."""
+def delivery_address(party) -> tuple[str, str, str, str] | None:
+    """The delivery address when the client has one that differs from its billing address, else None."""
     delivery = next((a for a in party.addresses if a.kind == "delivery"), None)
     if delivery is None:
         return None
-    lines = _lines_of(delivery.line1, delivery.line2, delivery.postcode, delivery.city)
-    return lines if lines != _party_address(party) else None
+    address = (delivery.line1, delivery.line2, delivery.postcode, delivery.city)
+    return address if _lines_of(*address) != _lines_of(*billing_address(party)) else None
 
 
-def _operation_nature(document: SalesDocument) -> str:
-    goods = any(item.product is not None and item.product.stock_tracked for item in document.lines)
-    services = any(item.product is None or not item.product.stock_tracked for item in document.lines)
-    if goods and services:
-        return "Livraison de biens et prestation de services"
-    return "Livraison de biens" if goods else "Prestation de services"
+def _party_address(party) -> list[str]:
+    return _lines_of(*billing_address(party))
+
+
+def delivery_address_lines(party) -> list[str] | None:
+    """The delivery address, printed only when it differs from the client's address."""
+    address = delivery_address(party)
+    return _lines_of(*address) if address is not None else None

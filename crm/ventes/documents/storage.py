@@ -14,12 +14,14 @@ inserted by a short transaction of its own (crm.core.web.after_commit). Should
 that step fail (server stopped, WeasyPrint missing), the first download prints
 the document then and stores that file instead: "once" still holds.
 
-Factur-X (e-invoicing) adds its own purpose ("facturx": PDF/A-3 with the CII XML)
-the same way: `store_file(document, "facturx", "application/pdf", …)`.
+Invoices and credit notes are e-invoices: their one file has the purpose "facturx",
+a PDF/A-3b printed from the same template with the EN 16931 CII XML (generated from
+the stored document inside the validating transaction, crm.einvoice) embedded.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from sqlalchemy import select
 
@@ -27,19 +29,28 @@ from crm.core.database import begin_writing
 from crm.core.firm_settings import insert_ignoring_conflict
 from crm.core.pdf import PdfUnavailable, html_to_pdf
 from crm.core.web import after_commit
+from crm.einvoice import issuing
 from crm.extensions import db
 from crm.ventes.documents import printing
 from crm.ventes.documents.models import DocumentFile, SalesDocument
 
 PDF = "pdf"
+FACTURX = "facturx"
 PDF_TYPE = "application/pdf"
+_log = logging.getLogger(__name__)
 
 
 def filename_of(document: SalesDocument) -> str:
     return f"{document.number or 'brouillon-' + str(document.id)}.pdf"
 
 
-def stored_file(document: SalesDocument, purpose: str = PDF) -> DocumentFile | None:
+def purpose_of(document: SalesDocument) -> str:
+    """What a validated document's PDF is: Factur-X for invoices and credit notes, a plain PDF otherwise."""
+    return FACTURX if issuing.is_einvoice(document) else PDF
+
+
+def stored_file(document: SalesDocument, purpose: str | None = None) -> DocumentFile | None:
+    purpose = purpose or purpose_of(document)
     return db.session.scalar(select(DocumentFile).where(DocumentFile.document_id == document.id,
                                                         DocumentFile.purpose == purpose))
 
@@ -53,18 +64,43 @@ def store_file(document_id: int, firm_id: int, purpose: str, content_type: str, 
     }, ["document_id", "purpose"])
 
 
-def store_pdf_after_commit(document: SalesDocument) -> None:
-    """At validation: the HTML now (frozen data), the PDF and its storage once the validation committed."""
+def _sources(document: SalesDocument) -> tuple[str, bytes | None]:
+    """What the file is made of, read inside the transaction: the HTML, and the CII XML of an e-invoice."""
     html = printing.document_html(document)
+    xml = issuing.xml_of(document) if issuing.is_einvoice(document) else None
+    return html, xml
+
+
+def _render(html: str, xml: bytes | None) -> tuple[str, bytes]:
+    """The file (no database access): a plain PDF, or the Factur-X PDF/A-3b with its XML embedded."""
+    if xml is None:
+        return PDF, html_to_pdf(html)
+    pdf = html_to_pdf(html, issuing.PDF_VARIANT)
+    try:
+        return FACTURX, issuing.facturx_pdf(pdf, xml)
+    except issuing.FacturxError:
+        # Never expected (tests check the XSD on every kind of document); the document is still
+        # served, as a PDF/A without its XML, and the error is logged for the administrator.
+        _log.exception("Factur-X not produced")
+        return PDF, pdf
+
+
+def store_pdf_after_commit(document: SalesDocument) -> None:
+    """At validation: the HTML and XML now (frozen data), the PDF and its storage once the validation committed."""
+    html, xml = _sources(document)
     document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
 
     def print_and_store() -> None:
         try:
-            data = html_to_pdf(html)  # no database access: no lock held meanwhile
+            purpose, data = _render(html, xml)  # no database access: no lock held meanwhile
         except PdfUnavailable:
             return  # printed (and stored) at the first download, once WeasyPrint is installed
-        store_file(document_id, firm_id, PDF, PDF_TYPE, filename, data)
+        store_file(document_id, firm_id, purpose, PDF_TYPE, filename, data)
         db.session.commit()  # a short write transaction of its own
+        if purpose == FACTURX:
+            from crm.einvoice.services import deliver_after_storage
+
+            deliver_after_storage(document_id)  # to a client that is a firm of the classroom, if it is one
 
     after_commit(print_and_store)
 
@@ -73,14 +109,14 @@ def pdf_of(document: SalesDocument) -> bytes:
     """The PDF to serve: a draft's printed now; a validated document's as stored (printed once)."""
     if document.is_draft:
         return html_to_pdf(printing.document_html(document))
-    stored = stored_file(document)
+    stored = stored_file(document) or stored_file(document, PDF)
     if stored is None:
         # Validated before files were stored, or its printing after validation failed:
         # printed now from the read snapshot (no write lock held), then stored.
         document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
-        data = html_to_pdf(printing.document_html(document))
+        purpose, data = _render(*_sources(document))
         begin_writing()  # a download is a GET: it only now knows it writes
-        store_file(document_id, firm_id, PDF, PDF_TYPE, filename, data)
+        store_file(document_id, firm_id, purpose, PDF_TYPE, filename, data)
         stored = db.session.scalar(select(DocumentFile).where(  # the winner's bytes if two downloads raced
-            DocumentFile.document_id == document_id, DocumentFile.purpose == PDF))
+            DocumentFile.document_id == document_id, DocumentFile.purpose == purpose))
     return stored.data

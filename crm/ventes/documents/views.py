@@ -17,6 +17,7 @@ from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.views_helpers import form_error, is_refused, page_number, refuse
 from crm.extensions import db
 from crm.core.pdf import PdfUnavailable, pdf_response
+from crm.einvoice import services as einvoice_services
 from crm.prospection.reminders import reminders_of_invoice
 from crm.ventes.documents import printing, services, storage
 from crm.ventes.documents.forms import (
@@ -73,7 +74,13 @@ def show_document(document_id: int):
 
 def _document_context(document: SalesDocument) -> dict:
     context = {"slug": SLUG_OF[document.kind], "plural": PLURALS[document.kind],
-               "steps": services.next_steps(document), "linked": services.linked_documents(document)}
+               "steps": services.next_steps(document), "linked": services.linked_documents(document),
+               "stored_file": None}
+    if not document.is_draft:
+        context["stored_file"] = storage.stored_file(document) or storage.stored_file(document, storage.PDF)
+        if document.party.linked_firm_id is not None and document.kind in ("invoice", "credit_note"):
+            context["delivery"] = einvoice_services.delivery_of(document)
+            context["delivery_expected"] = True
     if isinstance(document, Invoice):
         context["paid"] = services.paid_amount(document)
         context["credited"] = services.credited_amount(document)

@@ -1,0 +1,48 @@
+"""Forms of the e-invoice screens."""
+from decimal import Decimal
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from crm.core.forms import AmountField, Form, strip_filter
+from crm.einvoice.models import SUPPLIER_PAYMENT_METHODS
+from crm.einvoice.services import LINK_KINDS
+
+
+class UploadForm(Form):
+    file = FileField("Facture reçue (Factur-X PDF ou XML CII)", [FileRequired("Choisissez le fichier reçu.")],
+                     description="PDF Factur-X ou XML CII (EN 16931), 4 Mo au plus.")
+
+
+class LinkForm(Form):
+    kind = SelectField("Lier comme", choices=list(LINK_KINDS.items()), validate_choice=True)
+
+
+class SupplierPaymentForm(Form):
+    amount = AmountField("Montant", [InputRequired("Indiquez le montant réglé."),
+                                     NumberRange(min=Decimal("0.01"), message="Le montant doit être positif.")],
+                         places=2)
+    method = SelectField("Mode de règlement", choices=list(SUPPLIER_PAYMENT_METHODS.items()), validate_choice=True)
+    paid_on = DateField("Date du règlement", [InputRequired("Indiquez la date du règlement.")])
+    reference = StringField("Référence", [Length(max=60)], filters=[strip_filter],
+                            description="N° de virement, de chèque…")
+
+
+class DecisionForm(Form):
+    reason = TextAreaField("Raison", [Length(max=500)], filters=[strip_filter], render_kw={"rows": 2},
+                           description="Obligatoire pour accepter des écarts ou pour contester la facture.")
+
+
+class OrderChoiceForm(Form):
+    order_id = SelectField("Commande fournisseur", coerce=int, validate_choice=True)
+
+
+class TypedInvoiceForm(Form):
+    """A paper invoice typed against a purchase order; the quantity and price fields per order line are read
+    from the request by name (quantity_<line id>, price_<line id>)."""
+
+    number = StringField("N° de la facture du fournisseur", [InputRequired("Indiquez le numéro de la facture."),
+                                                             Length(max=60)], filters=[strip_filter])
+    issue_date = DateField("Date de la facture", [InputRequired("Indiquez la date de la facture.")])
+    due_date = DateField("Échéance", [Optional()])
