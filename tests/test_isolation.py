@@ -346,12 +346,20 @@ def _activity_b(world):
 def _incoming_b(world):
     from datetime import date
 
-    from crm.einvoice.models import IncomingInvoice
+    from decimal import Decimal
 
+    from crm.einvoice import cii, issuing
+    from crm.einvoice.models import IncomingInvoice
+    from crm.ventes.documents.models import Invoice
+
+    # A real CII (its page reads it back), written from firm B's own invoice: stored files are checked.
+    invoice = issuing.invoice_of(db.session.get(Invoice, _document_b(world)), paid=Decimal("0"))
+    invoice.number = "F-B-1"  # the draft has none
+    xml = cii.to_xml(invoice)
     incoming = IncomingInvoice(firm_id=world.firm_b.id, channel="upload", type_code="380", number="F-B-1",
                                issue_date=date(2026, 2, 10), seller_name="Fournisseur de B", seller_key="b",
                                total_ht=10, total_vat=2, total_ttc=12, due_payable=12, filename="b.xml",
-                               content_type="application/xml", data=b"<x/>", xml=b"<x/>", sha256="0" * 64)
+                               content_type="application/xml", data=xml, xml=xml, sha256="0" * 64)
     db.session.add(incoming)
     db.session.flush()
     return incoming.id

@@ -12,6 +12,7 @@ from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
 from crm.core.formatting import money as format_money
+from crm.core.limits import is_id
 from crm.core.picker import searching
 from crm.core.tenancy import current_firm, get_or_404, scoped
 from crm.core.views_helpers import form_error, is_refused, page_number, refuse
@@ -230,8 +231,11 @@ def _lines(form: DocumentForm, document: SalesDocument | None = None) -> list[se
 
 
 def _products_of(form: DocumentForm) -> dict[int, Product]:
-    """The articles chosen on the form's lines, in one query; another firm's article is a 404."""
+    """The articles chosen on the form's lines, in one query; another firm's article, or an id
+    no row can have, is a 404."""
     ids = {int(entry.form.product_id.data) for entry in form.lines.entries if entry.form.product_id.data}
+    if not all(is_id(i) for i in ids):
+        abort(404)
     products = {p.id: p for p in db.session.scalars(scoped(Product).where(Product.id.in_(ids)))} if ids else {}
     if len(products) != len(ids):
         abort(404)
