@@ -26,6 +26,7 @@ from crm.einvoice.models import (
 )
 from crm.extensions import db
 from crm.formation.journal import record_activity
+from crm.ventes.documents.services import StatementEntry  # one line of an account, client or supplier
 
 PRICE_TOLERANCE = Decimal("0.005")  # a net price read from the XML may carry more decimals than the order's
 UNSETTLED = ("booked", "partially_paid")
@@ -350,15 +351,6 @@ def record_supplier_payment(invoice: SupplierInvoice, user: User | None, amount:
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-@dataclass
-class StatementEntry:
-    on: date
-    label: str
-    debit: Decimal
-    credit: Decimal
-    balance: Decimal = ZERO
-
 
 def supplier_statement(firm: Firm, supplier) -> list[StatementEntry]:
     """The supplier's account as the buyer keeps it: invoices (credit), credit notes and payments (debit).
