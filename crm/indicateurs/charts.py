@@ -163,7 +163,7 @@ def funnel_chart(caption: str, steps: Sequence) -> Markup:
     rows = []
     for n, step in enumerate(steps):
         value = Decimal(step.value)
-        width = max(float(value / biggest) * room, 3)
+        width = max(value / biggest * room, Decimal(3))
         x = (WIDTH - width) / 2
         y = n * line + 4
         rate = f" — {percent(value * 100 / first, 1)}" if first and n else ""
