@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from crm.core.errors import DomainError
-from crm.core.formatting import money, number
+from crm.core.formatting import counted, money, plural, with_unit
 from crm.core.models import Firm, User, utcnow
 from crm.core.money import ZERO, percentage_of, round_cent
 from crm.einvoice import reader
@@ -236,7 +236,7 @@ def match(invoice: SupplierInvoice) -> list[Difference]:
                 f"« {line.description} » : facturé {money(Decimal(line.unit_price))} HT l'unité, commandé "
                 f"{money(ordered_price)} ; écart de {money(gap)} sur la ligne."))
     for order_line in order.lines:
-        label = order_line.product.label
+        label, unit = order_line.product.label, order_line.product.unit
         invoiced = billed.get(order_line.id)
         if invoiced is None:
             continue
@@ -244,13 +244,14 @@ def match(invoice: SupplierInvoice) -> list[Difference]:
         if accepted.get(order_line.id, 0) == 0:
             differences.append(Difference(
                 "missing_receipt", label,
-                f"« {label} » : {number(invoiced, 3)} facturé(s) mais aucune réception validée "
-                f"sur la commande {order.number}."))
+                f"« {label} » : quantité facturée {with_unit(invoiced, unit)}, mais aucune réception "
+                f"validée sur la commande {order.number}."))
         elif invoiced != received:
             differences.append(Difference(
                 "quantity", label,
-                f"« {label} » : {number(invoiced, 3)} facturé(s), {number(max(received, ZERO), 3)} reçu(s) en bon état "
-                f"et pas encore facturé(s) (commandé : {order_line.quantity})."))
+                f"« {label} » : quantité facturée {with_unit(invoiced, unit)} ; quantité reçue en bon état "
+                f"et pas encore facturée {with_unit(max(received, ZERO), unit)} "
+                f"(quantité commandée {with_unit(order_line.quantity, unit)})."))
     return differences
 
 
@@ -284,15 +285,15 @@ def book(invoice: SupplierInvoice, user: User | None, reason: str = "") -> list[
     if any(d.kind == "no_order" for d in differences) and invoice.kind == "invoice":
         raise DomainError("Rapprochez d'abord la facture de la commande qu'elle facture.", "reason")
     if differences and not reason:
-        raise DomainError(f"{len(differences)} écart(s) avec la commande et les réceptions : indiquez pourquoi "
-                          "vous les acceptez, ou contestez la facture.", "reason")
+        raise DomainError(f"{counted(len(differences), 'écart')} avec la commande et les réceptions : "
+                          "indiquez pourquoi vous les acceptez, ou contestez la facture.", "reason")
     invoice.status = "booked"
     invoice.decision_reason = reason
     invoice.booked_at = utcnow()
     db.session.flush()
     summary = f"{invoice.title} de {invoice.supplier.name} enregistrée ({money(invoice.total_ttc)})"
     if differences:
-        summary += f", {len(differences)} écart(s) accepté(s) : {reason}"
+        summary += f", {counted(len(differences), 'écart')} {plural(len(differences), 'accepté')} : {reason}"
     record_activity(db.session.get(Firm, invoice.firm_id), user, "supplier_invoice.booked", invoice, summary[:255])
     return differences
 

@@ -24,6 +24,7 @@ from flask import abort
 from sqlalchemy import func, select
 
 from crm.core.errors import DomainError
+from crm.core.formatting import counted
 from crm.core.models import Firm, User
 from crm.einvoice import cii, reader, validation
 from crm.einvoice.models import IncomingInvoice
@@ -137,7 +138,7 @@ def check(firm: Firm, xml: bytes) -> cii.Invoice:
     fatal = validation.fatal_failures(xml)
     if fatal:
         raise RefusedInvoice(
-            f"La facture ne respecte pas les règles EN 16931 ({len(fatal)} règle(s) en échec).",
+            f"La facture ne respecte pas les règles EN 16931 ({counted(len(fatal), 'règle')} en échec).",
             [f"{failure.rule} : {failure.text}" for failure in fatal])
     _check_buyer(firm, invoice)
     if not invoice.number or invoice.issue_date is None:

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from crm.core.formatting import counted
 from crm.extensions import db
 
 
@@ -25,9 +26,11 @@ def check(path: str):
     except ScenarioInvalid as error:
         _print_errors(error)
         sys.exit(1)
-    click.echo(f"Scénario « {parsed.scenario.name} » valide : {len(parsed.products)} article(s), "
-               f"{len(parsed.clients)} client(s) ou prospect(s), {len(parsed.suppliers)} fournisseur(s), "
-               f"{len(parsed.history)} opération(s) d'historique, {len(parsed.events)} événement(s).")
+    click.echo(f"Scénario « {parsed.scenario.name} » valide : {counted(len(parsed.products), 'article')}, "
+               f"{counted(len(parsed.clients), 'client ou prospect', 'clients ou prospects')}, "
+               f"{counted(len(parsed.suppliers), 'fournisseur')}, "
+               f"{counted(len(parsed.history), 'opération')} d'historique, "
+               f"{counted(len(parsed.events), 'événement')}.")
 
 
 @scenario.command("load")

@@ -50,7 +50,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "indemnite_forfaitaire": ("Indemnité forfaitaire de recouvrement (professionnels)", "40,00 €"),
     "total_a_regler": ("Reste dû + pénalités + indemnité", "1 249,86 €"),
     "eleve": ("Votre nom (signataire)", "Hugo Nguyen"),
-    "poste": ("Votre poste", "Commercial(e)"),
+    "poste": ("Votre poste", "Commercial"),
     "entreprise": ("Nom de notre entreprise", "Comptoir démo"),
     "telephone_entreprise": ("Téléphone de notre entreprise", "04 72 00 00 00"),
     "courriel_entreprise": ("Courriel de notre entreprise", "contact@comptoir-demo.fr"),

@@ -54,7 +54,9 @@ def test_the_three_way_match_lists_every_difference(trade):
                                    ("quantity", "Chaise empilable")]
     texts = " ".join(d.text for d in differences).replace("\u202f", " ").replace("\xa0", " ")
     assert "facturé 46,00 € HT l'unité, commandé 45,00 €" in texts and "écart de 10,00 €" in texts
-    assert "10 facturé(s), 8 reçu(s) en bon état" in texts
+    assert ("« Chaise empilable » : quantité facturée 10 unités ; quantité reçue en bon état et pas encore "
+            "facturée 8 unités (quantité commandée 10 unités).") in texts
+    assert "« Livre de caisse » : quantité facturée 4 unités, mais aucune réception validée" in texts
     # Booking with differences needs a reason; disputing too.
     with pytest.raises(DomainError, match="indiquez pourquoi"):
         purchasing.book(invoice, trade.buyer_user, "")

@@ -78,7 +78,7 @@ def test_minimal_scenario_is_valid():
      "ligne 13 — call_plans[0].targets[0]: tiers inconnu « mairie » : déclarez-le dans clients ou suppliers"),
     # An unknown objective.
     (("segment: Écoles}\n", "segment: Écoles}\ncall_plans:\n  - {name: Plan, objective: vendre}\n"),
-     "ligne 13 — call_plans[0].objective: Objet du contact « vendre » inconnu(e)"),
+     "ligne 13 — call_plans[0].objective: Objet du contact : « vendre » n'est pas une valeur possible"),
 ])
 def test_each_kind_of_error_is_reported_with_path_and_line(change, expected):
     old, new = change
@@ -227,7 +227,7 @@ def test_cli_check_and_load(app, app_ctx, runner, make_firm, tmp_path):
     bad = tmp_path / "faux.yaml"
     bad.write_text(MINIMAL.replace("vat_rate: 20}", "vat_rate: 7}"), encoding="utf-8")
     checked = runner.invoke(args=["scenario", "check", str(good)])
-    assert checked.exit_code == 0 and "Scénario « Papeterie test » valide : 4 article(s)" in checked.output
+    assert checked.exit_code == 0 and "Scénario « Papeterie test » valide : 4 articles" in checked.output
     refused = runner.invoke(args=["scenario", "check", str(bad)])
     assert refused.exit_code == 1
     assert "products[0].vat_rate: taux de TVA inconnu" in refused.output

@@ -43,13 +43,13 @@ def test_several_unknown_fields_and_stray_braces(firm_a, world):
 def test_merge_fields_take_the_recipients_values(firm_a, world, make_party):
     party = make_party(firm_a, civility="Mme", first_name="Claire", last_name="Dubois",
                        address_line1="8 avenue Foch", postcode="69006", city="Lyon")
-    values = merge.values_for(firm_a, world.trainee_a, "Commercial(e)", party, TODAY)
+    values = merge.values_for(firm_a, world.trainee_a, "Commercial", party, TODAY)
     text = merge.merge(
         "{{ formule_appel }}, {{ civilite }} {{ prenom }} {{ nom }} ({{ ville }}) — "
         "{{ eleve }}, {{ poste }}, {{ entreprise }}, le {{ date_du_jour }}.{{ numero_document }}",
         values,
     )
-    assert text == ("Madame, Mme Claire Dubois (Lyon) — Élève 3, Commercial(e), Firme A, le 16 mars 2026."
+    assert text == ("Madame, Mme Claire Dubois (Lyon) — Élève 3, Commercial, Firme A, le 16 mars 2026."
                     .replace("Élève 3", world.trainee_a.display_name))
     business = make_party(firm_a, category="business", company_name="Boulangerie Martin")
     assert merge.values_for(firm_a, None, "", business, TODAY)["formule_appel"] == "Madame, Monsieur"

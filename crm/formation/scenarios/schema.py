@@ -37,7 +37,7 @@ def _choice(values: dict | tuple, what: str):
     def check(value):
         if value not in values:
             allowed = ", ".join(str(v) for v in values)
-            raise ValueError(f"{what} « {value} » inconnu(e) : choisissez parmi {allowed}")
+            raise ValueError(f"{what} : « {value} » n'est pas une valeur possible ; choisissez parmi {allowed}")
         return value
     return AfterValidator(check)
 
