@@ -41,6 +41,9 @@ VARIANTS = {
     "ventes.products": ["?q=chaise"],
 }
 
+# What a page asks many times (rules of the page each want it) but the database answers once.
+READ_ONCE = {"FROM firm_settings": "the firm's settings", "sum(payment.amount)": "what settles an invoice"}
+
 
 def _pages(app, ids: dict):
     """(endpoint, url) of every GET page of the firm's sections, ids taken from `ids`."""
@@ -119,3 +122,6 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
             sample = "\n      ".join(s.split("\n")[0][:160] for s in list(extra)[:3])
             grown.append(f"{large_url} ({endpoint}): {n_small} → {n_large} queries\n      {sample}")
     assert not grown, "pages whose query count grows with the data:\n  " + "\n  ".join(grown)
+    reread = [f"{url}: {what} read {n} times" for url, (_, statements) in large_counts.items()
+              for marker, what in READ_ONCE.items() if (n := sum(marker in s for s in statements)) > 1]
+    assert not reread, "a page reads the same thing twice:\n  " + "\n  ".join(reread)

@@ -23,12 +23,15 @@ import enum
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Engine
 
 from crm.extensions import db
+
+T = TypeVar("T")
 
 
 class Transactions(enum.Enum):
@@ -51,6 +54,24 @@ _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT|MERGE|CR
 
 def current_kind() -> Transactions:
     return _kind.get()
+
+
+def memo_while_reading(key, compute: Callable[[], T]) -> T:
+    """compute() once per read-only request (a GET page), then the same value.
+
+    In a READ request nothing is written, so a value read from the database (the
+    firm's settings, what settles an invoice) cannot change before the page is
+    done; elsewhere (writes, the CLI) compute() runs every time, as writes may
+    change it between two calls.
+    """
+    from flask import g, has_request_context
+
+    if _kind.get() is not Transactions.READ or not has_request_context():
+        return compute()
+    memo = g.setdefault("read_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def set_kind(kind: Transactions, after_slow_work: Transactions = Transactions.WRITE) -> tuple[Token, Token]:

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from crm.core.clock import is_time_zone
-from crm.core.database import insert_ignoring_conflict
+from crm.core.database import insert_ignoring_conflict, memo_while_reading
 from crm.core.errors import DomainError
 from crm.core.formatting import percent
 from crm.core.money import has_decimals_at_most, round_places
@@ -23,9 +23,16 @@ _UNSET = object()
 
 
 def get_firm_settings(firm) -> FirmSettings:
-    """The firm's settings; a firm without a row gets the defaults (an unsaved object)."""
-    settings = db.session.scalar(select(FirmSettings).where(FirmSettings.firm_id == firm.id))
-    return settings if settings is not None else FirmSettings(firm_id=firm.id)
+    """The firm's settings; a firm without a row gets the defaults (an unsaved object).
+
+    Read once per page: many rules of one page ask (today's date, terms, prefixes).
+    """
+    return memo_while_reading(("firm_settings", firm.id), lambda: _read_settings(firm.id))
+
+
+def _read_settings(firm_id: int) -> FirmSettings:
+    settings = db.session.scalar(select(FirmSettings).where(FirmSettings.firm_id == firm_id))
+    return settings if settings is not None else FirmSettings(firm_id=firm_id)
 
 
 def update_firm_settings(

@@ -192,7 +192,9 @@ class Firm(db.Model):
     website: Mapped[str] = mapped_column(String(200), default="")
     iban: Mapped[str] = mapped_column(String(34), default="")
     bic: Mapped[str] = mapped_column(String(11), default="")
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Loaded only where it is drawn (every page loads the firm; a logo can weigh 1 MB).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Set with the logo and emptied with it: pages test it rather than load the image.
     logo_mimetype: Mapped[str] = mapped_column(String(20), default="")
     terms_of_sale: Mapped[str] = mapped_column(Text, default="")
     # Legal mentions of a company (crm.core.mentions): the city of its RCS registration (the RCS

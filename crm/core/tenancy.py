@@ -64,16 +64,26 @@ def load_current_firm() -> None:
     firm_id = session.get(SESSION_KEY)
     if firm_id is None and current_user.is_trainee:
         firm_id = _only_firm_id(current_user)
+        if firm_id is not None:
+            session[SESSION_KEY] = firm_id  # found once, not at every request
     if firm_id is None:
         return
-    firm = find_accessible_firm(current_user, firm_id)
-    if firm is None:  # membership removed since: forget the choice
+    found = _firm_and_membership(current_user, firm_id)
+    if found is None:  # membership removed since: forget the choice
         session.pop(SESSION_KEY, None)
         return
-    g.firm = firm
-    g.membership = db.session.scalar(
-        select(Membership).filter_by(user_id=current_user.id, firm_id=firm.id)
-    )
+    g.firm, g.membership = found
+
+
+def _firm_and_membership(user: User, firm_id: int):
+    """(firm, the user's membership of it or None) when the user may enter it: one query, every request."""
+    if user.is_trainee:
+        query = select(Firm, Membership).join(Membership, Membership.firm_id == Firm.id).where(
+            Membership.user_id == user.id)
+    else:  # teachers enter the firms of their classrooms, as accessible_firms() says
+        query = accessible_firms(user).add_columns(Membership).outerjoin(
+            Membership, (Membership.firm_id == Firm.id) & (Membership.user_id == user.id))
+    return db.session.execute(query.where(Firm.id == firm_id)).first()
 
 
 def _only_firm_id(user: User) -> int | None:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.clients import services as party_services
 from crm.core.clock import business_today
+from crm.core.database import memo_while_reading
 from crm.core.errors import DomainError
 from crm.core.formatting import money, number
 from crm.core.firm_settings import due_date, get_firm_settings
@@ -121,20 +122,41 @@ def _line_input(line: SalesLine | LineData) -> LineInput:
 
 
 def paid_amount(invoice: Invoice) -> Decimal:
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice.id)
-    ) if invoice.id else ZERO
+    return settlement(invoice).paid
 
 
 def credited_amount(invoice: Invoice) -> Decimal:
     """Total TTC of the validated credit notes of an invoice."""
+    return settlement(invoice).credited
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What has settled an invoice so far: its payments and its validated credit notes (TTC)."""
+
+    paid: Decimal = ZERO
+    credited: Decimal = ZERO
+
+    @property
+    def settled(self) -> Decimal:
+        return self.paid + self.credited
+
+
+def settlement(invoice: Invoice) -> Settlement:
+    """Payments and credit notes of an invoice, summed by the database in one query."""
     if not invoice.id:
-        return ZERO
-    return db.session.scalar(
-        select(func.coalesce(func.sum(CreditNote.total_ttc), 0)).where(
-            CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None)
-        )
-    )
+        return Settlement()
+    return memo_while_reading(("settlement", invoice.id), lambda: _read_settlement(invoice))
+
+
+def _read_settlement(invoice: Invoice) -> Settlement:
+    paid = (select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice.id)
+            .scalar_subquery())
+    credited = (select(func.coalesce(func.sum(CreditNote.total_ttc), 0))
+                .where(CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None))
+                .scalar_subquery())
+    row = db.session.execute(select(paid, credited)).one()
+    return Settlement(Decimal(row[0]), Decimal(row[1]))
 
 
 def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
@@ -148,7 +170,7 @@ def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
 
 def settled_amount(invoice: Invoice) -> Decimal:
     """What no longer has to be paid: payments plus credit notes."""
-    return Decimal(paid_amount(invoice)) + Decimal(credited_amount(invoice))
+    return settlement(invoice).settled
 
 
 def balance_due(invoice: Invoice) -> Decimal:
@@ -484,17 +506,26 @@ def _upstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocumen
         d.credited_invoice_id for d in documents if d.credited_invoice_id}
     grouped = select(invoice_deliveries_table.c.delivery_id).where(
         invoice_deliveries_table.c.invoice_id.in_([d.id for d in documents]))
-    return list(db.session.scalars(select(SalesDocument).where(
-        SalesDocument.firm_id == firm_id, SalesDocument.id.in_(parents) | SalesDocument.id.in_(grouped))))
+    return _documents_among(firm_id, select(SalesDocument.id).where(SalesDocument.id.in_(parents)), grouped)
 
 
 def _downstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
     ids = [d.id for d in documents]
-    grouping = select(invoice_deliveries_table.c.invoice_id).where(invoice_deliveries_table.c.delivery_id.in_(ids))
+    return _documents_among(
+        firm_id,
+        select(SalesDocument.id).where(SalesDocument.source_id.in_(ids)),
+        select(SalesDocument.id).where(SalesDocument.credited_invoice_id.in_(ids)),
+        select(invoice_deliveries_table.c.invoice_id).where(invoice_deliveries_table.c.delivery_id.in_(ids)))
+
+
+def _documents_among(firm_id: int, *id_queries: Select) -> list[SalesDocument]:
+    """The firm's documents whose id one of the queries gives.
+
+    One `id IN (… UNION ALL …)` rather than `a IN … OR b IN …`: with the OR, SQLite reads
+    every document of the firm; each branch of the union is a seek in its own index.
+    """
     return list(db.session.scalars(select(SalesDocument).where(
-        SalesDocument.firm_id == firm_id,
-        SalesDocument.source_id.in_(ids) | SalesDocument.credited_invoice_id.in_(ids)
-        | SalesDocument.id.in_(grouping))))
+        SalesDocument.firm_id == firm_id, SalesDocument.id.in_(union_all(*id_queries)))))
 
 
 def _frozen_message(document: SalesDocument) -> str:

@@ -65,12 +65,13 @@ def list_documents(slug: str):
 def show_document(document_id: int):
     document = services.with_lines(document_id)
     totals = services.totals_of(document)
+    context = _document_context(document)
     payment_form = None
     if isinstance(document, Invoice) and not document.is_draft:
         payment_form = PaymentForm(formdata=None, paid_on=business_today(current_firm),
-                                   amount=max(services.balance_due(document), Decimal("0")))
+                                   amount=max(context["balance"], Decimal("0")))
     return render_template("ventes/documents/show.html", document=document, totals=totals,
-                           payment_form=payment_form, **_document_context(document))
+                           payment_form=payment_form, **context)
 
 
 def _document_context(document: SalesDocument) -> dict:
@@ -83,9 +84,9 @@ def _document_context(document: SalesDocument) -> dict:
             context["delivery"] = einvoice_services.delivery_of(document)
             context["delivery_expected"] = True
     if isinstance(document, Invoice):
-        context["paid"] = services.paid_amount(document)
-        context["credited"] = services.credited_amount(document)
-        context["balance"] = services.balance_due(document)
+        settled = services.settlement(document)
+        context["paid"], context["credited"] = settled.paid, settled.credited
+        context["balance"] = document.total_ttc - settled.settled
         context["credit_notes"] = services.credit_notes_of(document)
         context["reminders"] = reminders_of_invoice(document.id)
     return context
