@@ -177,9 +177,28 @@ def test_more_than_damaged_or_in_stock_is_refused_with_nothing_saved(app, purcha
     response = browser.post(page, {"returned_on": purchase.today.isoformat(), "reason": "Casse",
                                    f"damaged-{purchase.line.id}": "deux"}, form_page=page)
     assert response.status_code == 422 and "n'est pas un nombre entier" in page_text(response)
+    for huge in ("99999999999999999999", str(2**31)):
+        response = browser.post(page, {"returned_on": purchase.today.isoformat(), "reason": "Casse",
+                                       f"stock-{purchase.line.id}": huge}, form_page=page)
+        assert response.status_code == 422 and "Ce nombre est trop grand" in page_text(response)
+    response = browser.post(page, {"returned_on": "9999-12-31", "reason": "x" * 300,
+                                   f"damaged-{purchase.line.id}": "1"}, form_page=page)
+    assert response.status_code == 422
     db.session.expire_all()
     assert db.session.scalar(select(func.count(SupplierReturn.id))) == 0
     assert db.session.scalar(select(func.count(SupplierReturnLine.id))) == 0
+    # A credit note cannot be linked to a return id that is not offered (404 page or form error, nothing saved).
+    note = SupplierInvoice(firm_id=purchase.firm.id, kind="credit_note", supplier_id=purchase.supplier.id,
+                           number="AV-X", issue_date=purchase.today, total_ht=D("1.00"), total_vat=D("0.20"),
+                           total_ttc=D("1.20"))
+    db.session.add(note)
+    db.session.commit()
+    note_page = f"/echanges/achats/{note.id}"
+    response = browser.post(f"{note_page}/retour", {"return_id": "99999999999999999999", "applied_to_id": "0"},
+                            form_page=note_page)
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(SupplierInvoice, note.id).return_id is None
     # The right quantity goes through: draft, then validated from its page.
     response = browser.post(page, {"returned_on": purchase.today.isoformat(), "reason": "Casse au transport",
                                    f"damaged-{purchase.line.id}": "2"}, form_page=page)
