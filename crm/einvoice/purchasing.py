@@ -199,6 +199,7 @@ def _only_open_order(firm: Firm, supplier):
     from crm.stocks.models import PurchaseOrder
 
     invoiced = select(SupplierInvoice.order_id).where(SupplierInvoice.order_id.is_not(None),
+                                                      SupplierInvoice.kind == "invoice",
                                                       SupplierInvoice.status != "disputed")
     orders = db.session.scalars(select(PurchaseOrder).where(
         PurchaseOrder.firm_id == firm.id, PurchaseOrder.supplier_id == supplier.id,
