@@ -359,3 +359,18 @@ def test_another_firms_return_and_receipt_answer_404(app, world, make_product):
 class SimpleWorld:
     def __init__(self, firm, user):
         self.firm_a, self.trainee_a = firm, user
+
+
+def test_the_scenario_export_keeps_a_returns_stock_exit(world, make_product):
+    import yaml
+
+    from crm.formation.scenarios.export import export_firm
+
+    purchase = Purchase(world, make_product)
+    purchase.receive(10)
+    supplier_return = purchase.send_back(stock=3, reason="Fêlures découvertes en rayon")
+    history = yaml.safe_load(export_firm(purchase.firm))["history"]
+    exits = [entry for entry in history if entry["type"] == "stock_move" and entry["product"] == "VASE"]
+    # Returns are not part of scenario files: the 3 units leave the stock as a plain exit.
+    assert [(e["kind"], e["quantity"], e["source"]) for e in exits] == [
+        ("loss", -3, f"{supplier_return.number} ({purchase.order.number})")]
