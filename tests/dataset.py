@@ -27,7 +27,8 @@ from crm.core.numbering_models import DocumentCounter
 from crm.extensions import db
 from crm.formation.models import Activity, ActivityCompetency
 from crm.stocks.models import (
-    GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine,
+    GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine, SupplierReturn,
+    SupplierReturnLine,
     StockMove, StockThreshold, SupplierTerms,
 )
 from crm.ventes.documents.models import Payment, SalesDocument, SalesLine, invoice_deliveries
@@ -357,7 +358,16 @@ def _purchasing(rnd, firm_id, user, sizes, suppliers, products):
     _plain(GoodsReceiptLine, [{"firm_id": firm_id, "receipt_id": rid, "order_line_id": lid, "received": 5,
                                "damaged": 0, "extra": False, "note": ""}
                               for rid, oid in zip(receipt_ids, validated[:: 2], strict=False) for lid in by_order[oid]])
-    return {"order_id": [ids[0], validated[0]], "receipt_id": [receipt_ids[0]]}
+    # Draft returns to the supplier (one per receipt), a unit of each order line.
+    return_ids = _bulk(SupplierReturn, [{"firm_id": firm_id, "number": None, "status": "draft", "order_id": oid,
+                                         "receipt_id": rid, "returned_on": START + timedelta(days=21),
+                                         "reason": "Casse au transport", "author_id": user.id}
+                                        for rid, oid in zip(receipt_ids, validated[:: 2], strict=False)])
+    _plain(SupplierReturnLine, [{"firm_id": firm_id, "return_id": return_id, "order_line_id": lid,
+                                 "source": "damaged", "quantity": 1}
+                                for return_id, oid in zip(return_ids, validated[:: 2], strict=False)
+                                for lid in by_order[oid]])
+    return {"order_id": [ids[0], validated[0]], "receipt_id": [receipt_ids[0]], "return_id": [return_ids[0]]}
 
 
 def _stock_count(firm_id, products):

@@ -84,7 +84,8 @@ def refusing_services(monkeypatch, world):
             "terms_of", "accepted_by_line", "remaining_by_line", "receipt_discrepancies", "document_context",
             "template_of", "ticket_totals", "is_closed", "short_of_stock", "day_report", "firm_or_404",
             "account_statement", "documents_of_party", "alerts_with_orders", "on_order", "stock_alert_count",
-            "stock_alerts", "allows_negative_stock"}
+            "stock_alerts", "allows_negative_stock", "returnable_by_line", "returned_by_line",
+            "credit_notes_of_returns", "return_credit_status", "returns_to_credit", "invoices_to_deduct_from"}
 
     def patch():
         for module, name, function in _service_functions():

@@ -199,6 +199,32 @@ def _receipt_b(world):
     db.session.add(receipt)
     db.session.flush()
     return receipt.id
+def _return_b(world):
+    """A validated return of firm B (its credit note page, its validation: every route of it)."""
+    from datetime import date
+
+    from crm.stocks.models import GoodsReceipt, GoodsReceiptLine, SupplierReturn, SupplierReturnLine
+
+    order = _purchase_order_b(world)
+    order.number, order.status = f"CF-B-{order.id}", "validated"
+    receipt = GoodsReceipt(firm_id=world.firm_b.id, order_id=order.id, received_on=date(2026, 1, 9),
+                           status="draft")
+    receipt.lines.append(GoodsReceiptLine(firm_id=world.firm_b.id, order_line_id=order.lines[0].id, received=3,
+                                          damaged=1, note="cassé"))
+    db.session.add(receipt)
+    db.session.flush()
+    receipt.number, receipt.status = f"BR-B-{receipt.id}", "validated"
+    supplier_return = SupplierReturn(firm_id=world.firm_b.id, order_id=order.id, receipt_id=receipt.id,
+                                     returned_on=date(2026, 1, 10), reason="Casse", status="draft")
+    supplier_return.lines.append(SupplierReturnLine(firm_id=world.firm_b.id, order_line_id=order.lines[0].id,
+                                                    source="damaged", quantity=1))
+    db.session.add(supplier_return)
+    db.session.flush()
+    supplier_return.number, supplier_return.status = f"RF-B-{supplier_return.id}", "validated"
+    db.session.flush()
+    return supplier_return.id
+
+
 def _counter_sale_b(world):
     from crm.ventes.caisse import services
     from crm.ventes.models import Product
@@ -400,6 +426,7 @@ FOREIGN_IDS = {
     "order_id": _order_b,
     "order_line_id": _order_line_b,
     "receipt_id": _receipt_b,
+    "return_id": _return_b,
     "sale_id": _sale_b,
     "closing_id": _closing_b,
     "plan_id": _plan_b_id,

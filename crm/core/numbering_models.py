@@ -19,6 +19,7 @@ DOCUMENT_TYPES: dict[str, str] = {
     "credit_note": "Avoir",
     "purchase_order": "Commande fournisseur",
     "goods_receipt": "Bon de réception",
+    "supplier_return": "Bon de retour fournisseur",
     "receipt": "Ticket de caisse",
     "daily_closing": "Clôture de caisse",
 }
@@ -32,6 +33,7 @@ DEFAULT_PREFIXES: dict[str, str] = {
     "credit_note": "AV{year}-",
     "purchase_order": "CF{year}-",
     "goods_receipt": "BR{year}-",
+    "supplier_return": "RF{year}-",
     "receipt": "TK{year}-",
     "daily_closing": "Z{year}-",
 }

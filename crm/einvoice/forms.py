@@ -46,3 +46,22 @@ class TypedInvoiceForm(Form):
                                                              Length(max=60)], filters=[strip_filter])
     issue_date = DateField("Date de la facture", [InputRequired("Indiquez la date de la facture.")])
     due_date = DateField("Échéance", [Optional()])
+
+
+class ReturnChoiceForm(Form):
+    """A credit note: the return it credits, and the invoice it is deducted from (0: none, kept to the credit of
+    the supplier account)."""
+
+    return_id = SelectField("Bon de retour crédité", coerce=int, validate_choice=True)
+    applied_to_id = SelectField("Déduire de la facture", coerce=int, validate_choice=True,
+                                description="Sa somme à régler baisse d'autant ; sans facture, l'avoir reste au "
+                                            "crédit du compte fournisseur.")
+
+
+class TypedCreditNoteForm(Form):
+    """A paper credit note typed from a supplier return; quantity_<order line id> and price_<order line id>
+    are read from the request by name."""
+
+    number = StringField("N° de l'avoir du fournisseur", [InputRequired("Indiquez le numéro de l'avoir."),
+                                                          Length(max=60)], filters=[strip_filter])
+    issue_date = DateField("Date de l'avoir", [InputRequired("Indiquez la date de l'avoir.")])

@@ -113,6 +113,9 @@ class SupplierInvoice(FirmScoped, db.Model):
         CheckConstraint(_in("status", SUPPLIER_INVOICE_STATUSES), name="status"),
         CheckConstraint(_in("kind", SUPPLIER_INVOICE_KINDS), name="kind"),
         CheckConstraint("total_ht >= 0 AND total_vat >= 0 AND total_ttc >= 0", name="totals"),
+        # Only a credit note credits a return and is deducted from an invoice (never from itself).
+        CheckConstraint("kind = 'credit_note' OR (return_id IS NULL AND applied_to_id IS NULL)",
+                        name="credit_note_links"),
         Index("ix_supplier_invoice_firm_status_due", "firm_id", "status", "due_date"),
     )
 
@@ -122,6 +125,11 @@ class SupplierInvoice(FirmScoped, db.Model):
     supplier_id: Mapped[int] = mapped_column(ForeignKey("party.id", ondelete="RESTRICT"), index=True)
     incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_invoice.id", ondelete="RESTRICT"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order.id", ondelete="RESTRICT"), index=True)
+    # A credit note: the supplier return it credits, and the invoice it is deducted from (None: it stays
+    # to the credit of the supplier account, deducted from a later payment).
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("supplier_return.id", ondelete="RESTRICT"), index=True)
+    applied_to_id: Mapped[int | None] = mapped_column(ForeignKey("supplier_invoice.id", ondelete="RESTRICT"),
+                                                      index=True)
     number: Mapped[str] = mapped_column(String(60))
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
@@ -137,6 +145,8 @@ class SupplierInvoice(FirmScoped, db.Model):
     supplier = relationship("Party")
     incoming: Mapped[IncomingInvoice | None] = relationship()
     order = relationship("PurchaseOrder")
+    supplier_return = relationship("SupplierReturn", backref="credit_notes")
+    applied_to = relationship("SupplierInvoice", remote_side=[id], foreign_keys=[applied_to_id])
     lines: Mapped[list[SupplierInvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="SupplierInvoiceLine.position")
     payments: Mapped[list[SupplierPayment]] = relationship(
@@ -144,7 +154,18 @@ class SupplierInvoice(FirmScoped, db.Model):
 
     @property
     def status_label(self) -> str:
+        if self.kind == "credit_note" and self.status == "booked":
+            return "Enregistré, déduit" if self.applied_to_id else "Enregistré, à déduire"
         return SUPPLIER_INVOICE_STATUSES[self.status]
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit_note"
+
+    @property
+    def gender(self) -> str:
+        """Grammatical gender of the title: "Facture … enregistrée", "Avoir … enregistré"."""
+        return "m" if self.kind == "credit_note" else "f"
 
     @property
     def kind_label(self) -> str:

@@ -16,7 +16,8 @@ from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.einvoice import purchasing, services
 from crm.einvoice.forms import (
-    DecisionForm, LinkForm, OrderChoiceForm, SupplierPaymentForm, TypedInvoiceForm, UploadForm,
+    DecisionForm, LinkForm, OrderChoiceForm, ReturnChoiceForm, SupplierPaymentForm, TypedCreditNoteForm,
+    TypedInvoiceForm, UploadForm,
 )
 from crm.einvoice.models import SUPPLIER_INVOICE_STATUSES, IncomingInvoice, SupplierInvoice, SupplierInvoiceLine
 from crm.extensions import db
@@ -138,9 +139,45 @@ def show_supplier_invoice(supplier_invoice_id: int, forms: dict | None = None, s
     balance = purchasing.balance_of(invoice)
     payment = forms.get("payment") or SupplierPaymentForm(formdata=None, amount=max(balance, Decimal("0")),
                                                           paid_on=business_today(current_firm))
+    return_form = None
+    if invoice.kind == "credit_note":
+        return_form = forms.get("return") or ReturnChoiceForm(formdata=None, return_id=invoice.return_id,
+                                                              applied_to_id=invoice.applied_to_id or 0)
+        _return_choices(invoice, return_form)
+    credited = purchasing.credited_amount(invoice) if invoice.kind == "invoice" else Decimal("0")
+    deducted = (db.session.scalars(scoped(SupplierInvoice).where(SupplierInvoice.applied_to_id == invoice.id)
+                                   .order_by(SupplierInvoice.id)).all() if invoice.kind == "invoice" else [])
     return render_template("einvoice/supplier_invoice.html", invoice=invoice, differences=purchasing.match(invoice),
                            order_form=choice, decision_form=forms.get("decision") or DecisionForm(formdata=None),
-                           payment_form=payment, balance=balance), status
+                           payment_form=payment, balance=balance, return_form=return_form, credited=credited,
+                           deducted=deducted), status
+
+
+def _return_choices(invoice: SupplierInvoice, form: ReturnChoiceForm) -> None:
+    form.return_id.choices = [(r.id, f"{r.number} du {day(r.returned_on)} (commande {r.order.number})")
+                              for r in purchasing.returns_to_credit(invoice)]
+    form.applied_to_id.choices = [(0, "Aucune : garder l'avoir au crédit du compte")] + [
+        (i.id, f"{i.number} du {day(i.issue_date)}") for i in purchasing.invoices_to_deduct_from(invoice)]
+
+
+@bp.route("/achats/<int:supplier_invoice_id>/retour", methods=["POST"])
+def match_return(supplier_invoice_id: int):
+    from crm.stocks.models import SupplierReturn
+
+    invoice = _supplier_invoice(supplier_invoice_id)
+    form = ReturnChoiceForm()
+    _return_choices(invoice, form)
+    if form.validate_on_submit():
+        supplier_return = get_or_404(SupplierReturn, form.return_id.data)
+        applied = get_or_404(SupplierInvoice, form.applied_to_id.data) if form.applied_to_id.data else None
+        try:
+            purchasing.link_return(invoice, supplier_return, current_user, applied)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash("Avoir rapproché du bon de retour : les écarts sont listés ci-dessous.", "success")
+            return redirect(url_for("echanges.show_supplier_invoice", supplier_invoice_id=invoice.id))
+    return show_supplier_invoice(supplier_invoice_id, {"return": form}, 422)
 
 
 @bp.route("/achats/<int:supplier_invoice_id>/commande", methods=["POST"])
@@ -224,10 +261,50 @@ def type_invoice(order_id: int):
     return render_template("einvoice/typed_invoice.html", form=form, order=order, values=values), status
 
 
+@bp.route("/retours/<int:return_id>/avoir", methods=["GET", "POST"])
+def type_credit_note(return_id: int):
+    """A paper credit note from the supplier, typed from the return it credits."""
+    from crm.stocks.models import PurchaseOrder, PurchaseOrderLine, SupplierReturn, SupplierReturnLine
+
+    supplier_return = get_or_404(SupplierReturn, return_id, joinedload(SupplierReturn.order).joinedload(
+        PurchaseOrder.supplier), selectinload(SupplierReturn.lines).joinedload(SupplierReturnLine.order_line)
+        .joinedload(PurchaseOrderLine.product))
+    if supplier_return.is_draft:
+        flash("Validez d'abord le bon de retour : l'avoir crédite un retour validé.", "error")
+        return redirect(url_for("stocks.show_return", return_id=supplier_return.id))
+    form = TypedCreditNoteForm(formdata=request.form if request.method == "POST" else None,
+                               issue_date=business_today(current_firm))
+    returned: dict[int, int] = {}
+    order_lines = {}
+    for line in supplier_return.lines:
+        returned[line.order_line_id] = returned.get(line.order_line_id, 0) + line.quantity
+        order_lines[line.order_line_id] = line.order_line
+    values = {line_id: (request.form.get(f"quantity_{line_id}", str(returned[line_id])),
+                        request.form.get(f"price_{line_id}",
+                                         format(order_lines[line_id].unit_price, "f").replace(".", ",")))
+              for line_id in returned}
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            lines = [purchasing.TypedLine(line_id, parse_amount(quantity or "0", f"quantity_{line_id}", "la quantité"),
+                                          parse_amount(price or "0", f"price_{line_id}", "le prix unitaire HT"))
+                     for line_id, (quantity, price) in values.items()]
+            note = purchasing.typed_credit_note(current_firm, current_user, supplier_return, form.number.data,
+                                                form.issue_date.data, lines)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(f"{note.title} saisi : contrôlez les écarts avec le bon de retour, puis enregistrez-le.", "success")
+            return redirect(url_for("echanges.show_supplier_invoice", supplier_invoice_id=note.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("einvoice/typed_credit_note.html", form=form, supplier_return=supplier_return,
+                           order_lines=order_lines, returned=returned, values=values), status
+
+
 @bp.route("/fournisseurs/<int:party_id>/releve")
 def supplier_statement(party_id: int):
     from crm.clients.models import Party
 
     supplier = get_or_404(Party, party_id)
-    return render_template("einvoice/supplier_statement.html", supplier=supplier,
-                           entries=purchasing.supplier_statement(current_firm, supplier))
+    entries = purchasing.supplier_statement(current_firm, supplier)
+    return render_template("einvoice/supplier_statement.html", supplier=supplier, entries=entries,
+                           due=entries[-1].balance if entries else Decimal("0"))

@@ -106,6 +106,9 @@ VERB_COMPETENCIES: dict[str, list[str]] = {
     "stock.counted": ["A3T3C2"],
     "stock.alert_answered": ["A3T3C2"],
     "stock.purchase_ordered": ["A3T3C2"],
+    # Sending damaged units back to the supplier with a bon de retour: an operation after the sale
+    # (A3T3C2) on a management document that the credit note answers (S131), like the supplier invoices.
+    "stock.supplier_returned": ["A3T3C2", "S131"],
     # E-invoices and the purchase side (crm.einvoice): receiving a supplier's Factur-X, checking
     # it against the order and the receptions, booking it and paying it are operations after
     # the sale (A3T3C2) on the procedures and documents of management (S131).

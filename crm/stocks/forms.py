@@ -183,3 +183,33 @@ def parse_receipt_lines(formdata, order_lines):
                                            formdata.get(f"extra-{line.id}") == "1",
                                            (formdata.get(f"note-{line.id}") or "").strip()[:255])
     return values, errors
+
+
+class ReturnForm(Form):
+    returned_on = DateField("Date du retour", [Required()], default=current_business_date)
+    reason = StringField("Motif du retour", [Required("Indiquez le motif du retour."), Length(max=255)],
+                         filters=[strip_filter], description="Casse, défaut, erreur de livraison… (obligatoire)")
+
+
+def parse_return_lines(formdata, order_lines):
+    """Per order line: units damaged at the reception and units taken from stock to send back.
+    Returns (values by (line id, source), errors by line id)."""
+    values, errors = {}, {}
+    for line in order_lines:
+        for source, label in (("damaged", "abîmée à la réception"), ("stock", "reprise du stock")):
+            raw = (formdata.get(f"{source}-{line.id}") or "").strip()
+            if not raw:
+                continue
+            try:
+                quantity = int(raw)
+            except ValueError:
+                errors[line.id] = f"« {raw[:20]} » n'est pas un nombre entier : saisissez la quantité {label}."
+                break
+            if quantity < 0:
+                errors[line.id] = f"La quantité {label} ne peut pas être négative."
+                break
+            if not int_in_range(quantity):
+                errors[line.id] = INT_MESSAGE
+                break
+            values[(line.id, source)] = quantity
+    return values, errors

@@ -23,6 +23,7 @@ class MoveKind(enum.StrEnum):
     CUSTOMER_RETURN = "customer_return"
     LOSS = "loss"
     ADJUSTMENT = "adjustment"
+    SUPPLIER_RETURN = "supplier_return"
 
     @property
     def label(self) -> str:
@@ -45,10 +46,11 @@ MOVE_LABELS = {
     "customer_return": "Retour client",
     "loss": "Casse / perte",
     "adjustment": "Ajustement d'inventaire",
+    "supplier_return": "Retour fournisseur",
 }
 # kind → grammatical gender of its label ("Casse / perte enregistrée", "Retour client enregistré").
 MOVE_GENDERS = {"reception": "f", "delivery": "f", "counter_sale": "f", "customer_return": "m", "loss": "f",
-                "adjustment": "m"}
+                "adjustment": "m", "supplier_return": "m"}
 
 
 class StockMove(FirmScoped, db.Model):
@@ -57,13 +59,14 @@ class StockMove(FirmScoped, db.Model):
     __tablename__ = "stock_move"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('reception', 'delivery', 'counter_sale', 'customer_return', 'loss', 'adjustment')",
+            "kind IN ('reception', 'delivery', 'counter_sale', 'customer_return', 'loss', 'adjustment', "
+            "'supplier_return')",
             name="kind",
         ),
         CheckConstraint(
             "quantity <> 0 AND ("
             "(kind IN ('reception', 'customer_return') AND quantity > 0) OR "
-            "(kind IN ('delivery', 'counter_sale', 'loss') AND quantity < 0) OR "
+            "(kind IN ('delivery', 'counter_sale', 'loss', 'supplier_return') AND quantity < 0) OR "
             "kind = 'adjustment')",
             name="quantity_sign",
         ),
@@ -253,6 +256,7 @@ class PurchaseOrder(FirmScoped, db.Model):
         back_populates="order", cascade="all, delete-orphan", order_by="PurchaseOrderLine.id"
     )
     receipts: Mapped[list[GoodsReceipt]] = relationship(back_populates="order", order_by="GoodsReceipt.id")
+    returns: Mapped[list[SupplierReturn]] = relationship(back_populates="order", order_by="SupplierReturn.id")
 
     @property
     def is_draft(self) -> bool:
@@ -321,6 +325,7 @@ class GoodsReceipt(FirmScoped, db.Model):
     lines: Mapped[list[GoodsReceiptLine]] = relationship(
         back_populates="receipt", cascade="all, delete-orphan", order_by="GoodsReceiptLine.id"
     )
+    returns: Mapped[list[SupplierReturn]] = relationship(back_populates="receipt", order_by="SupplierReturn.id")
 
     @property
     def is_draft(self) -> bool:
@@ -358,3 +363,91 @@ class GoodsReceiptLine(FirmScoped, db.Model):
     def accepted(self) -> int:
         """Units put in stock: delivered less damaged."""
         return self.received - self.damaged
+
+
+# --- returns to the supplier ----------------------------------------------------------
+
+RETURN_SOURCES = {
+    "damaged": "Abîmé à la réception",  # never entered the stock: no stock move
+    "stock": "Repris du stock",  # found damaged later: leaves the stock (move "supplier_return")
+}
+RETURN_STATUSES = {"draft": "Brouillon", "validated": "Validé"}
+
+
+class SupplierReturn(FirmScoped, db.Model):
+    """A *bon de retour fournisseur*: units sent back to the supplier against a purchase order
+    (and the goods receipt that found them damaged). Validation numbers it ("supplier_return"),
+    takes the units returned from stock out of the stock, and freezes it; the supplier answers
+    with a credit note (crm.einvoice: SupplierInvoice of kind credit_note, return_id)."""
+
+    __tablename__ = "supplier_return"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "number"),
+        CheckConstraint("status IN ('draft', 'validated')", name="status"),
+        CheckConstraint("(number IS NULL) = (status = 'draft')", name="numbered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id", ondelete="RESTRICT"), index=True)
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("goods_receipt.id", ondelete="RESTRICT"), index=True)
+    returned_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(255))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    validated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[PurchaseOrder] = relationship(back_populates="returns")
+    receipt: Mapped[GoodsReceipt | None] = relationship(back_populates="returns")
+    author: Mapped[User | None] = relationship()
+    lines: Mapped[list[SupplierReturnLine]] = relationship(
+        back_populates="supplier_return", cascade="all, delete-orphan", order_by="SupplierReturnLine.id"
+    )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def title(self) -> str:
+        return (f"Bon de retour fournisseur {self.number}" if self.number
+                else f"Bon de retour fournisseur (brouillon n° {self.id})")
+
+    @property
+    def total_ht(self) -> Decimal:
+        """What the supplier should credit, HT: returned units at the ordered price."""
+        return sum((line.net for line in self.lines), Decimal("0.00"))
+
+
+class SupplierReturnLine(FirmScoped, db.Model):
+    """Units of one order line sent back, either damaged at the reception or taken from the stock."""
+
+    __tablename__ = "supplier_return_line"
+    __table_args__ = (
+        UniqueConstraint("return_id", "order_line_id", "source"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("source IN ('damaged', 'stock')", name="source"),
+        CheckConstraint("unit_cost IS NULL OR unit_cost >= 0", name="unit_cost"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("supplier_return.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_line.id", ondelete="RESTRICT"),
+                                               index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    quantity: Mapped[int]
+    # The CMUP the units left the stock at (units from stock, written at validation).
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    supplier_return: Mapped[SupplierReturn] = relationship(back_populates="lines")
+    order_line: Mapped[PurchaseOrderLine] = relationship()
+
+    @property
+    def source_label(self) -> str:
+        return RETURN_SOURCES[self.source]
+
+    @property
+    def net(self) -> Decimal:
+        """Returned units at the ordered price HT (what a credit note should give back)."""
+        return round_cent(self.quantity * self.order_line.unit_price)

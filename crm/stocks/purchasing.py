@@ -7,6 +7,12 @@ only its status moves on (validated → partially received → received) as good
 receipts are validated. A goods receipt is numbered ("goods_receipt") and frozen at
 validation, which moves the accepted units into stock at the order line's unit
 cost, so the CMUP is recomputed.
+
+A supplier return (*bon de retour fournisseur*) sends units back against a validated
+order: units found damaged at a reception (they never entered the stock: no move) or
+units taken back from the stock (found damaged later: a "supplier_return" exit valued
+at the CMUP). Validation numbers it ("supplier_return") and freezes it; the supplier
+answers with a credit note (crm.einvoice.purchasing.link_return).
 """
 from __future__ import annotations
 
@@ -20,16 +26,19 @@ from sqlalchemy import func, select
 from crm.core.clock import business_today
 from crm.clients.models import Party
 from crm.core.errors import DomainError
-from crm.core.formatting import counted, money, plural
+from crm.core.formatting import counted, money, plural, with_unit
 from crm.core.models import Firm, User, utcnow
 from crm.core.numbering import next_number
 from crm.extensions import db
 from crm.formation.journal import record_activity
 from crm.stocks.models import (
-    GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold, SupplierTerms,
+    RETURN_SOURCES, GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockThreshold,
+    SupplierReturn, SupplierReturnLine, SupplierTerms,
 )
 from crm.core.money import VAT_RATES, VAT_RATES_TEXT, parse_amount, percentage_of, round_cent
-from crm.stocks.services import MoveKind, StockAlert, alert_thresholds, compute_alert, move_stock, stock_alerts
+from crm.stocks.services import (
+    MoveKind, StockAlert, alert_thresholds, allows_negative_stock, compute_alert, move_stock, stock_alerts,
+)
 from crm.ventes.models import Product
 
 OPEN_STATUSES = ("validated", "partially_received")
@@ -446,3 +455,161 @@ def receipt_discrepancies(line: GoodsReceiptLine) -> list[str]:
     if line.received > expected:
         found.append(f"{line.received - expected} en plus")
     return found
+
+
+# --- returns to the supplier ------------------------------------------------------
+
+@dataclass
+class Returnable:
+    """What may still be sent back of one order line."""
+
+    order_line: PurchaseOrderLine
+    damaged: int  # damaged at the reception(s), not returned yet
+    from_stock: int  # accepted into stock, not returned yet (the stock on hand caps it at validation)
+
+    @property
+    def on_hand(self) -> int:
+        return self.order_line.product.on_hand
+
+
+def _damaged_by_line(order: PurchaseOrder, receipt: GoodsReceipt | None = None) -> dict[int, int]:
+    query = (select(GoodsReceiptLine.order_line_id, func.sum(GoodsReceiptLine.damaged))
+             .join(GoodsReceipt, GoodsReceipt.id == GoodsReceiptLine.receipt_id)
+             .where(GoodsReceipt.order_id == order.id, GoodsReceipt.status == "validated")
+             .group_by(GoodsReceiptLine.order_line_id))
+    if receipt is not None:
+        query = query.where(GoodsReceipt.id == receipt.id)
+    return {line_id: int(total or 0) for line_id, total in db.session.execute(query).all()}
+
+
+def returned_by_line(order: PurchaseOrder, source: str, receipt: GoodsReceipt | None = None) -> dict[int, int]:
+    """Units of each order line sent back on validated returns (from `source`; of one receipt if given)."""
+    query = (select(SupplierReturnLine.order_line_id, func.sum(SupplierReturnLine.quantity))
+             .join(SupplierReturn, SupplierReturn.id == SupplierReturnLine.return_id)
+             .where(SupplierReturn.order_id == order.id, SupplierReturn.status == "validated",
+                    SupplierReturnLine.source == source)
+             .group_by(SupplierReturnLine.order_line_id))
+    if receipt is not None:
+        query = query.where(SupplierReturn.receipt_id == receipt.id)
+    return {line_id: int(total or 0) for line_id, total in db.session.execute(query).all()}
+
+
+def returnable_by_line(order: PurchaseOrder, receipt: GoodsReceipt | None = None) -> dict[int, Returnable]:
+    """Per order line: damaged units not yet returned (of the receipt if given, never more than the
+    order's), and units accepted into stock not yet returned."""
+    damaged = _damaged_by_line(order)
+    returned_damaged = returned_by_line(order, "damaged")
+    accepted = accepted_by_line(line.id for line in order.lines)
+    returned_stock = returned_by_line(order, "stock")
+    if receipt is not None:
+        damaged_here = _damaged_by_line(order, receipt)
+        returned_here = returned_by_line(order, "damaged", receipt)
+    result = {}
+    for line in order.lines:
+        left = damaged.get(line.id, 0) - returned_damaged.get(line.id, 0)
+        if receipt is not None:
+            left = min(left, damaged_here.get(line.id, 0) - returned_here.get(line.id, 0))
+        result[line.id] = Returnable(line, max(left, 0),
+                                     max(accepted.get(line.id, 0) - returned_stock.get(line.id, 0), 0))
+    return result
+
+
+def _check_return_lines(firm: Firm, order: PurchaseOrder, receipt: GoodsReceipt | None,
+                        values: dict[tuple[int, str], int]) -> None:
+    returnable = returnable_by_line(order, receipt)
+    negative_allowed = allows_negative_stock(firm)
+    for (line_id, source), quantity in values.items():
+        if line_id not in returnable or source not in RETURN_SOURCES:
+            raise DomainError("Cette ligne n'appartient pas à la commande.")
+        line = returnable[line_id]
+        reference = line.order_line.product.reference
+        if quantity is None or not isinstance(quantity, int) or quantity < 0:
+            raise DomainError(f"{reference} : la quantité retournée doit être un nombre entier positif ou nul.")
+        if not quantity:
+            continue
+        if source == "damaged" and quantity > line.damaged:
+            where = f"à la réception {receipt.number}" if receipt is not None else "aux réceptions"
+            raise DomainError(
+                f"{reference} : {quantity} {plural(quantity, 'unité abîmée', 'unités abîmées')} à retourner, mais "
+                f"{counted(line.damaged, 'unité abîmée', 'unités abîmées')} {where} et pas encore "
+                f"{plural(line.damaged, 'retournée')}. Retour refusé : corrigez la quantité.")
+        if source == "stock":
+            if quantity > line.from_stock:
+                raise DomainError(
+                    f"{reference} : {quantity} {plural(quantity, 'unité')} à reprendre du stock, mais "
+                    f"{counted(line.from_stock, 'unité acceptée', 'unités acceptées')} sur cette commande et pas "
+                    f"encore {plural(line.from_stock, 'retournée')}. Retour refusé : corrigez la quantité.")
+            if quantity > line.on_hand and not negative_allowed:
+                raise DomainError(
+                    f"{reference} : {quantity} {plural(quantity, 'unité')} à reprendre du stock, mais "
+                    f"{with_unit(line.on_hand, line.order_line.product.unit)} en stock. Retour refusé.")
+    if not any(values.values()):
+        raise DomainError("Saisissez au moins une quantité à retourner.")
+
+
+def create_return(firm: Firm, user: User | None, order: PurchaseOrder, receipt: GoodsReceipt | None,
+                  returned_on: date | None, reason: str, values: dict[tuple[int, str], int]) -> SupplierReturn:
+    """A draft return: per (order line id, source) the units sent back; `reason` says why (required)."""
+    if order.firm_id != firm.id or (receipt is not None and receipt.firm_id != firm.id):
+        raise ValueError("order or receipt of another firm")
+    if order.is_draft:
+        raise DomainError("Un retour se fait sur une commande validée.")
+    if receipt is not None and (receipt.order_id != order.id or receipt.is_draft):
+        raise DomainError("Un retour se fait depuis un bon de réception validé de la commande.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Indiquez le motif du retour (casse, défaut, erreur de livraison…).", "reason")
+    if len(reason) > 255:
+        raise DomainError("Le motif tient en 255 caractères au plus.", "reason")
+    returned_on = returned_on or business_today(firm)
+    first_receipt = receipt.received_on if receipt is not None else min(
+        (r.received_on for r in order.receipts if not r.is_draft), default=None)
+    if first_receipt is not None and returned_on < first_receipt:
+        raise DomainError(f"Un retour ne peut pas précéder la réception du {first_receipt:%d/%m/%Y}.", "returned_on")
+    _check_return_lines(firm, order, receipt, values)
+    supplier_return = SupplierReturn(firm_id=firm.id, order_id=order.id, receipt_id=receipt.id if receipt else None,
+                                     returned_on=returned_on, reason=reason, status="draft",
+                                     author_id=user.id if user else None)
+    for (line_id, source), quantity in sorted(values.items()):
+        if quantity:
+            supplier_return.lines.append(SupplierReturnLine(firm_id=firm.id, order_line_id=line_id, source=source,
+                                                            quantity=quantity))
+    db.session.add(supplier_return)
+    db.session.flush()
+    return supplier_return
+
+
+def delete_return(supplier_return: SupplierReturn) -> None:
+    if not supplier_return.is_draft:
+        raise DomainError(f"Le bon de retour {supplier_return.number} est validé : il est figé.")
+    db.session.delete(supplier_return)
+    db.session.flush()
+
+
+def validate_return(firm: Firm, user: User | None, supplier_return: SupplierReturn) -> SupplierReturn:
+    """Number the return, take the units returned from stock out of it (at the CMUP), freeze it."""
+    _lock(PurchaseOrder, supplier_return.order)
+    _lock(SupplierReturn, supplier_return)
+    if not supplier_return.is_draft:
+        raise DomainError(f"Le bon de retour {supplier_return.number} est déjà validé : il est figé.")
+    order = supplier_return.order
+    # Checked again: another return may have been validated since this draft was written.
+    _check_return_lines(firm, order, supplier_return.receipt,
+                        {(line.order_line_id, line.source): line.quantity for line in supplier_return.lines})
+    number = next_number(firm, "supplier_return", supplier_return.returned_on).text
+    for line in supplier_return.lines:  # written before the number: the numbered return's lines are frozen
+        if line.source == "stock":
+            move = move_stock(firm, user, line.order_line.product, -line.quantity, MoveKind.SUPPLIER_RETURN,
+                              source=f"{number} ({order.number})", note=supplier_return.reason,
+                              moved_on=supplier_return.returned_on)
+            line.unit_cost = move.unit_cost if move is not None else None
+    db.session.flush()
+    supplier_return.number = number
+    supplier_return.status = "validated"
+    supplier_return.validated_at = utcnow()
+    db.session.flush()
+    units = sum(line.quantity for line in supplier_return.lines)
+    record_activity(firm, user, "stock.supplier_returned", supplier_return,
+                    f"Retour {number} à {order.supplier.name} sur la commande {order.number} : "
+                    f"{counted(units, 'unité retournée', 'unités retournées')} ({supplier_return.reason})")
+    return supplier_return

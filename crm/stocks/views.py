@@ -17,18 +17,19 @@ from crm.core.sections import section_blueprint
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.extensions import db
+from crm.einvoice import purchasing as einvoice_purchasing
 from crm.stocks import purchasing, services
 from crm.clients.models import Party
 from crm.core.models import Firm
 from crm.core.mentions import seller_legal_mentions
 from crm.core.pdf import PdfUnavailable, firm_logo_uri, pdf_response, render_pdf
 from crm.stocks.forms import (
-    CountForm, ManualMoveForm, OrderLineForm, PurchaseOrderForm, ReceiptForm, SettingsForm, SupplierTermsForm,
-    ThresholdForm, parse_counts, parse_receipt_lines,
+    CountForm, ManualMoveForm, OrderLineForm, PurchaseOrderForm, ReceiptForm, ReturnForm, SettingsForm,
+    SupplierTermsForm, ThresholdForm, parse_counts, parse_receipt_lines, parse_return_lines,
 )
 from crm.stocks.models import (
     ORDER_STATUSES, GoodsReceipt, PurchaseOrder, PurchaseOrderLine, StockCount, StockCountLine, StockMove,
-    SupplierTerms,
+    SupplierReturn, SupplierReturnLine, SupplierTerms,
 )
 from crm.ventes.models import Product
 
@@ -343,9 +344,17 @@ def orders_from_alerts():
     return redirect(url_for("stocks.orders") if result.orders else url_for("stocks.alerts"))
 
 
+def _credit_statuses(returns) -> dict[int, str]:
+    """Return id → draft / awaiting_credit / credited (one query for all the returns shown)."""
+    notes = einvoice_purchasing.credit_notes_of_returns(r.id for r in returns)
+    return {r.id: einvoice_purchasing.return_credit_status(r, notes.get(r.id, [])) for r in returns}
+
+
 def _order_page(order, line_form, status=200):
     received = purchasing.accepted_by_line(line.id for line in order.lines)
     return render_template("stocks/order.html", order=order, line_form=line_form, received=received,
+                           credit_status=_credit_statuses(order.returns),
+                           credit_labels=einvoice_purchasing.RETURN_CREDIT_LABELS,
                            totals=purchasing.order_totals(order),
                            shortfall=purchasing.minimum_shortfall(order) if order.is_draft else None,
                            terms=purchasing.terms_of(order.supplier)), status
@@ -456,7 +465,9 @@ def new_receipt(order_id: int):
 def _receipt_page(receipt, status=200):
     return render_template("stocks/receipt.html", receipt=receipt,
                            discrepancies={line.id: purchasing.receipt_discrepancies(line)
-                                          for line in receipt.lines}), status
+                                          for line in receipt.lines},
+                           credit_status=_credit_statuses(receipt.returns),
+                           credit_labels=einvoice_purchasing.RETURN_CREDIT_LABELS), status
 
 
 @bp.route("/receptions/<int:receipt_id>")
@@ -486,6 +497,101 @@ def delete_receipt(receipt_id: int):
         refuse(error)
         return _receipt_page(receipt, 422)
     flash("Le brouillon de réception est supprimé.", "success")
+    return redirect(url_for("stocks.show_order", order_id=order_id))
+
+
+# --- returns to the supplier -----------------------------------------------------
+
+@bp.route("/retours")
+def returns():
+    query = (scoped(SupplierReturn).order_by(SupplierReturn.id.desc())
+             .options(selectinload(SupplierReturn.order).selectinload(PurchaseOrder.supplier),
+                      selectinload(SupplierReturn.receipt),
+                      selectinload(SupplierReturn.lines).selectinload(SupplierReturnLine.order_line)))
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    return render_template("stocks/returns.html", page=page, credit_status=_credit_statuses(page.items),
+                           credit_labels=einvoice_purchasing.RETURN_CREDIT_LABELS)
+
+
+@bp.route("/commandes/<int:order_id>/retour", methods=["GET", "POST"])
+def new_return_from_order(order_id: int):
+    return _new_return(get_or_404(PurchaseOrder, order_id), None)
+
+
+@bp.route("/receptions/<int:receipt_id>/retour", methods=["GET", "POST"])
+def new_return(receipt_id: int):
+    receipt = get_or_404(GoodsReceipt, receipt_id)
+    return _new_return(receipt.order, receipt)
+
+
+def _new_return(order: PurchaseOrder, receipt: GoodsReceipt | None):
+    back = (url_for("stocks.show_receipt", receipt_id=receipt.id) if receipt is not None
+            else url_for("stocks.show_order", order_id=order.id))
+    if order.is_draft or (receipt is not None and receipt.is_draft):
+        flash("Un retour se fait depuis une réception validée (ou sa commande).", "error")
+        return redirect(back)
+    form = ReturnForm()
+    returnable = purchasing.returnable_by_line(order, receipt)
+    errors: dict[int, str] = {}
+    if form.validate_on_submit():
+        values, errors = parse_return_lines(request.form, order.lines)
+        if not errors:
+            try:
+                supplier_return = purchasing.create_return(current_firm, current_user, order, receipt,
+                                                           form.returned_on.data, form.reason.data, values)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                flash("Bon de retour enregistré en brouillon : vérifiez-le, puis validez-le pour le numéroter "
+                      "(les unités reprises du stock en sortiront).", "success")
+                return redirect(url_for("stocks.show_return", return_id=supplier_return.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("stocks/return_form.html", order=order, receipt=receipt, form=form, returnable=returnable,
+                           errors=errors, typed=request.form if request.method == "POST" else None,
+                           back=back), status
+
+
+def _return_page(supplier_return, status=200):
+    notes = einvoice_purchasing.credit_notes_of_returns([supplier_return.id]).get(supplier_return.id, [])
+    return render_template("stocks/return.html", supplier_return=supplier_return, credit_notes=notes,
+                           credit_status=einvoice_purchasing.return_credit_status(supplier_return, notes),
+                           credit_labels=einvoice_purchasing.RETURN_CREDIT_LABELS), status
+
+
+def _return(return_id: int) -> SupplierReturn:
+    return get_or_404(SupplierReturn, return_id, joinedload(SupplierReturn.order).joinedload(PurchaseOrder.supplier),
+                      selectinload(SupplierReturn.lines).joinedload(SupplierReturnLine.order_line)
+                      .joinedload(PurchaseOrderLine.product))
+
+
+@bp.route("/retours/<int:return_id>")
+def show_return(return_id: int):
+    return _return_page(_return(return_id))
+
+
+@bp.route("/retours/<int:return_id>/valider", methods=["POST"])
+def validate_return(return_id: int):
+    supplier_return = _return(return_id)
+    try:
+        purchasing.validate_return(current_firm, current_user, supplier_return)
+    except DomainError as error:
+        refuse(error)
+        return _return_page(supplier_return, 422)
+    flash(f"Retour {supplier_return.number} validé : il est numéroté et figé. Joignez-le aux marchandises "
+          "renvoyées ; l'avoir du fournisseur se rattache à ce bon.", "success")
+    return redirect(url_for("stocks.show_return", return_id=supplier_return.id))
+
+
+@bp.route("/retours/<int:return_id>/supprimer", methods=["POST"])
+def delete_return(return_id: int):
+    supplier_return = _return(return_id)
+    order_id = supplier_return.order_id
+    try:
+        purchasing.delete_return(supplier_return)
+    except DomainError as error:
+        refuse(error)
+        return _return_page(supplier_return, 422)
+    flash("Le brouillon de retour est supprimé.", "success")
     return redirect(url_for("stocks.show_order", order_id=order_id))
 
 

@@ -184,12 +184,15 @@ def _history(firm: Firm, keys: dict) -> list:
             "type": "payment", "date": payment.paid_on, "invoice": payment.invoice.number,
             "amount": _money(payment.amount), "method": payment.method, "reference": payment.reference})))
     receipts = {r.number for r in db.session.scalars(select(GoodsReceipt).where(GoodsReceipt.firm_id == firm.id))}
-    for move in db.session.scalars(select(StockMove).where(StockMove.firm_id == firm.id,
-                                                           StockMove.kind.in_(("reception", "loss", "adjustment")))):
+    # Returns to the supplier are not part of scenario files: the units a return took out of the stock
+    # leave it as a plain exit (casse / perte), so the reloaded firm has the same stock.
+    for move in db.session.scalars(select(StockMove).where(
+            StockMove.firm_id == firm.id, StockMove.kind.in_(("reception", "loss", "adjustment", "supplier_return")))):
         if move.source.split(" ")[0] in receipts:
             continue  # written with its goods receipt
         entries.append((move.moved_on, move.created_at, RANK["stock_move"], move.id, _clean({
-            "type": "stock_move", "date": move.moved_on, "product": move.product.reference, "kind": move.kind,
+            "type": "stock_move", "date": move.moved_on, "product": move.product.reference,
+            "kind": "loss" if move.kind == "supplier_return" else move.kind,
             "quantity": move.quantity,
             "unit_cost": _money(move.unit_cost) if move.kind == "reception" else None,
             "source": move.source, "note": move.note})))
