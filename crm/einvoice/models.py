@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.core.models import FirmScoped, User, utcnow
 from crm.extensions import db
 
-CHANNELS = {"platform": "Reçue d'une entreprise de la classe", "upload": "Déposée (fichier reçu)"}
+CHANNELS = {"platform": "Reçue d'une entreprise de l'annuaire", "upload": "Déposée (fichier reçu)"}
 TYPE_LABELS = {"380": "Facture", "381": "Avoir", "384": "Facture rectificative", "389": "Autofacture",
                "386": "Facture d'acompte"}
 INCOMING_STATUSES = {"received": "À traiter", "booked": "Saisie en facture fournisseur"}

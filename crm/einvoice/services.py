@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager
 
 from crm.core.errors import DomainError
 from crm.core.formatting import counted
@@ -420,5 +420,4 @@ def delivery_hint(delivery: EinvoiceDelivery) -> str:
 
 def delivery_of(document) -> EinvoiceDelivery | None:
     """The delivery of a sales document to a linked firm, if any (for the seller's document page)."""
-    return db.session.scalar(select(EinvoiceDelivery).options(selectinload(EinvoiceDelivery.incoming))
-                             .where(EinvoiceDelivery.document_id == document.id))
+    return db.session.scalar(select(EinvoiceDelivery).where(EinvoiceDelivery.document_id == document.id))

@@ -91,10 +91,8 @@ def store_pdf_after_commit(document: SalesDocument) -> None:
 
     Once per document and request, whoever asks (the validating view, the delivery hook).
     """
-    scheduled = g.setdefault("pdf_after_commit", set())
-    if document.id in scheduled:
-        return
-    scheduled.add(document.id)
+    if any(getattr(task, "document_id", None) == document.id for task in g.get("after_commit", [])):
+        return  # already scheduled by this request
     html, xml = _sources(document)
     document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
 
@@ -109,6 +107,7 @@ def store_pdf_after_commit(document: SalesDocument) -> None:
             _deliver(document_id)
             db.session.commit()
 
+    print_and_store.document_id = document_id
     after_commit(print_and_store)
 
 
