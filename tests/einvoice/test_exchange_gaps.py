@@ -369,3 +369,12 @@ def test_only_the_responsable_or_the_teacher_changes_the_identity(app, seller, w
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Firm, seller.firm.id).rcs_city == "Lyon"
+    # The printed invoice follows: capital, RCS, and the VAT option once chosen.
+    teacher.post("/entreprise/identite", {"legal_form": "SARL", "siren": "732829320", "siret": "73282932000074",
+                                          "rcs_city": "Lyon", "share_capital": "1500", "vat_on_debits": "y"},
+                 form_page="/entreprise/identite")
+    draft = issue_invoice(seller, seller.business, every_rate_lines(seller)[:1], validate=False)
+    db.session.commit()
+    printed = " ".join(page_text(teacher.client.get(f"/ventes/documents/{draft.id}/imprimer")).split())
+    assert "SARL au capital de 1 500,00 €" in printed and "RCS Lyon 732 829 320" in printed
+    assert "Option pour le paiement de la taxe d'après les débits" in printed
