@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from crm.core.errors import DomainError
@@ -399,8 +400,11 @@ def deliver(document_id: int) -> EinvoiceDelivery | None:
         if not in_directory(seller, buyer):
             raise RefusedInvoice("L'entreprise cliente n'est pas dans votre annuaire : la facture ne peut pas "
                                  "lui être transmise.", code="unreachable")
-        with db.session.begin_nested():
-            incoming = receive(buyer, None, stored.data, stored.filename, "platform", seller.id, document_id)
+        try:
+            with db.session.begin_nested():
+                incoming = receive(buyer, None, stored.data, stored.filename, "platform", seller.id, document_id)
+        except IntegrityError:  # the same invoice booked meanwhile by the buyer (an upload): a duplicate
+            raise RefusedInvoice("L'entreprise cliente a déjà reçu cette facture.", code="duplicate") from None
     except RefusedInvoice as error:
         _log.info("Factur-X %s not delivered to firm %s: %s", document.number, delivery.buyer_firm_id,
                   error.message)
