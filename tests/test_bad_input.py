@@ -302,3 +302,40 @@ def test_a_saved_filter_of_a_megabyte_is_refused(shop):
     assert len(response.headers["Location"]) < 2000
     assert _count(SavedFilter) == 0
     assert "200 caractères" in page_text(shop.browser.client.get("/clients/"))
+
+
+# --- exchange between firms and the firm's legal identity (issue 15) ------------------------------
+
+@pytest.mark.parametrize("value", [HUGE, PG_HUGE])
+def test_exchange_ids_beyond_the_range_are_404_or_form_errors(shop, world, value):
+    from tests import factories
+
+    neighbour = factories.make_firm(world.classroom_a, trade_name="Voisine", siren="552100554")
+    db.session.commit()
+    client = shop.browser.client
+    assert client.get(f"/echanges/annuaire/{value}/lier-fiche").status_code == 404
+    assert shop.browser.post(f"/echanges/transmissions/{value}", {}, form_page="/echanges/").status_code == 404
+    page = f"/echanges/annuaire/{neighbour.id}/lier-fiche"
+    for party_id in (value, "-1", "1\x00", "x" * 5000):
+        response = shop.browser.post(page, {"party_id": party_id}, form_page=page)
+        assert response.status_code == 422, party_id
+    assert _count(Party, Party.linked_firm_id.is_not(None)) == 0
+
+
+def test_the_identity_form_refuses_hostile_values_in_french(shop, world):
+    from crm.core.models import Firm, Membership
+
+    db.session.get(Membership, world.membership_a.id).position = "responsable"
+    db.session.commit()
+    good = {"legal_form": "SARL", "siren": "732829320", "siret": "", "vat_number": "", "rcs_city": "Lyon",
+            "share_capital": "8000"}
+    cases = [("share_capital", HUGE, "pas valide"), ("share_capital", "1e400", ""),
+             ("share_capital", "8000,123", ""), ("rcs_city", "Ly\x00on", ""), ("siren", "7328\x0029320", ""),
+             ("siren", "x" * 5000, "SIREN"), ("vat_number", "FR" + "9" * 300, "TVA"),
+             ("legal_form", "\x00", "")]
+    for name, value, message in cases:
+        response = shop.browser.post("/entreprise/identite", {**good, name: value}, form_page="/entreprise/identite")
+        assert response.status_code == 422, (name, value)
+        assert message in page_text(response), (name, value)
+    db.session.expire_all()
+    assert db.session.get(Firm, shop.firm.id).rcs_city == ""

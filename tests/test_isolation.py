@@ -497,3 +497,20 @@ def test_foreign_ids_answer_404_on_every_route(app, world, who):
     assert checked >= 10
     db.session.expire_all()
     assert _row_counts() == before
+
+
+def test_a_closed_classroom_directory_shows_no_firm_of_another_classroom(app, world):
+    """The exchange directory (issue 15): another classroom's firms appear only when both classrooms are open."""
+    from crm.core.models import Classroom
+    from tests.conftest import page_text
+
+    classroom_a = db.session.get(Classroom, world.classroom_a.id)
+    for open_a, open_b, visible in ((False, False, False), (True, False, False), (False, True, False),
+                                    (True, True, True)):
+        classroom_a.directory_open = open_a
+        db.session.get(Classroom, world.classroom_b.id).directory_open = open_b
+        db.session.commit()
+        for username, other in (("eleve_a", "Firme B"), ("eleve_b", "Firme A")):
+            browser = Auth(app.test_client())
+            browser.login(username)
+            assert (other in page_text(browser.client.get("/echanges/annuaire"))) is visible, (open_a, open_b)

@@ -87,6 +87,31 @@ class FirmForm(Form):
             "terms_of_sale", "rcs_city", "share_capital")}
 
 
+class LegalIdentityForm(Form):
+    """The legal identity a firm's *responsable* keeps (the mentions of its invoices follow)."""
+
+    legal_form = SelectField("Forme juridique", choices=LEGAL_FORMS, validate_choice=True)
+    siren = StringField("SIREN", [Normalised(identifiers.siren)], filters=[strip_filter],
+                        description="9 chiffres ; c'est aussi le numéro RCS. Rempli d'après le SIRET s'il est vide.")
+    siret = StringField("SIRET", [Normalised(identifiers.siret)], filters=[strip_filter],
+                        description="14 chiffres : le SIREN suivi du numéro d'établissement.")
+    vat_number = StringField("N° de TVA intracommunautaire", [Normalised(identifiers.vat_number)],
+                             filters=[strip_filter], description="Par exemple FR44732829320 : il se termine par le "
+                                                                 "SIREN.")
+    rcs_city = StringField("Ville du greffe (RCS)", [Length(max=80)], filters=[strip_filter],
+                           description="Société : imprimé « RCS Lyon 732 829 320 » (le numéro RCS est le SIREN).")
+    share_capital = AmountField("Capital social (€)", [Optional()], places=2,
+                                description="Société : imprimé « SARL au capital de 8 000,00 € ».")
+    vat_on_debits = BooleanField(
+        "Option pour le paiement de la taxe d'après les débits",
+        description="Cochée : la mention est imprimée sur les factures et les avoirs, et transmise dans la "
+                    "facture électronique.")
+
+    def identity_data(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "legal_form", "siren", "siret", "vat_number", "rcs_city", "share_capital")}
+
+
 class ClassListForm(Form):
     text = TextAreaField(
         "Liste collée",
@@ -106,6 +131,10 @@ class ClassListForm(Form):
     def validate_text(self, field):
         if not (field.data or "").strip() and not self.file.data:
             raise ValidationError("Collez la liste de la classe ou choisissez un fichier.")
+
+
+class DirectoryForm(Form):
+    open = BooleanField("Annuaire ouvert aux autres classes du serveur")
 
 
 class MemberForm(Form):

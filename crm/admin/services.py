@@ -57,6 +57,12 @@ def update_classroom(classroom: Classroom, name: str, school_year: str,
     db.session.flush()
 
 
+def set_directory_open(classroom: Classroom, teacher: User, open_: bool) -> None:
+    """The teacher opens (or closes) the classroom's directory of firms to the other open classrooms."""
+    classroom.directory_open = bool(open_)
+    db.session.flush()
+
+
 def active_teachers() -> list[User]:
     return list(db.session.scalars(
         select(User).where(User.role.in_([Role.TEACHER.value, Role.ADMIN.value]), User.active)
@@ -90,6 +96,25 @@ def update_firm(firm: Firm, actor: User, data: dict, logo: bytes | None = None,
     apply_firm_data(firm, data, logo, remove_logo)
     record_activity(firm, actor, "firm.identity_updated", firm,
                     "Mise à jour de la fiche d'identité de l'entreprise")
+
+
+def update_legal_identity(firm: Firm, actor: User, data: dict, vat_on_debits: bool) -> None:
+    """The firm's legal identity (form, SIREN, SIRET, VAT, RCS, capital) and the VAT-on-debits option.
+
+    For the teacher or the firm's *responsable* (crm.core.tenancy.manages_firm): the
+    legal mentions of the invoices and of their Factur-X follow (crm.core.mentions).
+    """
+    from crm.core.firm_settings import update_firm_settings
+    from crm.core.tenancy import manages_firm
+
+    if not manages_firm(actor, firm):
+        raise DomainError("Seul le professeur ou l'élève au poste de responsable peut changer l'identité de "
+                          "l'entreprise.")
+    allowed = {"legal_form", "siren", "siret", "vat_number", "rcs_city", "share_capital"}
+    apply_firm_data(firm, {name: value for name, value in data.items() if name in allowed})
+    update_firm_settings(firm, vat_on_debits=vat_on_debits)
+    record_activity(firm, actor, "firm.identity_updated", firm,
+                    "Mise à jour de l'identité juridique de l'entreprise")
 
 
 def apply_firm_data(firm: Firm, data: dict, logo: bytes | None = None, remove_logo: bool = False) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from crm.admin import access, services
 from crm.auth import services as auth_services
 from crm.admin.forms import (
-    ClassListForm, ClassroomForm, FirmForm, MemberForm, PositionForm, TeacherForm,
+    ClassListForm, ClassroomForm, DirectoryForm, FirmForm, MemberForm, PositionForm, TeacherForm,
     firm_settings_form,
 )
 from crm.core.database import reads_first
@@ -55,6 +55,20 @@ def show_classroom(classroom_id: int):
     classroom = access.classroom_or_404(classroom_id)
     throttled = auth_services.throttled_usernames([t.username for t in classroom.trainees])
     return render_template("admin/classroom.html", classroom=classroom, throttled=throttled)
+
+
+@bp.route("/classes/<int:classroom_id>/annuaire", methods=["POST"])
+def classroom_directory(classroom_id: int):
+    """Open (or close) the classroom's directory of firms to the other open classrooms of the server."""
+    classroom = access.classroom_or_404(classroom_id)
+    form = DirectoryForm()
+    if not form.validate_on_submit():
+        refuse(DomainError("La demande n'a pas pu être lue : rechargez la page et réessayez."))
+    else:
+        services.set_directory_open(classroom, current_user, form.open.data)
+        flash("L'annuaire de la classe est ouvert aux autres classes du serveur." if form.open.data
+              else "L'annuaire de la classe est fermé : ses entreprises n'échangent plus qu'entre elles.", "success")
+    return redirect(url_for("admin.show_classroom", classroom_id=classroom.id)), 303
 
 
 @bp.route("/classes/<int:classroom_id>/modifier", methods=["GET", "POST"])

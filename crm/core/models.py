@@ -148,6 +148,9 @@ class Classroom(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     school_year: Mapped[str] = mapped_column(String(9))  # "2026-2027"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The teacher opens the class's directory of practice firms (crm.einvoice) to the other open
+    # classes of the server: their firms then see and trade with each other. Closed by default.
+    directory_open: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     teachers: Mapped[list[User]] = relationship(secondary=classroom_teachers)
     # The class's live firms; archived ones (deleted or reset) are listed apart.

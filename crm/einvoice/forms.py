@@ -5,7 +5,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from crm.core.forms import AmountField, Form, strip_filter
+from crm.clients.picking import PARTIES
+from crm.core.forms import AmountField, Form, Required, strip_filter
+from crm.core.picker import PickerField
 from crm.einvoice.models import SUPPLIER_PAYMENT_METHODS
 from crm.einvoice.services import LINK_KINDS
 
@@ -16,7 +18,17 @@ class UploadForm(Form):
 
 
 class LinkForm(Form):
+    """Link a directory firm as a new party made from its identity sheet."""
+
     kind = SelectField("Lier comme", choices=list(LINK_KINDS.items()), validate_choice=True)
+
+
+class LinkPartyForm(Form):
+    """Link a directory firm to a party already in the file (a client, prospect or supplier)."""
+
+    party_id = PickerField("Fiche de votre fichier", [Required("Choisissez la fiche à lier.")],
+                           source=PARTIES, description="Tapez le nom ou la ville : un client, un prospect ou "
+                                                       "un fournisseur professionnel.")
 
 
 class SupplierPaymentForm(Form):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.core.models import FirmScoped, User, utcnow
 from crm.extensions import db
 
-CHANNELS = {"platform": "Reçue d'une entreprise de la classe", "upload": "Déposée (fichier reçu)"}
+CHANNELS = {"platform": "Reçue d'une entreprise de l'annuaire", "upload": "Déposée (fichier reçu)"}
 TYPE_LABELS = {"380": "Facture", "381": "Avoir", "384": "Facture rectificative", "389": "Autofacture",
                "386": "Facture d'acompte"}
 INCOMING_STATUSES = {"received": "À traiter", "booked": "Saisie en facture fournisseur"}
@@ -84,6 +84,42 @@ class IncomingInvoice(FirmScoped, db.Model):
     @property
     def is_credit_note(self) -> bool:
         return self.type_code == "381"
+
+
+DELIVERY_STATUSES = {"pending": "En attente", "delivered": "Transmise", "refused": "Refusée"}
+
+
+class EinvoiceDelivery(FirmScoped, db.Model):
+    """The delivery of a validated invoice or credit note (the seller's, `firm_id`) to the buyer firm.
+
+    One row per document whose client is linked to a practice firm, created at validation
+    (crm.ventes.documents.services, whatever path validated it): pending until its Factur-X
+    is stored, then delivered (once: `incoming_id`) or refused with the buyer's reason,
+    shown to the seller with how to fix it; a refused or pending delivery may be retried.
+    """
+
+    __tablename__ = "einvoice_delivery"
+    __table_args__ = (
+        UniqueConstraint("document_id"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("sales_document.id", ondelete="CASCADE"))
+    buyer_firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason_code: Mapped[str] = mapped_column(String(30), default="")
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_invoice.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    buyer_firm = relationship("Firm", foreign_keys=[buyer_firm_id])
+    incoming: Mapped[IncomingInvoice | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return DELIVERY_STATUSES[self.status]
 
 
 # --- the purchase side: supplier invoices, their lines, supplier payments ------------------

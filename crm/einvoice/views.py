@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -12,12 +12,13 @@ from crm.core.errors import DomainError
 from crm.core.formatting import day
 from crm.core.money import parse_amount
 from crm.core.pdf import pdf_response
+from crm.core.picker import searching
 from crm.core.tenancy import current_firm, firm_required, get_or_404, scoped
 from crm.core.views_helpers import form_error, page_number, refuse
 from crm.einvoice import purchasing, services
 from crm.einvoice.forms import (
-    DecisionForm, LinkForm, OrderChoiceForm, ReturnChoiceForm, SupplierPaymentForm, TypedCreditNoteForm,
-    TypedInvoiceForm, UploadForm,
+    DecisionForm, LinkForm, LinkPartyForm, OrderChoiceForm, ReturnChoiceForm, SupplierPaymentForm,
+    TypedCreditNoteForm, TypedInvoiceForm, UploadForm,
 )
 from crm.einvoice.models import SUPPLIER_INVOICE_STATUSES, IncomingInvoice, SupplierInvoice, SupplierInvoiceLine
 from crm.extensions import db
@@ -77,8 +78,10 @@ def incoming_file(incoming_id: int):
 
 @bp.route("/annuaire")
 def directory():
-    return render_template("einvoice/directory.html", firms=services.directory(current_firm),
-                           linked=services.linked_parties(current_firm), form=LinkForm(formdata=None))
+    firms = services.directory(current_firm)
+    return render_template("einvoice/directory.html", firms=firms, linked=services.linked_parties(current_firm),
+                           proposals=services.link_proposals(current_firm, firms), form=LinkForm(formdata=None),
+                           classroom=current_firm.classroom)
 
 
 @bp.route("/annuaire/<int:firm_id>/lier", methods=["POST"])
@@ -95,6 +98,52 @@ def link_firm(firm_id: int):
         return redirect(url_for("echanges.directory")), 303
     flash(f"« {party.name} » est dans votre fichier : ses factures s'échangent en Factur-X.", "success")
     return redirect(url_for("clients.show_party", party_id=party.id))
+
+
+@bp.route("/annuaire/<int:firm_id>/lier-fiche", methods=["GET", "POST"])
+def link_party(firm_id: int):
+    """Link a party already in the file to a directory firm, instead of creating a duplicate."""
+    from crm.clients.models import Party
+
+    other = services.directory_firm_or_404(current_firm, firm_id)
+    form = LinkPartyForm(formdata=request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and not searching(form):
+        if form.validate_on_submit():
+            try:
+                party = services.link_existing_party(current_firm, current_user, other,
+                                                     get_or_404(Party, form.party_id.data))
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                flash(f"« {party.name} » est liée à {other.trade_name} : ses factures s'échangent en Factur-X.",
+                      "success")
+                return redirect(url_for("clients.show_party", party_id=party.id))
+        status = 422
+    return render_template("einvoice/link_party.html", form=form, other=other,
+                           proposals=services.link_proposals(current_firm, [other]).get(other.id, [])), status
+
+
+@bp.route("/transmissions/<int:document_id>", methods=["POST"])
+def retry_delivery(document_id: int):
+    """Deliver again (or for the first time) a validated invoice's Factur-X to the buyer firm."""
+    from crm.ventes.documents import storage
+    from crm.ventes.documents.models import SalesDocument
+
+    document = get_or_404(SalesDocument, document_id)
+    delivery = services.delivery_of(document)
+    if delivery is None or document.is_draft:
+        abort(404)
+    if delivery.status != "delivered":
+        storage.ensure_stored(document)
+        delivery = services.deliver(document.id)
+    if delivery.status == "delivered":
+        flash(f"{document.title} transmise à l'entreprise cliente.", "success")
+    elif delivery.status == "refused":
+        flash(f"Transmission refusée : {delivery.reason}", "error")
+    else:
+        flash("Le Factur-X n'a pas pu être produit : réessayez plus tard.", "error")
+    return redirect(url_for("ventes.show_document", document_id=document.id))
 
 
 # --- the purchase side ------------------------------------------------------------

@@ -197,7 +197,8 @@ def test_delivery_never_crosses_classrooms(app, seller, buyer, world):
                                 content_type="application/pdf", filename="x.pdf", data=issuing_pdf,
                                 size=len(issuing_pdf), sha256="0" * 64))
     db.session.flush()
-    assert services.deliver_after_storage(invoice.id) is None
+    delivery = services.deliver(invoice.id)
+    assert (delivery.status, delivery.reason_code) == ("refused", "unreachable")
     assert _incoming(buyer) == []
     with pytest.raises(Exception):  # noqa: B017 - the service refuses with a DomainError
         services.link_firm(seller.firm, seller.user, firm, "supplier")

@@ -633,6 +633,24 @@ def _after_validation(document: SalesDocument, firm: Firm, user: User) -> None:
         # "converti", conversion date and journal, as the "Convertir en client" button does.
         party_services.convert_to_client(document.party, user)
     db.session.flush()
+    _register_delivery(document)
+
+
+def _register_delivery(document: SalesDocument) -> None:
+    """An invoice or credit note to a client that is a practice firm: delivered once its Factur-X is stored.
+
+    Every validation passes here (trainee, scenario loader…). Inside a request the
+    Factur-X is printed once that request committed, then delivered; elsewhere (a
+    command) it is delivered when first printed (download, « Transmettre »).
+    """
+    from flask import has_request_context
+
+    from crm.einvoice.services import register_delivery
+
+    if register_delivery(document) is not None and has_request_context():
+        from crm.ventes.documents import storage
+
+        storage.store_pdf_after_commit(document)
 
 
 def _move_goods(document: SalesDocument, firm: Firm, user: User) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from flask import g
 from sqlalchemy import select
 
 from crm.core.database import begin_writing
@@ -86,7 +87,12 @@ def _render(html: str, xml: bytes | None) -> tuple[str, bytes]:
 
 
 def store_pdf_after_commit(document: SalesDocument) -> None:
-    """At validation: the HTML and XML now (frozen data), the PDF and its storage once the validation committed."""
+    """At validation: the HTML and XML now (frozen data), the PDF and its storage once the validation committed.
+
+    Once per document and request, whoever asks (the validating view, the delivery hook).
+    """
+    if any(getattr(task, "document_id", None) == document.id for task in g.get("after_commit", [])):
+        return  # already scheduled by this request
     html, xml = _sources(document)
     document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
 
@@ -98,25 +104,42 @@ def store_pdf_after_commit(document: SalesDocument) -> None:
         store_file(document_id, firm_id, purpose, PDF_TYPE, filename, data)
         db.session.commit()  # a short write transaction of its own
         if purpose == FACTURX:
-            from crm.einvoice.services import deliver_after_storage
+            _deliver(document_id)
+            db.session.commit()
 
-            deliver_after_storage(document_id)  # to a client that is a firm of the classroom, if it is one
-
+    print_and_store.document_id = document_id
     after_commit(print_and_store)
 
 
-def pdf_of(document: SalesDocument) -> bytes:
-    """The PDF to serve: a draft's printed now; a validated document's as stored (printed once)."""
-    if document.is_draft:
-        return html_to_pdf(printing.document_html(document))
+def _deliver(document_id: int) -> None:
+    """The stored Factur-X goes to the buyer firm if the document's client is one (crm.einvoice)."""
+    from crm.einvoice.services import deliver
+
+    deliver(document_id)
+
+
+def ensure_stored(document: SalesDocument) -> DocumentFile:
+    """A validated document's stored file, printed and stored now if it is not yet (a request that writes)."""
     stored = stored_file(document) or stored_file(document, PDF)
     if stored is None:
-        # Validated before files were stored, or its printing after validation failed:
-        # printed now from the read snapshot (no write lock held), then stored.
         document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
         purpose, data = _render(*_sources(document))
         begin_writing()  # a download is a GET: it only now knows it writes
         store_file(document_id, firm_id, purpose, PDF_TYPE, filename, data)
         stored = db.session.scalar(select(DocumentFile).where(  # the winner's bytes if two downloads raced
             DocumentFile.document_id == document_id, DocumentFile.purpose == purpose))
-    return stored.data
+        if purpose == FACTURX:
+            _deliver(document_id)
+    return stored
+
+
+def pdf_of(document: SalesDocument) -> bytes:
+    """The PDF to serve: a draft's printed now; a validated document's as stored (printed once).
+
+    Validated before files were stored, or its printing after validation failed (or
+    validated outside a request): printed now from the read snapshot (no write lock
+    held), then stored, and delivered to the buyer firm if it is one.
+    """
+    if document.is_draft:
+        return html_to_pdf(printing.document_html(document))
+    return ensure_stored(document).data

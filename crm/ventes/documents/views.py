@@ -81,8 +81,10 @@ def _document_context(document: SalesDocument) -> dict:
     if not document.is_draft:
         context["stored_file"] = storage.stored_file(document) or storage.stored_file(document, storage.PDF)
         if document.party.linked_firm_id is not None and document.kind in ("invoice", "credit_note"):
-            context["delivery"] = einvoice_services.delivery_of(document)
-            context["delivery_expected"] = True
+            # Registered at validation: an invoice validated before its client was linked is not delivered.
+            context["delivery"] = delivery = einvoice_services.delivery_of(document)
+            context["delivery_expected"] = delivery is not None
+            context["delivery_hint"] = einvoice_services.delivery_hint(delivery) if delivery else ""
     if isinstance(document, Invoice):
         settled = services.settlement(document)
         context["paid"], context["credited"] = settled.paid, settled.credited
