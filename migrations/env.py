@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -103,8 +104,40 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+                check_foreign_keys(connection)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """SQLite: foreign keys off while migrating, on again for the connections after.
+
+    A batch migration rebuilds a table (copy, DROP, rename). With foreign keys on,
+    DROP TABLE first deletes every row, and ON DELETE CASCADE empties the tables that
+    refer to it: rebuilding `user` deleted every membership. The pragma only takes
+    effect outside a transaction, hence on the driver's connection before BEGIN.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        # Not reused: the pool's next connection is a new one, with the app's pragmas
+        # (crm.core.database), foreign keys on.
+        connection.invalidate()
+
+
+def check_foreign_keys(connection):
+    """With the checks off, a migration could leave dangling references: refuse to commit them."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration leaves rows referring to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():
