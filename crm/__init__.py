@@ -1,6 +1,8 @@
 """Comptoir: a mini-CRM and commercial management suite for school practice firms."""
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 
 
@@ -26,6 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from crm import cli
 
     cli.register(app)
+    # What is built so far (modules, mappers, tables, routes) lives as long as the process: out of
+    # the collector's reach, it is not scanned again by each full collection, a pause of 100 ms and
+    # more (250 000 objects) that fell on one request in twenty of the indicators' dashboard.
+    gc.freeze()
     return app
 
 

@@ -7,6 +7,7 @@ few aggregated rows. No function here runs a query per firm or per row.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,23 +107,61 @@ class SalesReport:
     families: list[SplitRow] = field(default_factory=list)
     products: list[SplitRow] = field(default_factory=list)  # the best sellers only
     products_sold: int = 0
+    # With a detailed span: its sales by client segment and category, and (firm, user) → seller's sales.
+    segments: list[SplitRow] = field(default_factory=list)
+    categories: list[SplitRow] = field(default_factory=list)
+    sellers: dict[tuple[int, int | None], SellerSales] = field(default_factory=dict)
+
+
+@dataclass
+class SellerSales:
+    name: str | None
+    count: int = 0
+    ht: Decimal = ZERO
+
+
+UNKNOWN_CLIENT = "Client non identifié (vente au comptoir)"
 
 
 def sales_report(firm_ids: Sequence[int], spans: Spans, detail: str | None = None,
                  best: int = 10) -> SalesReport:
     """The sales figures of every firm and span; with `detail` (the name of a span), also its split
-    by family and its `best` products — the lines are costed once, in one statement."""
+    by family, by client and by seller, and its `best` products. Two statements: the documents
+    grouped once by every key the splits need (a few hundred rows), and the lines costed once."""
     result: dict[tuple[int, str], SalesFigures] = defaultdict(SalesFigures)
-    docs = sales_documents(firm_ids, spans)
-    rows = db.session.execute(
-        select(docs.c.firm_id, docs.c.span, docs.c.source, func.sum(docs.c.ht), func.sum(docs.c.ttc),
-               func.count())
-        .group_by(docs.c.firm_id, docs.c.span, docs.c.source)
-    )
-    for firm_id, span, source, ht, ttc, count in rows:
-        figures = result[(firm_id, span)]
-        figures.ht[source], figures.ttc[source], figures.count[source] = money(ht), money(ttc), count
     report = SalesReport(result)
+    docs = sales_documents(firm_ids, spans)
+    keys = [docs.c.firm_id, docs.c.span, docs.c.source]
+    if detail:
+        keys += [docs.c.party_id.is_(None), Party.segment, Party.category, docs.c.user_id, User.display_name]
+    query = select(*keys, func.sum(docs.c.ht), func.sum(docs.c.ttc), func.count()).group_by(*keys)
+    if detail:
+        query = (query.outerjoin(Party, Party.id == docs.c.party_id)
+                 .outerjoin(User, User.id == docs.c.user_id))
+    segments: dict[tuple, SplitRow] = {}
+    categories: dict[tuple, SplitRow] = {}
+    for row in db.session.execute(query):
+        firm_id, span, source = row[:3]
+        ht, ttc, count = money(row[-3]), money(row[-2]), row[-1]
+        figures = result[(firm_id, span)]
+        figures.ht[source] += ht
+        figures.ttc[source] += ttc
+        figures.count[source] += count
+        if not detail or span != detail:
+            continue
+        unknown, segment, category, user_id, name = row[3:8]
+        sales = 0 if source == CREDIT_NOTE else count  # a credit note is not a sale
+        for splits, value, label in (
+                (segments, segment, segment or "Sans segment"),
+                (categories, category, CATEGORIES.get(category, category))):
+            key = (unknown, None if unknown else value)
+            split = splits.setdefault(key, SplitRow(key[1], UNKNOWN_CLIENT if unknown else label, ZERO, count=0))
+            split.ht += ht
+            split.count += sales
+        seller = report.sellers.setdefault((firm_id, user_id), SellerSales(name))
+        seller.count += sales
+        seller.ht += ht
+    report.segments, report.categories = sort_rows(list(segments.values())), sort_rows(list(categories.values()))
     for grouping, firm_id, span, key, name, label, ht, cost, sold in db.session.execute(
             _line_groupings(firm_ids, spans, detail, best)):
         if grouping == "source":
@@ -138,37 +177,48 @@ def sales_report(firm_ids: Sequence[int], spans: Spans, detail: str | None = Non
 
 
 def _line_groupings(firm_ids: Sequence[int], spans: Spans, detail: str | None, best: int):
-    """One statement over the costed lines (computed once: a materialised CTE): the cost by firm,
-    span and source; with `detail`, HT and cost by family, and the best products, of that span."""
-    lines = select(sales_lines(firm_ids, spans, ("ht", "cost") if detail else ("cost",))).cte(
-        "costed_lines").prefix_with("MATERIALIZED")
+    """One statement, one pass over the costed lines: they are summed by firm, span, source and
+    product (a few hundred rows, computed once: a materialised CTE), and that small set gives the
+    cost by firm, span and source; with `detail`, HT and cost by family, and the best products,
+    of that span."""
+    lines = sales_lines(firm_ids, spans, ("ht", "cost") if detail else ("cost",),
+                        keys=("firm_id", "span", "source", "product_id"))
     no_text = literal(None, String)
+    if not detail:
+        return select(literal("source", String), lines.c.firm_id, lines.c.span, lines.c.source, no_text,
+                      no_text, literal(0), func.sum(lines.c.cost), literal(0)
+                      ).group_by(lines.c.firm_id, lines.c.span, lines.c.source)
+    sold = (select(lines.c.firm_id, lines.c.span, lines.c.source, lines.c.product_id,
+                   func.sum(lines.c.ht).label("ht"), func.sum(lines.c.cost).label("cost"))
+            .group_by(lines.c.firm_id, lines.c.span, lines.c.source, lines.c.product_id)
+            .cte("sold_products").prefix_with("MATERIALIZED"))
     parts = [
-        select(literal("source", String).label("grouping"), lines.c.firm_id, lines.c.span,
-               lines.c.source.label("key"), no_text.label("name"), no_text.label("label"),
-               literal(0).label("ht"), func.sum(lines.c.cost).label("cost"), literal(0).label("sold"))
-        .group_by(lines.c.firm_id, lines.c.span, lines.c.source)
+        select(literal("source", String).label("grouping"), sold.c.firm_id, sold.c.span,
+               sold.c.source.label("key"), no_text.label("name"), no_text.label("label"),
+               literal(0).label("ht"), func.sum(sold.c.cost).label("cost"), literal(0).label("sold"))
+        .group_by(sold.c.firm_id, sold.c.span, sold.c.source),
+        select(literal("family", String), sold.c.firm_id, sold.c.span, cast(Product.family_id, String),
+               ProductFamily.name, no_text, func.sum(sold.c.ht), func.sum(sold.c.cost), literal(0))
+        .select_from(sold)
+        .outerjoin(Product, Product.id == sold.c.product_id)
+        .outerjoin(ProductFamily, ProductFamily.id == Product.family_id)
+        .where(sold.c.span == detail)
+        .group_by(sold.c.firm_id, sold.c.span, Product.family_id, ProductFamily.name),
     ]
-    if detail:
-        parts.append(
-            select(literal("family", String), lines.c.firm_id, lines.c.span, cast(lines.c.family_id, String),
-                   ProductFamily.name, no_text, func.sum(lines.c.ht), func.sum(lines.c.cost), literal(0))
-            .outerjoin(ProductFamily, ProductFamily.id == lines.c.family_id)
-            .where(lines.c.span == detail)
-            .group_by(lines.c.firm_id, lines.c.span, lines.c.family_id, ProductFamily.name))
-        ht = func.sum(lines.c.ht)
-        products = (
-            select(literal("product", String).label("grouping"), lines.c.firm_id, lines.c.span,
-                   cast(lines.c.product_id, String).label("key"), Product.reference.label("name"),
-                   Product.label.label("label"), ht.label("ht"), func.sum(lines.c.cost).label("cost"),
-                   func.count().over().label("sold"))
-            .outerjoin(Product, Product.id == lines.c.product_id)
-            .where(lines.c.span == detail)
-            .group_by(lines.c.firm_id, lines.c.span, lines.c.product_id, Product.reference, Product.label)
-            .order_by(ht.desc(), Product.reference)
-            .limit(best)
-            .subquery())
-        parts.append(select(products))
+    ht = func.sum(sold.c.ht)
+    products = (
+        select(literal("product", String).label("grouping"), sold.c.firm_id, sold.c.span,
+               cast(sold.c.product_id, String).label("key"), Product.reference.label("name"),
+               Product.label.label("label"), ht.label("ht"), func.sum(sold.c.cost).label("cost"),
+               func.count().over().label("sold"))
+        .select_from(sold)
+        .outerjoin(Product, Product.id == sold.c.product_id)
+        .where(sold.c.span == detail)
+        .group_by(sold.c.firm_id, sold.c.span, sold.c.product_id, Product.reference, Product.label)
+        .order_by(ht.desc(), Product.reference)
+        .limit(best)
+        .subquery())
+    parts.append(select(products))
     return union_all(*parts)
 
 
@@ -185,28 +235,6 @@ class SplitRow:
     @property
     def margin(self) -> Decimal | None:
         return None if self.cost is None else self.ht - self.cost
-
-
-def by_party(firm_id: int, span: Range, column: str) -> list[SplitRow]:
-    """Sales (HT and number of documents) by the client's segment or category."""
-    docs = sales_documents([firm_id], {"span": span})
-    key = Party.segment if column == "segment" else Party.category
-    rows = db.session.execute(
-        select(docs.c.party_id.is_(None), key, func.sum(docs.c.ht),
-               func.sum(case((docs.c.source == CREDIT_NOTE, 0), else_=1)))
-        .outerjoin(Party, Party.id == docs.c.party_id)
-        .group_by(docs.c.party_id.is_(None), key)
-    )
-    result = []
-    for unknown, value, ht, count in rows:
-        if unknown:
-            label = "Client non identifié (vente au comptoir)"
-        elif column == "segment":
-            label = value or "Sans segment"
-        else:
-            label = CATEGORIES.get(value, value)
-        result.append(SplitRow(None if unknown else value, label, money(ht), count=count))
-    return sort_rows(result)
 
 
 def by_payment_mode(firm_ids: Sequence[int], span: Range) -> dict[int, list[SplitRow]]:
@@ -237,11 +265,16 @@ def by_payment_mode(firm_ids: Sequence[int], span: Range) -> dict[int, list[Spli
 
 
 def timeline(firm_id: int, steps: list[Bucket]) -> list[Decimal]:
-    """Revenue HT of each bucket (day, week or month) of the period, in order."""
-    spans = {str(n): Range(b.start, b.end) for n, b in enumerate(steps)}
-    docs = sales_documents([firm_id], spans)
-    rows = dict(db.session.execute(select(docs.c.span, func.sum(docs.c.ht)).group_by(docs.c.span)).all())
-    return [money(rows.get(str(n))) for n in range(len(steps))]
+    """Revenue HT of each bucket (day, week or month) of the period, in order: the database sums
+    each day, the few days are put in their bucket here."""
+    if not steps:
+        return []
+    docs = sales_documents([firm_id], {"span": Range(steps[0].start, steps[-1].end)})
+    starts = [bucket.start for bucket in steps]
+    totals = [ZERO] * len(steps)
+    for day, ht in db.session.execute(select(docs.c.day, func.sum(docs.c.ht)).group_by(docs.c.day)):
+        totals[bisect_right(starts, day) - 1] += money(ht)
+    return totals
 
 
 def sort_rows(rows: list[SplitRow]) -> list[SplitRow]:
@@ -262,9 +295,11 @@ class TraineeFigures:
     requests: int = 0
 
 
-def trainee_figures(firm_ids: Sequence[int], span: Range) -> list[TraineeFigures]:
+def trainee_figures(firm_ids: Sequence[int], span: Range,
+                    sales: dict[tuple[int, int | None], SellerSales] | None = None) -> list[TraineeFigures]:
     """Per firm and person: sales made (invoices issued and tickets cashed), quotes sent and
-    accepted, desk requests recorded — three grouped queries, and the firms' trainees (one more)."""
+    accepted, desk requests recorded — three grouped queries, and the firms' trainees (one more).
+    `sales`: the sales by seller of the span when the caller has them already (sales_report)."""
     spans = {"span": span}
     found: dict[tuple[int, int | None], TraineeFigures] = {}
 
@@ -274,15 +309,17 @@ def trainee_figures(firm_ids: Sequence[int], span: Range) -> list[TraineeFigures
             found[key] = TraineeFigures(firm_id, user_id, name or "Non renseigné")
         return found[key]
 
-    docs = sales_documents(firm_ids, spans)
-    for firm_id, user_id, name, count, ht in db.session.execute(
-        select(docs.c.firm_id, docs.c.user_id, User.display_name,
-               func.sum(case((docs.c.source == CREDIT_NOTE, 0), else_=1)), func.sum(docs.c.ht))
-        .outerjoin(User, User.id == docs.c.user_id)
-        .group_by(docs.c.firm_id, docs.c.user_id, User.display_name)
-    ):
-        row = figures(firm_id, user_id, name)
-        row.sales, row.revenue_ht = int(count), money(ht)
+    if sales is None:
+        docs = sales_documents(firm_ids, spans)
+        sales = {(firm_id, user_id): SellerSales(name, int(count), money(ht)) for firm_id, user_id, name, count, ht
+                 in db.session.execute(
+                     select(docs.c.firm_id, docs.c.user_id, User.display_name,
+                            func.sum(case((docs.c.source == CREDIT_NOTE, 0), else_=1)), func.sum(docs.c.ht))
+                     .outerjoin(User, User.id == docs.c.user_id)
+                     .group_by(docs.c.firm_id, docs.c.user_id, User.display_name))}
+    for (firm_id, user_id), seller in sales.items():
+        row = figures(firm_id, user_id, seller.name)
+        row.sales, row.revenue_ht = seller.count, seller.ht
     quotes = quotes_query(firm_ids, spans).subquery()
     for firm_id, user_id, name, sent, accepted in db.session.execute(
         select(quotes.c.firm_id, quotes.c.user_id, User.display_name, func.count(),
@@ -495,18 +532,22 @@ def stock_figures(firm_ids: Sequence[int], span: Range) -> dict[int, StockFigure
     """Stock value (Σ quantity × CMUP of each product after its last move) on two dates, and the
     cost of the stock that left for sales over the span — all from the stock ledger."""
     result: dict[int, StockFigures] = defaultdict(StockFigures)
-    for name, day in (("opening", span.start - timedelta(days=1)), ("closing", span.end)):
-        # Moves of a product are never dated before its last one, so its latest move up to
-        # a day is the one with the highest id.
-        last = (select(func.max(StockMove.id))
-                .where(StockMove.firm_id.in_(firm_ids), StockMove.moved_on <= day)
-                .group_by(StockMove.product_id))
-        for firm_id, value in db.session.execute(
-            select(StockMove.firm_id,
-                   func.sum(func.round(exact(StockMove.on_hand_after) * exact(StockMove.average_cost_after), 2)))
-            .where(StockMove.id.in_(last)).group_by(StockMove.firm_id)
-        ):
-            setattr(result[firm_id], name, money(value))
+    # Moves of a product are never dated before its last one, so its latest move up to a day is
+    # the one with the highest id: one pass over the ledger finds it for both days.
+    opening_day = span.start - timedelta(days=1)
+    last = (select(func.max(case((StockMove.moved_on <= opening_day, StockMove.id))).label("opening"),
+                   func.max(StockMove.id).label("closing"))
+            .where(StockMove.firm_id.in_(firm_ids), StockMove.moved_on <= span.end)
+            .group_by(StockMove.product_id)
+            .cte("last_moves"))
+    picked = union_all(select(last.c.opening.label("move_id"), literal("opening", String).label("name")),
+                       select(last.c.closing, literal("closing", String))).subquery()
+    for firm_id, name, value in db.session.execute(
+        select(StockMove.firm_id, picked.c.name,
+               func.sum(func.round(exact(StockMove.on_hand_after) * exact(StockMove.average_cost_after), 2)))
+        .join(picked, picked.c.move_id == StockMove.id).group_by(StockMove.firm_id, picked.c.name)
+    ):
+        setattr(result[firm_id], name, money(value))
     signed = case((StockMove.kind.in_(RETURNS), -1), else_=1) * func.abs(StockMove.quantity)
     for firm_id, value in db.session.execute(
         select(StockMove.firm_id, func.sum(signed * exact(StockMove.unit_cost)))

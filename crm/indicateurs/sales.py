@@ -158,27 +158,49 @@ def _vat_share(net, vat_rate, document_id) -> ColumnElement:
 
 
 AMOUNTS = ("ht", "ttc", "cost")
+# The columns saying what a line is and where it comes from (every one, unless a query names its own).
+KEYS = ("firm_id", "source", "doc_id", "number", "day", "span", "party_id", "user_id", "position", "product_id",
+        "family_id", "reference", "label", "vat_rate", "quantity")
 
 
-def sales_lines(firm_ids: Sequence[int], spans: Spans, amounts: Sequence[str] = AMOUNTS):
+def sales_lines(firm_ids: Sequence[int], spans: Spans, amounts: Sequence[str] = AMOUNTS,
+                keys: Sequence[str] = KEYS):
     """One row per line of a sale: its share of the document's totals, its cost, what it sold.
 
-    `amounts` names the computed columns a query needs (ht, ttc, cost): the database computes
-    every column of the subquery for each line, so a query asks only for what it sums.
+    `amounts` names the computed columns a query needs (ht, ttc, cost), and `keys` the columns
+    describing the line it reads: the database computes every column of the subquery for each
+    line, so a query asks only for what it uses.
     """
     sign = _sign()
     share = exact(SalesLine.net) / func.nullif(
         func.sum(exact(SalesLine.net)).over(partition_by=SalesLine.document_id), 0)
     # The goods of an invoice are sold; those of a credit note come back only if returned.
     goods = case((SalesDocument.kind == INVOICE, 1), (SalesDocument.goods_returned.is_(True), 1), else_=0)
-    document_amounts = {
+    document_columns = {
+        **{column.key: column for column in _document_columns(spans)},
+        "position": lambda: SalesLine.position,
+        "product_id": lambda: SalesLine.product_id,
+        "family_id": lambda: Product.family_id,
+        "reference": lambda: Product.reference,
+        "label": lambda: SalesLine.description,
+        "vat_rate": lambda: SalesLine.vat_rate,
+        "quantity": lambda: sign * SalesLine.quantity,
         "ht": lambda: func.coalesce(sign * exact(SalesDocument.total_ht) * share, 0),
         "ttc": lambda: sign * (func.coalesce(exact(SalesDocument.total_ht) * share, 0) + func.coalesce(
             exact(SalesDocument.total_vat) * _vat_share(SalesLine.net, SalesLine.vat_rate, SalesLine.document_id), 0)),
         "cost": lambda: (sign * goods * SalesLine.quantity
                          * unit_cost_on(SalesLine.product_id, SalesDocument.issue_date, Product.purchase_price)),
     }
-    ticket_amounts = {
+    ticket_columns = {
+        **dict(zip(("firm_id", "source", "doc_id", "number", "day", "span", "party_id", "user_id"),
+                   _ticket_columns(spans), strict=True)),
+        "position": lambda: CounterSaleLine.position,
+        "product_id": lambda: CounterSaleLine.product_id,
+        "family_id": lambda: Product.family_id,
+        "reference": lambda: CounterSaleLine.reference,
+        "label": lambda: CounterSaleLine.label,
+        "vat_rate": lambda: CounterSaleLine.vat_rate,
+        "quantity": lambda: CounterSaleLine.quantity,
         "ht": lambda: CounterSaleLine.net,
         "ttc": lambda: CounterSaleLine.net + func.coalesce(
             exact(CounterSale.total_vat)
@@ -186,29 +208,21 @@ def sales_lines(firm_ids: Sequence[int], spans: Spans, amounts: Sequence[str] = 
         "cost": lambda: (CounterSaleLine.quantity
                          * unit_cost_on(CounterSaleLine.product_id, CounterSale.sale_date, Product.purchase_price)),
     }
+
+    def column(columns: dict, name: str):
+        value = columns[name]
+        return (value() if callable(value) else value).label(name)
+
+    names = [*keys, *amounts]
     documents = (
-        select(
-            *_document_columns(spans),
-            SalesLine.position.label("position"),
-            SalesLine.product_id.label("product_id"),
-            Product.family_id.label("family_id"),
-            Product.reference.label("reference"),
-            SalesLine.description.label("label"),
-            SalesLine.vat_rate.label("vat_rate"),
-            (sign * SalesLine.quantity).label("quantity"),
-            *[document_amounts[name]().label(name) for name in amounts],
-        )
+        select(*[column(document_columns, name) for name in names])
         .select_from(SalesLine)
         .join(SalesDocument, SalesDocument.id == SalesLine.document_id)
         .outerjoin(Product, Product.id == SalesLine.product_id)
         .where(_validated_sales_documents(firm_ids, spans))
     )
     tickets = (
-        select(
-            *_ticket_columns(spans), CounterSaleLine.position, CounterSaleLine.product_id,
-            Product.family_id, CounterSaleLine.reference, CounterSaleLine.label, CounterSaleLine.vat_rate,
-            CounterSaleLine.quantity, *[ticket_amounts[name]() for name in amounts],
-        )
+        select(*[column(ticket_columns, name) for name in names])
         .select_from(CounterSaleLine)
         .join(CounterSale, CounterSale.id == CounterSaleLine.sale_id)
         .outerjoin(Product, Product.id == CounterSaleLine.product_id)

@@ -176,7 +176,7 @@ def dashboard(firm: Firm, period: Period, today: date) -> Dashboard:
     views = f.opinions(ids, spans)
     views_now, views_before = views[(firm.id, CURRENT)], views[(firm.id, PREVIOUS)]
     steps = buckets(period.current)
-    trainees = f.trainee_figures(ids, period.current)
+    trainees = f.trainee_figures(ids, period.current, sales=report.sellers)
     stock = f.stock_figures(ids, period.current)[firm.id]
     details = f.survey_details(firm.id, period.current)
     calls = f.call_figures(ids, period.current)[firm.id]
@@ -286,9 +286,8 @@ def _splits(firm: Firm, period: Period, report: f.SalesReport, trainees: list[f.
     return [
         split_of("family", "Par famille d'articles", families, with_margin=True),
         product_split,
-        split_of("segment", "Par segment de clientèle", f.by_party(firm.id, span, "segment"), with_count=True),
-        split_of("category", "Particuliers et professionnels", f.by_party(firm.id, span, "category"),
-                 with_count=True),
+        split_of("segment", "Par segment de clientèle", report.segments, with_count=True),
+        split_of("category", "Particuliers et professionnels", report.categories, with_count=True),
         split_of("trainee", "Par vendeur (élève)", f.sort_rows(sellers), with_count=True,
                  note="Facture : l'élève qui l'a validée ; ticket : l'élève qui l'a encaissé."),
         split_of("payment", "Encaissements par mode de règlement (TTC)",

@@ -172,10 +172,11 @@ def add_targets_from_filter(plan: CallPlan, user: User, saved) -> int:
     rows = matches.where(_not_in_plan(plan)).with_only_columns(
         literal(plan.firm_id), literal(plan.id), Party.id, literal(FROM_FILTER), literal(TODO),
         literal(0), maintain_column_froms=True)
-    # RETURNING counts the rows on both databases (psycopg gives no rowcount for INSERT … SELECT).
-    added = len(db.session.execute(insert(CallPlanEntry).from_select(
-        ["firm_id", "plan_id", "party_id", "source", "status", "attempts"], rows)
-        .returning(CallPlanEntry.id)).all())
+    # Counted by the driver (SQLite's changes(), PostgreSQL's "INSERT 0 n", which SQLAlchemy keeps
+    # for an INSERT only when asked to): no row comes back to Python.
+    added = db.session.execute(insert(CallPlanEntry).from_select(
+        ["firm_id", "plan_id", "party_id", "source", "status", "attempts"], rows),
+        execution_options={"preserve_rowcount": True}).rowcount
     if not added:
         found = db.session.scalar(select(func.count()).select_from(matches.order_by(None).subquery()))
         if found:

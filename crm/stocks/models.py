@@ -71,8 +71,12 @@ class StockMove(FirmScoped, db.Model):
             name="quantity_sign",
         ),
         CheckConstraint("unit_cost >= 0", name="unit_cost"),
-        # The CMUP of a product on a given day (the indicators' cost of sales) is one seek here.
-        Index("ix_stock_move_product_day", "product_id", "moved_on", "id"),
+        # The CMUP of a product on a given day (the indicators' cost of sales, one per sales line)
+        # is one seek here, read from the index alone.
+        Index("ix_stock_move_product_day_cost", "product_id", "moved_on", "id", "average_cost_after"),
+        # The last move of each product up to a day (the stock value): the firm's moves read in
+        # product order from the index alone.
+        Index("ix_stock_move_firm_product_day", "firm_id", "product_id", "moved_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -178,3 +178,40 @@ def test_call_plan_rates(shop):
     assert [s.count for s in board.call_funnel] == [5, 4, 3, 1, 1]
     october = _board(shop, reference=date(2026, 10, 15))  # the October plan: 1 target called, reached, sold
     assert [s.count for s in october.call_funnel] == [1, 1, 1, 0, 1]
+
+
+def test_sales_by_seller_read_with_the_report_equal_their_own_query(shop):
+    """The dashboard takes each seller's sales from the documents grouped once (sales_report);
+    the class view asks trainee_figures for them: both give the same figures."""
+    from crm.indicateurs import figures
+
+    period = period_of("month", TODAY)
+    spans = {services.CURRENT: period.current, services.PREVIOUS: period.previous}
+    report = figures.sales_report([shop.firm.id], spans, detail=services.CURRENT)
+    assert figures.trainee_figures([shop.firm.id], period.current, sales=report.sellers) == \
+        figures.trainee_figures([shop.firm.id], period.current)
+    assert {(s.name, s.count, s.ht) for s in report.sellers.values()} == {
+        (shop.seller.display_name, 2, D("370.40")), ("Élève C", 1, D("79.50"))}
+
+
+def test_the_dashboard_reads_the_sales_in_three_statements(shop):
+    """Documents grouped once (totals, clients, sellers) and once by day (revenue over time), lines
+    costed once (cost, families, products): three statements over the sales."""
+    from sqlalchemy import event
+
+    from crm.extensions import db
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        _board(shop)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    over_sales = [s for s in statements if "FROM sales_line" in s or "FROM counter_sale_line" in s]
+    over_documents = [s for s in statements if "sales_document.total_ttc" in s]
+    assert len(over_sales) == 1
+    assert len(over_documents) == 2
