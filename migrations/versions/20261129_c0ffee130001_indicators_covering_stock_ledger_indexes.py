@@ -1,7 +1,7 @@
 """Indicators at scale: covering indexes of the stock ledger (CMUP of a day, last move per product)
 
 Revision ID: c0ffee130001
-Revises: faeffccd4441
+Revises: b09e40685c58
 Create Date: 2026-11-29 16:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c0ffee130001'
-down_revision = 'faeffccd4441'
+down_revision = 'b09e40685c58'
 branch_labels = None
 depends_on = None
 
