@@ -104,10 +104,9 @@ def run_migrations_online():
             **conf_args
         )
 
-        with sqlite_foreign_keys_off(connection):
-            with context.begin_transaction():
-                context.run_migrations()
-                check_foreign_keys(connection)
+        with sqlite_foreign_keys_off(connection), context.begin_transaction():
+            context.run_migrations()
+            check_foreign_keys(connection)
 
 
 @contextmanager
