@@ -146,35 +146,39 @@ def typed_from_order(firm: Firm, user: User | None, order, number: str, issue_da
                               number=number, issue_date=issue_date, due_date=due_date, order_id=order.id,
                               total_ht=ZERO, total_vat=ZERO, total_ttc=ZERO,
                               created_by_id=user.id if user else None)
-    bases: dict[Decimal, Decimal] = {}
-    position = 0
-    for typed in lines:
-        order_line = order_lines.get(typed.order_line_id)
-        if order_line is None:
-            raise DomainError("Cette ligne n'est pas sur la commande.")
-        if typed.quantity is None or typed.quantity <= 0:
-            continue
-        if typed.unit_price is None or typed.unit_price < 0:
-            raise DomainError(f"« {order_line.product.label} » : indiquez le prix unitaire HT facturé.",
-                              f"price_{order_line.id}")
-        position += 1
-        net = round_cent(typed.quantity * typed.unit_price)
-        invoice.lines.append(SupplierInvoiceLine(
-            firm_id=firm.id, position=position, reference=order_line.product.reference,
-            description=order_line.product.label, quantity=typed.quantity, unit_price=typed.unit_price,
-            vat_rate=order_line.vat_rate, net=net, order_line_id=order_line.id))
-        bases[Decimal(order_line.vat_rate)] = bases.get(Decimal(order_line.vat_rate), ZERO) + net
-    if not invoice.lines:
-        raise DomainError("Indiquez au moins une quantité facturée.")
-    invoice.total_ht = sum(bases.values(), ZERO)
-    invoice.total_vat = sum((percentage_of(base, rate) for rate, base in bases.items()), ZERO)
-    invoice.total_ttc = invoice.total_ht + invoice.total_vat
+    _add_typed_lines(invoice, order_lines, lines, "Cette ligne n'est pas sur la commande.", "facturé")
     db.session.add(invoice)
     db.session.flush()
     firm_obj = db.session.get(Firm, firm.id)
     record_activity(firm_obj, user, "supplier_invoice.checked", invoice,
                     f"Facture fournisseur {invoice.number} saisie et rapprochée de la commande {order.number}")
     return invoice
+
+
+def _add_typed_lines(document: SupplierInvoice, order_lines: dict, lines: list[TypedLine], foreign_line: str,
+                     billed: str) -> None:
+    """The lines of a typed paper invoice or credit note (quantity and net price per order line) and its totals."""
+    bases: dict[Decimal, Decimal] = {}
+    for typed in lines:
+        order_line = order_lines.get(typed.order_line_id)
+        if order_line is None:
+            raise DomainError(foreign_line)
+        if typed.quantity is None or typed.quantity <= 0:
+            continue
+        if typed.unit_price is None or typed.unit_price < 0:
+            raise DomainError(f"« {order_line.product.label} » : indiquez le prix unitaire HT {billed}.",
+                              f"price_{order_line.id}")
+        net = round_cent(typed.quantity * typed.unit_price)
+        document.lines.append(SupplierInvoiceLine(
+            firm_id=document.firm_id, position=len(document.lines) + 1, reference=order_line.product.reference,
+            description=order_line.product.label, quantity=typed.quantity, unit_price=typed.unit_price,
+            vat_rate=order_line.vat_rate, net=net, order_line_id=order_line.id))
+        bases[Decimal(order_line.vat_rate)] = bases.get(Decimal(order_line.vat_rate), ZERO) + net
+    if not document.lines:
+        raise DomainError(f"Indiquez au moins une quantité {billed}e.")  # facturée, créditée
+    document.total_ht = sum(bases.values(), ZERO)
+    document.total_vat = sum((percentage_of(base, rate) for rate, base in bases.items()), ZERO)
+    document.total_ttc = document.total_ht + document.total_vat
 
 
 def _check_unique(firm: Firm, supplier_id: int, number: str) -> None:
@@ -644,27 +648,7 @@ def typed_credit_note(firm: Firm, user: User | None, supplier_return, number: st
     note = SupplierInvoice(firm_id=firm.id, kind="credit_note", status="to_check", supplier_id=order.supplier_id,
                            number=number, issue_date=issue_date, order_id=order.id,
                            total_ht=ZERO, total_vat=ZERO, total_ttc=ZERO, created_by_id=user.id if user else None)
-    bases: dict[Decimal, Decimal] = {}
-    for typed in lines:
-        order_line = order_lines.get(typed.order_line_id)
-        if order_line is None:
-            raise DomainError("Cette ligne n'est pas sur le bon de retour.")
-        if typed.quantity is None or typed.quantity <= 0:
-            continue
-        if typed.unit_price is None or typed.unit_price < 0:
-            raise DomainError(f"« {order_line.product.label} » : indiquez le prix unitaire HT crédité.",
-                              f"price_{order_line.id}")
-        net = round_cent(typed.quantity * typed.unit_price)
-        note.lines.append(SupplierInvoiceLine(
-            firm_id=firm.id, position=len(note.lines) + 1, reference=order_line.product.reference,
-            description=order_line.product.label, quantity=typed.quantity, unit_price=typed.unit_price,
-            vat_rate=order_line.vat_rate, net=net, order_line_id=order_line.id))
-        bases[Decimal(order_line.vat_rate)] = bases.get(Decimal(order_line.vat_rate), ZERO) + net
-    if not note.lines:
-        raise DomainError("Indiquez au moins une quantité créditée.")
-    note.total_ht = sum(bases.values(), ZERO)
-    note.total_vat = sum((percentage_of(base, rate) for rate, base in bases.items()), ZERO)
-    note.total_ttc = note.total_ht + note.total_vat
+    _add_typed_lines(note, order_lines, lines, "Cette ligne n'est pas sur le bon de retour.", "crédité")
     db.session.add(note)
     db.session.flush()
     link_return(note, supplier_return, user)
