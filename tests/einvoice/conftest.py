@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from crm.clients import services as party_services
 from crm.clients.models import Address
-from crm.core.models import Firm, User
+from crm.core.models import Firm, Role, User
 from crm.extensions import db
 from crm.ventes.documents import services
 from crm.ventes.documents.services import LineData
 from crm.ventes.models import Product
+from tests import factories
 
 ISSUED = date(2026, 11, 20)
 
@@ -100,10 +101,21 @@ BUYER_SIRET = "55210055400013"
 
 
 @pytest.fixture
+def buyer(seller, world):
+    """Comptoir démo: a firm of the seller's classroom, eleve_c at its responsable poste."""
+    firm = factories.make_firm(world.classroom_a, trade_name="Comptoir démo", legal_form="SAS",
+                               siren=BUYER_SIRET[:9], siret=BUYER_SIRET, address_line1="5 place Bellecour",
+                               postcode="69002", city="Lyon")
+    user = factories.make_user(Role.TRAINEE, "eleve_c", classroom=world.classroom_a)
+    factories.make_member(user, firm, "responsable")
+    db.session.commit()
+    return firm
+
+
+@pytest.fixture
 def trade(seller, world):
     """Comptoir démo (classroom A, eleve_c at the responsable poste) orders chairs and books from
     Boutique voisine (the seller): supplier linked, purchase order validated, not received yet."""
-    from crm.core.models import Role
     from crm.einvoice import services as exchange
     from crm.stocks import purchasing as stock_purchasing
     from tests import factories

@@ -10,31 +10,17 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from crm.clients.models import Party
-from crm.core.models import Firm, Role
+from crm.core.models import Firm
 from crm.core.pdf import pdf_available
 from crm.einvoice import cii, issuing, services
 from crm.einvoice.models import IncomingInvoice
 from crm.extensions import db
 from crm.formation.models import Activity
 from crm.ventes.documents.models import DocumentFile
-from tests import factories
 from tests.conftest import Auth, csrf_token, page_text
-from tests.einvoice.conftest import every_rate_lines, issue_invoice
+from tests.einvoice.conftest import BUYER_SIRET, every_rate_lines, issue_invoice
 
-BUYER_SIRET = "55210055400013"
 needs_pdf = pytest.mark.skipif(not pdf_available(), reason="WeasyPrint cannot load its system libraries here")
-
-
-@pytest.fixture
-def buyer(seller, world):
-    """Comptoir démo: a third firm in classroom A (the seller's), with eleve_c."""
-    firm = factories.make_firm(world.classroom_a, trade_name="Comptoir démo", legal_form="SAS",
-                               siren=BUYER_SIRET[:9], siret=BUYER_SIRET, address_line1="5 place Bellecour",
-                               postcode="69002", city="Lyon")
-    user = factories.make_user(Role.TRAINEE, "eleve_c", classroom=world.classroom_a)
-    factories.make_member(user, firm, "responsable")
-    db.session.commit()
-    return firm
 
 
 def _browser(app, username):

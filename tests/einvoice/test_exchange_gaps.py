@@ -12,32 +12,18 @@ from crm.clients import services as party_services
 from crm.clients.models import Party
 from crm.core.firm_settings import get_firm_settings
 from crm.core.mentions import seller_legal_mentions
-from crm.core.models import Classroom, Firm, Role
+from crm.core.models import Classroom, Firm
 from crm.core.pdf import pdf_available
 from crm.einvoice import services
 from crm.einvoice.models import EinvoiceDelivery, IncomingInvoice
 from crm.extensions import db
 from crm.ventes.documents import services as sales
-from tests import factories
 from tests.conftest import Auth, page_text
-from tests.einvoice.conftest import credit, every_rate_lines, issue_invoice
+from tests.einvoice.conftest import BUYER_SIRET, credit, every_rate_lines, issue_invoice
 
-BUYER_SIRET = "55210055400013"
 OTHER_SIRET = "44306184100047"  # a valid SIRET of another company
 FIRM_B_SIRET = "40483304800022"
 needs_pdf = pytest.mark.skipif(not pdf_available(), reason="WeasyPrint cannot load its system libraries here")
-
-
-@pytest.fixture
-def buyer(seller, world):
-    """Comptoir démo: a firm of the seller's classroom, eleve_c at its responsable poste."""
-    firm = factories.make_firm(world.classroom_a, trade_name="Comptoir démo", legal_form="SAS",
-                               siren=BUYER_SIRET[:9], siret=BUYER_SIRET, address_line1="5 place Bellecour",
-                               postcode="69002", city="Lyon")
-    user = factories.make_user(Role.TRAINEE, "eleve_c", classroom=world.classroom_a)
-    factories.make_member(user, firm, "responsable")
-    db.session.commit()
-    return firm
 
 
 @pytest.fixture
