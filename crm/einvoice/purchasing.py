@@ -410,6 +410,10 @@ def book(invoice: SupplierInvoice, user: User | None, reason: str = "") -> list[
     db.session.flush()
     if applied is not None:
         _settle(applied)
+    if invoice.supplier_return is not None:  # damaged units credited back are no longer expected
+        from crm.stocks.purchasing import close_if_settled
+
+        close_if_settled(invoice.supplier_return.order)
     summary = f"{invoice.title} de {invoice.supplier.name} {agree(invoice, 'enregistré')} ({money(invoice.total_ttc)})"
     if invoice.supplier_return is not None:
         summary += f", retour {invoice.supplier_return.number}"

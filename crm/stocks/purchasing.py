@@ -104,18 +104,64 @@ def accepted_by_line(order_line_ids) -> dict[int, int]:
     return {line_id: int(total or 0) for line_id, total in rows}
 
 
+# A booked credit note: deducted from an invoice (paid with it) or kept to the account's credit.
+BOOKED_CREDIT_STATUSES = ("booked", "partially_paid", "paid")
+
+
+def credited_back_by_line(order_line_ids) -> dict[int, int]:
+    """Units damaged at the reception, sent back and credited by the supplier, per order line.
+
+    The supplier credited them instead of delivering them again: they are no longer
+    expected. A return counts once a booked credit note is linked to it (as its page says
+    « Crédité »); until then a replacement may still come on this order.
+    """
+    from crm.einvoice.models import SupplierInvoice  # the purchase side builds on the stock side
+
+    ids = list(order_line_ids)
+    if not ids:
+        return {}
+    credited_returns = select(SupplierInvoice.return_id).where(
+        SupplierInvoice.kind == "credit_note", SupplierInvoice.status.in_(BOOKED_CREDIT_STATUSES),
+        SupplierInvoice.return_id.is_not(None))
+    rows = db.session.execute(
+        select(SupplierReturnLine.order_line_id, func.sum(SupplierReturnLine.quantity))
+        .join(SupplierReturn, SupplierReturn.id == SupplierReturnLine.return_id)
+        .where(SupplierReturnLine.order_line_id.in_(ids), SupplierReturnLine.source == "damaged",
+               SupplierReturn.status == "validated", SupplierReturn.id.in_(credited_returns))
+        .group_by(SupplierReturnLine.order_line_id)
+    ).all()
+    return {line_id: int(total or 0) for line_id, total in rows}
+
+
+def settled_by_line(order_line_ids) -> dict[int, int]:
+    """Units no longer expected per order line: accepted into stock, or credited back (see above)."""
+    ids = list(order_line_ids)
+    settled = dict(accepted_by_line(ids))
+    for line_id, units in credited_back_by_line(ids).items():
+        settled[line_id] = settled.get(line_id, 0) + units
+    return settled
+
+
+def close_if_settled(order: PurchaseOrder) -> None:
+    """An order whose every unit is accepted or credited back is received (after a credit note is booked)."""
+    if order.status in OPEN_STATUSES and not any(remaining_by_line(order).values()):
+        order.status = "received"
+        db.session.flush()
+
+
 def on_order(firm: Firm, product_ids=None) -> dict[int, int]:
-    """Already on order per product: ordered less accepted, on validated orders not fully received."""
+    """Already on order per product: ordered less accepted or credited back, on validated orders not fully
+    received."""
     query = (select(PurchaseOrderLine.id, PurchaseOrderLine.product_id, PurchaseOrderLine.quantity)
              .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
              .where(PurchaseOrder.firm_id == firm.id, PurchaseOrder.status.in_(OPEN_STATUSES)))
     if product_ids is not None:
         query = query.where(PurchaseOrderLine.product_id.in_(list(product_ids)))
     rows = db.session.execute(query).all()
-    accepted = accepted_by_line(row.id for row in rows)
+    settled = settled_by_line(row.id for row in rows)
     result: dict[int, int] = defaultdict(int)
     for line_id, product_id, quantity in rows:
-        result[product_id] += max(quantity - accepted.get(line_id, 0), 0)
+        result[product_id] += max(quantity - settled.get(line_id, 0), 0)
     return dict(result)
 
 
@@ -339,9 +385,9 @@ class ReceiptLineInput:
 
 
 def remaining_by_line(order: PurchaseOrder, exclude: GoodsReceipt | None = None) -> dict[int, int]:
-    """Units still expected per order line: ordered less accepted on validated receipts."""
-    accepted = accepted_by_line(line.id for line in order.lines)
-    return {line.id: max(line.quantity - accepted.get(line.id, 0), 0) for line in order.lines}
+    """Units still expected per order line: ordered less accepted on validated receipts and credited back."""
+    settled = settled_by_line(line.id for line in order.lines)
+    return {line.id: max(line.quantity - settled.get(line.id, 0), 0) for line in order.lines}
 
 
 def _check_receipt_lines(order: PurchaseOrder, values: dict[int, ReceiptLineInput]) -> None:

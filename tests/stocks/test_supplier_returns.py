@@ -374,3 +374,19 @@ def test_the_scenario_export_keeps_a_returns_stock_exit(world, make_product):
     # Returns are not part of scenario files: the 3 units leave the stock as a plain exit.
     assert [(e["kind"], e["quantity"], e["source"]) for e in exits] == [
         ("loss", -3, f"{supplier_return.number} ({purchase.order.number})")]
+
+
+def test_damaged_units_credited_by_the_supplier_are_no_longer_on_order(purchase):
+    """Ordered 10, 8 accepted, 2 damaged: the 2 are expected (a replacement may come) until the
+    supplier credits their return; then the order is received and nothing is on order any more."""
+    receipt = purchase.receive(10, damaged=2)
+    assert purchase.order.status == "partially_received"
+    assert purchasing.on_order(purchase.firm, [purchase.product.id]) == {purchase.product.id: 2}
+    supplier_return = purchase.send_back(receipt, damaged=2)
+    assert purchasing.on_order(purchase.firm, [purchase.product.id]) == {purchase.product.id: 2}  # not credited yet
+    note = purchase.credit_note(supplier_return)
+    assert purchasing.remaining_by_line(purchase.order) == {purchase.line.id: 2}  # the credit note is not booked
+    buying.book(note, purchase.user)
+    assert purchasing.remaining_by_line(purchase.order) == {purchase.line.id: 0}
+    assert purchasing.on_order(purchase.firm, [purchase.product.id]) == {}
+    assert purchase.order.status == "received"
