@@ -98,6 +98,7 @@ def test_readme_captures(page, live_server):
         page.press("#reference", "Enter")
     page.fill("#cash", "100")
     page.get_by_role("button", name="Calculer la monnaie").click()
+    page.locator(".till-change").wait_for()  # the page has come back: a capture mid-navigation fails
     _both(page, "caisse")
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
