@@ -47,15 +47,25 @@ class ClassroomForm(Form):
             raise ValidationError("Les deux années doivent se suivre, par exemple 2026-2027.")
 
 
-class FirmForm(Form):
-    trade_name = StringField("Nom commercial", [Required(), Length(max=120)], filters=[strip_filter])
+class LegalIdentityFields(Form):
+    """The fields of a firm's legal identity, on the teacher's firm form and the responsable's identity page."""
+
     legal_form = SelectField("Forme juridique", choices=LEGAL_FORMS, validate_choice=True)
     siren = StringField("SIREN", [Normalised(identifiers.siren)], filters=[strip_filter],
-                        description="9 chiffres. Rempli d'après le SIRET s'il est laissé vide.")
+                        description="9 chiffres ; c'est aussi le numéro RCS. Rempli d'après le SIRET s'il est vide.")
     siret = StringField("SIRET", [Normalised(identifiers.siret)], filters=[strip_filter],
                         description="14 chiffres : le SIREN suivi du numéro d'établissement.")
     vat_number = StringField("N° de TVA intracommunautaire", [Normalised(identifiers.vat_number)],
-                             filters=[strip_filter], description="Par exemple FR44732829320.")
+                             filters=[strip_filter], description="Par exemple FR44732829320 : il se termine par le "
+                                                                 "SIREN.")
+    rcs_city = StringField("Ville du greffe (RCS)", [Length(max=80)], filters=[strip_filter],
+                           description="Société : imprimé « RCS Lyon 732 829 320 » (le numéro RCS est le SIREN).")
+    share_capital = AmountField("Capital social (€)", [Optional()], places=2,
+                                description="Société : imprimé « SARL au capital de 8 000,00 € ».")
+
+
+class FirmForm(LegalIdentityFields):
+    trade_name = StringField("Nom commercial", [Required(), Length(max=120)], filters=[strip_filter])
     address_line1 = StringField("Adresse", [Length(max=120)], filters=[strip_filter])
     address_line2 = StringField("Complément d'adresse", [Length(max=120)], filters=[strip_filter])
     postcode = StringField("Code postal", [Normalised(identifiers.postcode)], filters=[strip_filter])
@@ -68,10 +78,6 @@ class FirmForm(Form):
     logo = FileField("Logo", [FileAllowed(["png", "jpg", "jpeg"], "Le logo doit être une image PNG ou JPEG.")],
                      description="PNG ou JPEG, 512 Ko au plus.")
     remove_logo = BooleanField("Retirer le logo actuel")
-    rcs_city = StringField("Ville du greffe (RCS)", [Length(max=80)], filters=[strip_filter],
-                           description="Société : imprimé « RCS Lyon 732 829 320 » (le numéro RCS est le SIREN).")
-    share_capital = AmountField("Capital social (€)", [Optional()], places=2,
-                                description="Société : imprimé « SARL au capital de 8 000,00 € ».")
     terms_of_sale = TextAreaField("Conditions générales de vente", [Length(max=20000)],
                                   render_kw={"rows": 6},
                                   description="Imprimées au dos des devis et des factures.")
@@ -87,21 +93,9 @@ class FirmForm(Form):
             "terms_of_sale", "rcs_city", "share_capital")}
 
 
-class LegalIdentityForm(Form):
+class LegalIdentityForm(LegalIdentityFields):
     """The legal identity a firm's *responsable* keeps (the mentions of its invoices follow)."""
 
-    legal_form = SelectField("Forme juridique", choices=LEGAL_FORMS, validate_choice=True)
-    siren = StringField("SIREN", [Normalised(identifiers.siren)], filters=[strip_filter],
-                        description="9 chiffres ; c'est aussi le numéro RCS. Rempli d'après le SIRET s'il est vide.")
-    siret = StringField("SIRET", [Normalised(identifiers.siret)], filters=[strip_filter],
-                        description="14 chiffres : le SIREN suivi du numéro d'établissement.")
-    vat_number = StringField("N° de TVA intracommunautaire", [Normalised(identifiers.vat_number)],
-                             filters=[strip_filter], description="Par exemple FR44732829320 : il se termine par le "
-                                                                 "SIREN.")
-    rcs_city = StringField("Ville du greffe (RCS)", [Length(max=80)], filters=[strip_filter],
-                           description="Société : imprimé « RCS Lyon 732 829 320 » (le numéro RCS est le SIREN).")
-    share_capital = AmountField("Capital social (€)", [Optional()], places=2,
-                                description="Société : imprimé « SARL au capital de 8 000,00 € ».")
     vat_on_debits = BooleanField(
         "Option pour le paiement de la taxe d'après les débits",
         description="Cochée : la mention est imprimée sur les factures et les avoirs, et transmise dans la "
