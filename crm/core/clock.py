@@ -54,6 +54,12 @@ def firm_zone(firm) -> ZoneInfo:
     return cache[firm.id]
 
 
+def remember_zone(firm, name: str | None) -> None:
+    """The firm's zone for this request, from settings read with the firm (no query of its own)."""
+    if has_app_context():
+        g.setdefault("_firm_zones", {})[firm.id] = zone_named(name)
+
+
 def display_zone() -> ZoneInfo:
     """The zone pages show times in: the current firm's, or the default outside a firm."""
     firm = g.get("firm") if has_app_context() else None

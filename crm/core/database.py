@@ -74,6 +74,14 @@ def memo_while_reading(key, compute: Callable[[], T]) -> T:
     return memo[key]
 
 
+def remember_while_reading(key, value) -> None:
+    """Give memo_while_reading its value for `key` now, read along with something else."""
+    from flask import g, has_request_context
+
+    if _kind.get() is Transactions.READ and has_request_context():
+        g.setdefault("read_memo", {})[key] = value
+
+
 def set_kind(kind: Transactions, after_slow_work: Transactions = Transactions.WRITE) -> tuple[Token, Token]:
     """Choose the transactions of the current context (a request); reset with reset_kind()."""
     return _kind.set(kind), _after_slow_work.set(after_slow_work)

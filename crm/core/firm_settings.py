@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from crm.core.clock import is_time_zone
-from crm.core.database import insert_ignoring_conflict, memo_while_reading
+from crm.core.clock import is_time_zone, remember_zone
+from crm.core.database import insert_ignoring_conflict, memo_while_reading, remember_while_reading
 from crm.core.errors import DomainError
 from crm.core.formatting import percent
 from crm.core.money import has_decimals_at_most, round_places
@@ -28,6 +28,17 @@ def get_firm_settings(firm) -> FirmSettings:
     Read once per page: many rules of one page ask (today's date, terms, prefixes).
     """
     return memo_while_reading(("firm_settings", firm.id), lambda: _read_settings(firm.id))
+
+
+def remember_settings(firm, settings: FirmSettings | None) -> None:
+    """Settings read with the firm at the start of a request (crm.core.tenancy.load_user).
+
+    A page (read-only) keeps them for the whole request, as get_firm_settings would;
+    the firm's time zone is kept for the request in any case, as firm_zone does.
+    """
+    settings = settings if settings is not None else FirmSettings(firm_id=firm.id)
+    remember_while_reading(("firm_settings", firm.id), settings)
+    remember_zone(firm, settings.time_zone)
 
 
 def _read_settings(firm_id: int) -> FirmSettings:

@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select
 from werkzeug.local import LocalProxy
 
 from crm.core.limits import is_id
@@ -55,35 +55,82 @@ def teacher_classrooms(user: User) -> Select:
     return query.join(classroom_teachers).where(classroom_teachers.c.user_id == user.id)
 
 
+def load_user(user_id: int, session_token: str) -> User | None:
+    """Flask-Login's user loader: the session's user and, in the same query, the firm it names.
+
+    Every request needs the user, the firm, the user's poste, the firm's settings (its
+    time zone gives the business date) and whether a scenario event may be due: one
+    statement instead of five, on every page. A rotated session token logs the cookie out.
+    """
+    firm_id = session.get(SESSION_KEY)
+    row = db.session.execute(_who_and_where(user_id, firm_id)).first()
+    if row is None or not row.User.active or row.User.session_token != session_token:
+        return None
+    if firm_id is not None:
+        g.firm_read = _entered(row)
+    return row.User
+
+
 def load_current_firm() -> None:
     """before_request: resolve g.firm and g.membership from the session, once."""
     g.firm = None
     g.membership = None
     if request.endpoint == "static" or not current_user.is_authenticated:
         return
-    firm_id = session.get(SESSION_KEY)
-    if firm_id is None and current_user.is_trainee:
-        firm_id = _only_firm_id(current_user)
-        if firm_id is not None:
-            session[SESSION_KEY] = firm_id  # found once, not at every request
-    if firm_id is None:
-        return
-    found = _firm_and_membership(current_user, firm_id)
+    if "firm_read" in g:  # read with the user (load_user)
+        found = g.pop("firm_read")
+    else:
+        firm_id = session.get(SESSION_KEY)
+        if firm_id is None and current_user.is_trainee:
+            firm_id = _only_firm_id(current_user)
+            if firm_id is not None:
+                session[SESSION_KEY] = firm_id  # found once, not at every request
+        if firm_id is None:
+            return
+        found = _entered(db.session.execute(_who_and_where(current_user.id, firm_id)).first())
     if found is None:  # membership removed since: forget the choice
         session.pop(SESSION_KEY, None)
         return
     g.firm, g.membership = found
 
 
-def _firm_and_membership(user: User, firm_id: int):
-    """(firm, the user's membership of it or None) when the user may enter it: one query, every request."""
-    if user.is_trainee:
-        query = select(Firm, Membership).join(Membership, Membership.firm_id == Firm.id).where(
-            Membership.user_id == user.id)
-    else:  # teachers enter the firms of their classrooms, as accessible_firms() says
-        query = accessible_firms(user).add_columns(Membership).outerjoin(
-            Membership, (Membership.firm_id == Firm.id) & (Membership.user_id == user.id))
-    return db.session.execute(query.where(Firm.id == firm_id)).first()
+def _who_and_where(user_id: int, firm_id: int | None) -> Select:
+    """The user; with a firm id, also the firm, the user's membership of it, the firm's settings,
+    whether the user teaches its classroom and the date of its next scenario event."""
+    if firm_id is None:
+        return select(User).where(User.id == user_id)
+    from crm.core.models import FirmSettings
+    from crm.formation.events import next_event_on
+
+    teaches = exists().where(classroom_teachers.c.classroom_id == Firm.classroom_id,
+                             classroom_teachers.c.user_id == User.id)
+    return (
+        select(User, Firm, Membership, FirmSettings, teaches.label("teaches"),
+               next_event_on(Firm.id).label("next_event_on"))
+        .select_from(User)
+        .outerjoin(Firm, Firm.id == firm_id)
+        .outerjoin(Membership, (Membership.firm_id == Firm.id) & (Membership.user_id == User.id))
+        .outerjoin(FirmSettings, FirmSettings.firm_id == Firm.id)
+        .where(User.id == user_id)
+    )
+
+
+def _entered(row) -> tuple[Firm, Membership | None] | None:
+    """(firm, membership) when the user may enter the firm (accessible_firms' rule), else None.
+
+    Remembers for the request what was read with it: the settings and the next event's date.
+    """
+    if row is None or row.Firm is None:
+        return None
+    user = row.User
+    allowed = user.is_admin or (row.teaches if user.is_teacher else row.Membership is not None)
+    if not allowed:
+        return None
+    from crm.core.firm_settings import remember_settings
+
+    remember_settings(row.Firm, row.FirmSettings)
+    g.next_event_on = row.next_event_on
+    return row.Firm, row.Membership
 
 
 def _only_firm_id(user: User) -> int | None:

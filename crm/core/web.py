@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from flask import (
     Flask, current_app, flash, g, has_request_context, redirect, render_template, request, url_for,
@@ -16,7 +17,8 @@ from crm.core.clock import business_today
 from crm.core.errors import DomainError
 from crm.core.models import Position, User
 from crm.core.sections import SECTIONS
-from crm.core.tenancy import current_firm, current_membership, load_current_firm
+from crm.core.limits import is_id
+from crm.core.tenancy import current_firm, current_membership, load_current_firm, load_user
 from crm.extensions import db, login_manager
 
 # Endpoints reachable without logging in (a client answers a satisfaction survey through its
@@ -82,12 +84,9 @@ def init_app(app: Flask) -> None:
 def _load_user(token: str) -> User | None:
     """The session cookie holds 'id:session_token'; a rotated token logs the cookie out."""
     user_id, _, session_token = token.partition(":")
-    if not user_id.isdigit() or not session_token:
+    if not user_id.isdigit() or not is_id(int(user_id)) or not session_token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != session_token:
-        return None
-    return user
+    return load_user(int(user_id), session_token)
 
 
 # Methods that never write: their transactions are READ (SQLite readers run beside the writer).
@@ -144,7 +143,8 @@ def _scheduled_events():
     if g.get("firm") is not None and request.endpoint != "static":
         from crm.formation.events import due_events, fire_due_events
 
-        if not due_events(g.firm):
+        next_on = g.get("next_event_on", date.min)  # read with the firm (crm.core.tenancy)
+        if next_on is None or next_on > business_today(g.firm) or not due_events(g.firm):
             return
         database.begin_writing()
         fire_due_events(g.firm)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from crm.core.clock import business_today, firm_zone
 from crm.core.errors import DomainError
@@ -37,6 +37,17 @@ DESK = {
 def firm_now(firm: Firm) -> tuple[date, time]:
     """The firm's business date and its local wall-clock time."""
     return business_today(firm), datetime.now(firm_zone(firm)).time()
+
+
+def next_event_on(firm_id):
+    """The date of the firm's next event not fired yet (None: nothing pending), as a scalar subquery.
+
+    Read with the user and the firm on every request (crm.core.tenancy), so that a page
+    looks for due events only when one may be due.
+    """
+    return (select(func.min(ScenarioEvent.due_on))
+            .where(ScenarioEvent.firm_id == firm_id, ScenarioEvent.fired_at.is_(None))
+            .scalar_subquery())
 
 
 def due_events(firm: Firm) -> list[ScenarioEvent]:

@@ -50,3 +50,55 @@ def test_removed_membership_drops_the_current_firm(app, world):
     assert "Aucune entreprise d'entraînement ne vous est encore attribuée" in page_text(
         browser.client.get("/entreprises")
     )
+
+
+# --- who and where, once per request ---------------------------------------------
+
+def _page_statements(app, browser, path: str) -> list[str]:
+    from tests.querycount import counting
+
+    with app.app_context():
+        engine = db.engine
+    with counting(engine) as tally:
+        assert browser.client.get(path).status_code == 200
+    return [s for s in tally.statements if s.strip().upper() != "BEGIN"]
+
+
+@pytest.mark.parametrize("username", ["eleve_a", "prof_a"])
+def test_a_page_reads_the_user_firm_poste_and_settings_in_one_query(app, world, username):
+    """Every request needs the user, their firm, their poste, the firm's settings (time zone,
+    business date) and whether a scenario event is due: one statement, not five."""
+    from datetime import date, time, timedelta
+
+    from crm.formation.models import ScenarioEvent
+
+    db.session.add(ScenarioEvent(firm_id=world.firm_a.id, kind="email", title="Plus tard", due_on=date.today()
+                                 + timedelta(days=30), due_time=time(9), payload={"text": "…"}))
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login(username, follow=True)
+    if username == "prof_a":
+        browser.post(f"/entreprises/{world.firm_a.id}/entrer", form_page="/entreprises")
+    # The parties' picker: one statement of its own (the search).
+    statements = _page_statements(app, browser, "/clients/choix.json?type=clients&q=zz")
+    assert len(statements) == 2, "\n".join(statements)
+    assert "firm_settings" in statements[0] and "scenario_event" in statements[0]
+
+
+def test_a_due_event_is_still_fired_by_the_next_page(app, world):
+    from datetime import date, time, timedelta
+
+    from sqlalchemy import select
+
+    from crm.formation.models import ScenarioEvent
+
+    event = ScenarioEvent(firm_id=world.firm_a.id, kind="email", title="Commande urgente",
+                          due_on=date.today() - timedelta(days=1), due_time=time(9),
+                          payload={"text": "Merci de nous rappeler."})
+    db.session.add(event)
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a")
+    assert browser.client.get("/clients/").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(ScenarioEvent.fired_at).where(ScenarioEvent.id == event.id)) is not None
