@@ -193,6 +193,7 @@ def _products(rnd, firm_id, sizes, suppliers):
             "purchase_price": (price * D("0.6")).quantize(D("0.01")), "sale_price": price,
             "vat_rate": rnd.choice(VAT), "stock_tracked": n % 10 != 3, "active": n % 50 != 49,
             "on_hand": 0, "average_cost": (price * D("0.6")).quantize(D("0.01")),
+            "alert_point": 10 if n % 10 != 3 else None,  # the threshold below: max(alert 10, minimum 5)
             "created_at": datetime(2024, 6, 1) + timedelta(minutes=n),
         })
     ids = _bulk(Product, rows)

@@ -37,7 +37,8 @@ from crm.stocks.models import (
 )
 from crm.core.money import VAT_RATES, VAT_RATES_TEXT, parse_amount, percentage_of, round_cent
 from crm.stocks.services import (
-    MoveKind, StockAlert, alert_thresholds, allows_negative_stock, compute_alert, move_stock, stock_alerts,
+    MoveKind, StockAlert, alert_thresholds, allows_negative_stock, compute_alert, keep_alert_point, move_stock,
+    stock_alerts,
 )
 from crm.ventes.models import Product
 
@@ -75,6 +76,7 @@ def set_supplier_terms(party: Party, lead_time_days: int | None, minimum_order: 
                 f"au-dessus de son stock maximum ({threshold.maximum}) : relevez d'abord ce maximum.",
                 "lead_time_days")
         threshold.alert, threshold.lead_time_days = alert, lead_time_days
+        keep_alert_point(threshold.product, threshold)
     db.session.flush()
     return terms
 

@@ -258,8 +258,14 @@ def set_thresholds(product: Product, minimum: int, safety: int, maximum: int, al
     threshold.minimum, threshold.safety, threshold.alert, threshold.maximum = minimum, safety, alert, maximum
     threshold.alert_mode, threshold.period_days, threshold.lead_time_days = alert_mode, period_days, lead_time_days
     threshold.supplier_id = supplier_id or None
+    keep_alert_point(product, threshold)
     db.session.flush()
     return threshold
+
+
+def keep_alert_point(product: Product, threshold: StockThreshold) -> None:
+    """After a threshold's levels change: the product is in alert at or under the greater of them."""
+    product.alert_point = max(threshold.alert, threshold.minimum)
 
 
 @dataclass
@@ -278,13 +284,17 @@ class StockAlert:
         return max(self.threshold.maximum - self.product.on_hand - self.on_order, 0)
 
 
+def _in_alert(firm: Firm) -> tuple:
+    """Active stock-tracked products at or under their alert point or minimum (Product.alert_point)."""
+    return (Product.firm_id == firm.id, Product.active.is_(True), Product.stock_tracked.is_(True),
+            Product.on_hand <= Product.alert_point)
+
+
 def _alert_query(firm: Firm):
     return (
         select(Product, StockThreshold)
         .join(StockThreshold, StockThreshold.product_id == Product.id)
-        .where(Product.firm_id == firm.id, StockThreshold.firm_id == firm.id,
-               Product.active.is_(True), Product.stock_tracked.is_(True),
-               or_(Product.on_hand <= StockThreshold.alert, Product.on_hand <= StockThreshold.minimum))
+        .where(*_in_alert(firm))
     )
 
 
@@ -299,16 +309,15 @@ def alert_thresholds(firm: Firm):
     """The thresholds reached, with their product and supplier loaded, in reference order (a query)."""
     return (
         select(StockThreshold).join(Product, StockThreshold.product_id == Product.id)
-        .where(Product.firm_id == firm.id, StockThreshold.firm_id == firm.id,
-               Product.active.is_(True), Product.stock_tracked.is_(True),
-               or_(Product.on_hand <= StockThreshold.alert, Product.on_hand <= StockThreshold.minimum))
+        .where(*_in_alert(firm))
         .options(contains_eager(StockThreshold.product), selectinload(StockThreshold.supplier))
         .order_by(Product.reference, Product.id)
     )
 
 
 def stock_alert_count(firm: Firm) -> int:
-    return db.session.scalar(select(func.count()).select_from(_alert_query(firm).subquery()))
+    """How many products are in alert: read from the partial index ix_product_in_alert alone."""
+    return db.session.scalar(select(func.count(Product.id)).where(*_in_alert(firm)))
 
 
 # --- inventories ------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, select
+from sqlalchemy import (
+    CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, select, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import utcnow
@@ -37,8 +39,10 @@ class Product(FirmScoped, db.Model):
         # The catalogue filters by family and activity, sorted by reference; the till scans barcodes.
         Index("ix_product_firm_active_reference", "firm_id", "active", "reference", "search_text"),
         Index("ix_product_firm_barcode", "firm_id", "barcode"),
-        # The stock alert count (every page's menu) read from the index alone.
         Index("ix_product_firm_stock", "firm_id", "active", "stock_tracked", "on_hand"),
+        # The products in alert (the count in every page's menu): only they are in this index.
+        Index("ix_product_in_alert", "firm_id", "active", "stock_tracked",
+              sqlite_where=text("on_hand <= alert_point"), postgresql_where=text("on_hand <= alert_point")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +66,10 @@ class Product(FirmScoped, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Kept by crm.stocks.services.move_stock only (atomic UPDATE with each move).
     on_hand: Mapped[int] = mapped_column(default=0)
+    # The level at or under which the product is in alert: the greater of its threshold's alert
+    # point and minimum (None without a threshold). Kept by crm.stocks.services.set_thresholds and
+    # the computed alert points, so the alert count reads the partial index above, not a join.
+    alert_point: Mapped[int | None]
     # Weighted average unit cost (CMUP), recomputed at each reception.
     average_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

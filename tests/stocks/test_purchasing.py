@@ -63,10 +63,12 @@ def test_computed_alert_point_uses_the_preferred_suppliers_lead_time(world, make
     threshold = services.set_thresholds(product, minimum=5, safety=5, maximum=100, alert_mode="computed",
                                         period_days=30, lead_time_days=2, supplier_id=grossiste.id)
     assert (threshold.alert, threshold.lead_time_days, threshold.supplier_id) == (22, 6, grossiste.id)
+    assert product.alert_point == 22  # what the alert count reads
     # The supplier now delivers in 4 days: 85 × 4 / 30 = 11,33 → 12; + 5 = 17, recomputed at once.
     purchasing.set_supplier_terms(grossiste, 4, D("150"))
     db.session.refresh(threshold)
-    assert (threshold.alert, threshold.lead_time_days) == (17, 4)
+    db.session.refresh(product)
+    assert (threshold.alert, threshold.lead_time_days, product.alert_point) == (17, 4, 17)
     # 30 days: 85 × 30 / 30 = 85 + 5 = 90 ≤ 100 is fine; 40 days: 85 × 40 / 30 = 113,33 → 114 + 5 = 119 > 100.
     with pytest.raises(DomainError, match="au-dessus de son stock maximum"):
         purchasing.set_supplier_terms(grossiste, 40, D("150"))

@@ -113,3 +113,25 @@ def test_alerts_page_badge_and_answering_an_alert(client, auth, world, make_prod
     assert services.stock_alerts(world.firm_a) == []
     assert db.session.scalar(select(Activity).where(Activity.verb == "stock.alert_answered")).codes == ["A3T3C2"]
     assert "Articles en alerte de stock" not in page_text(client.get("/ventes/"))
+
+
+def test_in_alert_at_or_under_the_greater_of_alert_point_and_minimum(world, make_product):
+    """Minimum 8 above an alert point of 5: at 8 the product is in alert (under its minimum), at 9 it is not;
+    an inactive or untracked product, or one without thresholds, never is."""
+    move = services.move_stock
+    at_minimum, above, inactive, no_threshold = (make_product(world.firm_a, reference=r)
+                                                 for r in ("MIN8", "NEUF", "INACTIF", "SANS"))
+    for product, quantity in ((at_minimum, 8), (above, 9), (inactive, 1), (no_threshold, 0)):
+        if quantity:
+            move(world.firm_a, None, product, quantity, "reception", D("1"))
+    for product in (at_minimum, above, inactive):
+        services.set_thresholds(product, minimum=8, safety=2, maximum=20, alert_mode="typed", alert=5)
+    inactive.active = False
+    db.session.flush()
+    assert at_minimum.alert_point == 8
+    assert [a.product.reference for a in services.stock_alerts(world.firm_a)] == ["MIN8"]
+    assert services.stock_alert_count(world.firm_a) == 1
+    move(world.firm_a, None, above, -1, "loss")  # 8 left: at its minimum now
+    assert services.stock_alert_count(world.firm_a) == 2
+    services.set_thresholds(above, minimum=3, safety=2, maximum=20, alert_mode="typed", alert=5)
+    assert services.stock_alert_count(world.firm_a) == 1  # 8 > max(5, 3)
