@@ -98,6 +98,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from crm.core.database import schema_of
+
+        conf_args.setdefault("include_object", schema_of(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

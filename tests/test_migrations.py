@@ -3,6 +3,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from crm.core.database import schema_of
 from crm.extensions import db
 
 
@@ -11,7 +12,8 @@ def test_upgraded_database_matches_the_models(app):
     # The session fixture built the schema with `flask db upgrade`, on SQLite or PostgreSQL.
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection, opts={"compare_type": True, "render_as_batch": True,
+                              "include_object": schema_of(connection.dialect.name)}
         )
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree; run `flask db migrate`: {diff}"

@@ -65,6 +65,11 @@ class Party(FirmScoped, db.Model):
         Index("ix_party_firm_email", "firm_id", "email"),
         Index("ix_party_firm_phone", "firm_id", "phone"),
         Index("ix_party_firm_siret", "firm_id", "siret"),
+        # PostgreSQL: the words typed anywhere in the name (LIKE '%mot%') found by trigrams
+        # (pg_trgm), not by reading every party of the firm. SQLite reads ix_party_firm_sort.
+        Index("ix_party_search_trigram", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, info={"dialect": "postgresql"},
+              ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -187,6 +187,16 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if kind is Transactions.READ else "BEGIN IMMEDIATE")
 
 
+def schema_of(dialect_name: str):
+    """Alembic's include_object: leave out what the models declare for another database only
+    (an index with info={"dialect": …} and ddl_if, such as PostgreSQL's trigram index)."""
+
+    def include_object(obj, _name, _type, _reflected, _compare_to) -> bool:
+        return getattr(obj, "info", {}).get("dialect", dialect_name) == dialect_name
+
+    return include_object
+
+
 def insert_ignoring_conflict(model, values: dict, unique_columns: list[str]) -> None:
     """INSERT a row unless one with the same unique key exists (also when another transaction races us)."""
     dialect = db.session.get_bind().dialect.name

@@ -6,11 +6,11 @@ member of (trainee), the firms of their classrooms (teacher), any (admin).
 """
 from __future__ import annotations
 
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from werkzeug.local import LocalProxy
 
 from crm.core.limits import is_id
@@ -63,7 +63,7 @@ def load_user(user_id: int, session_token: str) -> User | None:
     statement instead of five, on every page. A rotated session token logs the cookie out.
     """
     firm_id = session.get(SESSION_KEY)
-    row = db.session.execute(_who_and_where(user_id, firm_id)).first()
+    row = _who_and_where(user_id, firm_id)
     if row is None or not row.User.active or row.User.session_token != session_token:
         return None
     if firm_id is not None:
@@ -87,17 +87,25 @@ def load_current_firm() -> None:
                 session[SESSION_KEY] = firm_id  # found once, not at every request
         if firm_id is None:
             return
-        found = _entered(db.session.execute(_who_and_where(current_user.id, firm_id)).first())
+        found = _entered(_who_and_where(current_user.id, firm_id))
     if found is None:  # membership removed since: forget the choice
         session.pop(SESSION_KEY, None)
         return
     g.firm, g.membership = found
 
 
-def _who_and_where(user_id: int, firm_id: int | None) -> Select:
+def _who_and_where(user_id: int, firm_id: int | None):
     """The user; with a firm id, also the firm, the user's membership of it, the firm's settings,
     whether the user teaches its classroom and the date of its next scenario event."""
-    if firm_id is None:
+    params = {"user_id": user_id, "firm_id": firm_id}
+    return db.session.execute(_who_and_where_statement(firm_id is not None), params).first()
+
+
+@cache
+def _who_and_where_statement(with_firm: bool) -> Select:
+    """Built once per process (every request runs it): only the ids change."""
+    user_id, firm_id = bindparam("user_id"), bindparam("firm_id")
+    if not with_firm:
         return select(User).where(User.id == user_id)
     from crm.core.models import FirmSettings
     from crm.formation.events import next_event_on
