@@ -309,7 +309,8 @@ class DocumentFile(FirmScoped, db.Model):
     purpose: Mapped[str] = mapped_column(String(12))
     content_type: Mapped[str] = mapped_column(String(80))
     filename: Mapped[str] = mapped_column(String(120))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # The document's page shows the file's name, size and fingerprint: the bytes load only when served.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

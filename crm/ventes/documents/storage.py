@@ -25,6 +25,7 @@ import logging
 
 from flask import g
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from crm.core.database import begin_writing
 from crm.core.firm_settings import insert_ignoring_conflict
@@ -50,10 +51,12 @@ def purpose_of(document: SalesDocument) -> str:
     return FACTURX if issuing.is_einvoice(document) else PDF
 
 
-def stored_file(document: SalesDocument, purpose: str | None = None) -> DocumentFile | None:
+def stored_file(document: SalesDocument, purpose: str | None = None, with_data: bool = False) -> DocumentFile | None:
+    """The stored file; its bytes (deferred) loaded in the same query when `with_data`."""
     purpose = purpose or purpose_of(document)
+    options = (undefer(DocumentFile.data),) if with_data else ()
     return db.session.scalar(select(DocumentFile).where(DocumentFile.document_id == document.id,
-                                                        DocumentFile.purpose == purpose))
+                                                        DocumentFile.purpose == purpose).options(*options))
 
 
 def store_file(document_id: int, firm_id: int, purpose: str, content_type: str, filename: str,
@@ -120,7 +123,7 @@ def _deliver(document_id: int) -> None:
 
 def ensure_stored(document: SalesDocument) -> DocumentFile:
     """A validated document's stored file, printed and stored now if it is not yet (a request that writes)."""
-    stored = stored_file(document) or stored_file(document, PDF)
+    stored = stored_file(document, with_data=True) or stored_file(document, PDF, with_data=True)
     if stored is None:
         document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
         purpose, data = _render(*_sources(document))
