@@ -401,7 +401,7 @@ def _desk(rnd, firm, user, sizes, parties):
     from crm.accueil import services
 
     first = None
-    for n in range(max(2, sizes.parties // 200)):
+    for n in range(max(8, sizes.parties // 200)):  # a few with a party: the register shows who came
         party = db.session.get(Party, parties[n % len(parties)]) if n % 2 else None
         request = services.record_request(firm, user, services.RequestData(
             channel="face", nature="info_hours", request_text=f"Horaires d'ouverture {n}",

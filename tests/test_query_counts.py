@@ -42,6 +42,9 @@ VARIANTS = {
 }
 
 # What a page asks many times (rules of the page each want it) but the database answers once.
+# The same statement (other parameters) at most this many times on one page: a relation of a
+# page's rows is loaded for all of them at once (selectinload, a join), not row by row.
+MAX_SAME_STATEMENT = 3
 READ_ONCE = {"FROM firm_settings": "the firm's settings", "sum(payment.amount)": "what settles an invoice"}
 
 
@@ -125,3 +128,9 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
     reread = [f"{url}: {what} read {n} times" for url, (_, statements) in large_counts.items()
               for marker, what in READ_ONCE.items() if (n := sum(marker in s for s in statements)) > 1]
     assert not reread, "a page reads the same thing twice:\n  " + "\n  ".join(reread)
+    # A relation loaded row by row repeats one statement: bounded by the page size, it does not
+    # grow with the data, but a list of 30 rows runs 30 queries (the desk register did).
+    repeated = [f"{url}: {n} × {statement.split(chr(10))[0][:120]}"
+                for url, (_, statements) in large_counts.items()
+                for statement, n in Counter(statements).items() if n > MAX_SAME_STATEMENT]
+    assert not repeated, "a page runs the same statement once per row:\n  " + "\n  ".join(repeated)

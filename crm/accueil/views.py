@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.clock import business_today
@@ -38,7 +39,8 @@ def _text(field) -> str:
 def index():
     args = {"status": "", "nature": ""} | request.args.to_dict()
     form = RegisterFilterForm(MultiDict(args))
-    query = scoped(DeskRequest).order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc())
+    query = (scoped(DeskRequest).order_by(DeskRequest.created_at.desc(), DeskRequest.id.desc())
+             .options(selectinload(DeskRequest.party)))  # the « who » column: the parties in one query
     if form.validate():
         if form.status.data:
             query = query.where(DeskRequest.status == form.status.data)

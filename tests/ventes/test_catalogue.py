@@ -1,4 +1,5 @@
 """Catalogue: products through the real forms, per-firm references, VAT rates, promotions, argumentaire."""
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -194,7 +195,10 @@ def test_families_duplicate_name_and_delete(client, auth, world, make_product):
     db.session.expire_all()
     family = db.session.scalar(select(ProductFamily))
     product = make_product(world.firm_a, family_id=family.id)
+    make_product(world.firm_a, reference="SANS-FAMILLE")
     db.session.commit()
+    listed = re.sub(r"\s+", " ", page_text(client.get("/ventes/catalogue/familles")))
+    assert re.search(r">Boissons</a></td><td class=\"num\">1</td>", listed)  # its one article
     response = auth.post(
         f"/ventes/catalogue/familles/{family.id}/supprimer", {}, form_page="/ventes/catalogue/familles"
     )
