@@ -157,11 +157,21 @@ def _end_transaction(response):
     also marks the request; a refusal answered with a redirect keeps nothing either.
     """
     if response.status_code < 400 and not g.get("refused"):
-        db.session.commit()
-        _run_after_commit()
+        if _only_read():
+            db.session.close()  # nothing to keep: ends the read without expiring every object loaded
+        else:
+            db.session.commit()
+            _run_after_commit()
     else:
         db.session.rollback()
     return response
+
+
+def _only_read() -> bool:
+    """A page that read and changed nothing (a commit would only expire what it loaded)."""
+    session = db.session
+    return (database.current_kind() is database.Transactions.READ and not g.get("after_commit")
+            and not (session.new or session.dirty or session.deleted))
 
 
 def after_commit(task: Callable[[], None]) -> None:
