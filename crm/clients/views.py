@@ -47,7 +47,8 @@ def _filter_form() -> tuple[FilterForm, dict]:
 @bp.route("/")
 def index():
     form, criteria = _filter_form()
-    page = paginate_ids_first(services.search_parties(current_firm.id, criteria), PER_PAGE)
+    page = paginate_ids_first(services.search_parties(current_firm.id, criteria), PER_PAGE,
+                              count_in_one_pass=bool(criteria.get("q")))
     filtered = any(v for k, v in criteria.items() if k != "sort")
     return render_template("clients/index.html", form=form, page=page, filtered=filtered,
                            saved=services.saved_filters(current_firm.id), save_form=SaveFilterForm(),

@@ -6,6 +6,7 @@ from functools import wraps
 from flask import abort, flash, g, request
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import func
 
 from crm.core.errors import DomainError
 from crm.extensions import db
@@ -94,21 +95,35 @@ class IdsFirstPagination(SelectPagination):
     `db.paginate` fetches the rows of every skipped position (page 200 of the party
     list reads 10 000 rows). Here the page's ids come from the ordering index alone,
     then only those rows are loaded, with the query's loader options.
+
+    With `count_in_one_pass` (a search whose matches are found by reading the whole
+    index, as on SQLite), the page's ids and the number of matches come from the same
+    pass (a window count) instead of two. PostgreSQL finds words by trigrams: its count
+    is cheap, and a window count would give up reading the page in index order.
     """
 
     def _query_items(self) -> list:
         select = self._query_args["select"]
         session = self._query_args["session"]
         model = select.column_descriptions[0]["entity"]
-        ids = list(session.scalars(select.with_only_columns(model.id)
-                                   .limit(self.per_page).offset(self._query_offset)))
-        if not ids:
+        one_pass = self._query_args.get("count_in_one_pass") and session.get_bind().dialect.name == "sqlite"
+        columns = (model.id, func.count().over()) if one_pass else (model.id,)
+        found = session.execute(select.with_only_columns(*columns).limit(self.per_page).offset(self._query_offset))
+        rows = found.all()
+        if not rows:
             return []
-        rows = {row.id: row for row in session.scalars(select.where(model.id.in_(ids)).order_by(None))}
-        return [rows[row_id] for row_id in ids]
+        if len(columns) == 2:
+            self._counted = rows[0][1]
+        ids = [row[0] for row in rows]
+        by_id = {row.id: row for row in session.scalars(select.where(model.id.in_(ids)).order_by(None))}
+        return [by_id[row_id] for row_id in ids]
+
+    def _query_count(self) -> int:
+        counted = getattr(self, "_counted", None)
+        return counted if counted is not None else super()._query_count()
 
 
-def paginate_ids_first(select, per_page: int) -> IdsFirstPagination:
+def paginate_ids_first(select, per_page: int, count_in_one_pass: bool = False) -> IdsFirstPagination:
     """Like db.paginate(select, page=page_number(), per_page=…), for lists sorted by an index."""
     return IdsFirstPagination(select=select, session=db.session(), page=page_number(), per_page=per_page,
-                              error_out=False)
+                              error_out=False, count_in_one_pass=count_in_one_pass)

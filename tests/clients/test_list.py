@@ -81,6 +81,11 @@ def test_pagination(auth, world, make_party):
     assert len(_names(first)) == 50 and "55 résultats" in page_text(first)
     second = auth.client.get("/clients/?page=2")
     assert _names(second) == ["NOM50", "NOM51", "NOM52", "NOM53", "NOM54"]
+    # A search: its page and its number of matches (one pass on SQLite, a trigram index on PostgreSQL).
+    searched = auth.client.get("/clients/?q=nom&page=2")
+    assert _names(searched) == _names(second) and "55 résultats" in page_text(searched)
+    beyond = auth.client.get("/clients/?q=nom&page=3")
+    assert _names(beyond) == [] and beyond.status_code == 200
 
 
 def test_saved_filter_is_per_firm_and_reapplies(auth, world, make_party):
