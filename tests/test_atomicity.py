@@ -79,7 +79,8 @@ def refusing_services(monkeypatch, world):
     for module, name, function in _service_functions():
         originals[function] = refusing(f"{module.__name__}.{name}")
     # Read-only helpers pages need to render the form again stay real.
-    keep = {"get_firm_settings", "remember_settings", "next_event_on", "totals_of", "next_steps", "source_lines", "quantity_limits", "balance_due",
+    keep = {"get_firm_settings", "remember_settings", "next_event_on",
+            "totals_of", "next_steps", "source_lines", "quantity_limits", "balance_due",
             "credited_amount", "paid_amount", "credit_notes_of", "is_derived", "order_totals", "minimum_shortfall",
             "terms_of", "accepted_by_line", "remaining_by_line", "receipt_discrepancies", "document_context",
             "template_of", "ticket_totals", "is_closed", "short_of_stock", "day_report", "firm_or_404",

@@ -60,6 +60,11 @@ def test_filters_and_sort(auth, world, make_party):
     assert get(kind="prospect") == ["MARTIN Léa", "NGUYEN Hugo"]
     assert get(category="business") == ["Éclat Coiffure", "Grossiste Dupont"]
     assert get(segment="Artisan") == ["Éclat Coiffure"]
+    make_party(world.firm_b, last_name="Autre", segment="Collectivité")
+    db.session.commit()
+    offered = re.findall(r'<option value="([^"]*)"', page_text(auth.client.get("/clients/")).split('name="segment"')[1]
+                         .split("</select>")[0])
+    assert offered == ["Artisan", "Senior"]  # the segments in use (another firm's never), in order
     assert get(tag="salon") == ["Éclat Coiffure", "MARTIN Léa"]
     assert get(tag="sal") == []  # a tag matches whole
     assert get(stage="interesse") == ["NGUYEN Hugo"]
