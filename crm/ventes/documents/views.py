@@ -15,7 +15,7 @@ from crm.core.formatting import money as format_money
 from crm.core.limits import is_id
 from crm.core.picker import searching
 from crm.core.tenancy import current_firm, get_or_404, scoped
-from crm.core.views_helpers import form_error, is_refused, page_number, refuse
+from crm.core.views_helpers import form_error, is_refused, page_number, paginate_ids_first, refuse
 from crm.extensions import db
 from crm.core.pdf import PdfUnavailable, pdf_response
 from crm.einvoice import services as einvoice_services
@@ -400,8 +400,7 @@ def account_statement(party_id: int):
 
 def overdue_invoices():
     today = business_today(current_firm)
-    page = db.paginate(services.overdue_invoices_query(current_firm, today), page=page_number(),
-                       per_page=50, error_out=False)
+    page = paginate_ids_first(services.overdue_invoices_query(current_firm, today), 50)
     return render_template("ventes/documents/overdue.html", page=page,
                            balances=services.balances_due(page.items), today=today)
 
