@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Boolean, bindparam, func, or_, select, update
+from sqlalchemy import Boolean, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.core.tenancy import manages_firm
 from crm.core.formatting import counted, with_unit
 from crm.core.clock import business_today
 from crm.core.errors import DomainError
+from crm.core.database import memo_while_reading
 from crm.core.firm_settings import get_firm_settings, update_firm_settings
 from crm.core.models import Firm, User, utcnow
 from crm.extensions import db
@@ -286,7 +287,8 @@ class StockAlert:
 
 def _in_alert(firm: Firm) -> tuple:
     """Active stock-tracked products at or under their alert point or minimum (Product.alert_point)."""
-    return (Product.firm_id == firm.id, Product.active.is_(True), Product.stock_tracked.is_(True),
+    # `= true`, not `IS TRUE`: PostgreSQL then answers the count from the index alone.
+    return (Product.firm_id == firm.id, Product.active == true(), Product.stock_tracked == true(),
             Product.on_hand <= Product.alert_point)
 
 
@@ -317,7 +319,9 @@ def alert_thresholds(firm: Firm):
 
 def stock_alert_count(firm: Firm) -> int:
     """How many products are in alert: read from the partial index ix_product_in_alert alone."""
-    return db.session.scalar(select(func.count(Product.id)).where(*_in_alert(firm)))
+    return memo_while_reading(  # the menu's badge and the stock pages ask: once per page
+        ("stock_alert_count", firm.id),
+        lambda: db.session.scalar(select(func.count()).select_from(Product).where(*_in_alert(firm))))
 
 
 # --- inventories ------------------------------------------------------------------
