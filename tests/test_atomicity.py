@@ -79,7 +79,7 @@ def refusing_services(monkeypatch, world):
     for module, name, function in _service_functions():
         originals[function] = refusing(f"{module.__name__}.{name}")
     # Read-only helpers pages need to render the form again stay real.
-    keep = {"get_firm_settings", "remember_settings", "next_event_on",
+    keep = {"get_firm_settings", "remember_settings", "next_event_on", "families_with_counts",
             "totals_of", "next_steps", "source_lines", "quantity_limits", "balance_due",
             "credited_amount", "paid_amount", "credit_notes_of", "is_derived", "order_totals", "minimum_shortfall",
             "terms_of", "accepted_by_line", "remaining_by_line", "receipt_discrepancies", "document_context",

@@ -36,6 +36,14 @@ PRODUCT_FIELDS = (
 )
 
 
+def families_with_counts(firm: Firm) -> list[tuple[ProductFamily, int]]:
+    """The firm's families by name, each with its number of articles (counted by the database)."""
+    return db.session.execute(
+        select(ProductFamily, func.count(Product.id)).where(ProductFamily.firm_id == firm.id)
+        .outerjoin(Product, Product.family_id == ProductFamily.id)
+        .group_by(ProductFamily.id).order_by(ProductFamily.name)).all()
+
+
 def create_family(firm: Firm, name: str) -> ProductFamily:
     _check_family_name(firm, name)
     family = ProductFamily(firm_id=firm.id, name=name)

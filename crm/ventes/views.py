@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from crm.core.clock import business_today
@@ -219,10 +218,7 @@ def families():
         else:
             flash(f"La famille « {family.name} » est créée.", "success")
             return redirect(url_for("ventes.families"))
-    items = db.session.execute(  # each family with its number of articles, counted by the database
-        scoped(ProductFamily).add_columns(func.count(Product.id))
-        .outerjoin(Product, Product.family_id == ProductFamily.id)
-        .group_by(ProductFamily.id).order_by(ProductFamily.name)).all()
+    items = catalogue.families_with_counts(current_firm)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("ventes/families.html", form=form, families=items), status
 
