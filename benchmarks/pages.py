@@ -9,7 +9,9 @@ documents with 100 000 lines, 50 000 stock moves, 20 000 journal entries; fixed
 seed), then each page is opened by a logged-in trainee (warm: two requests first)
 and timed over N rounds. The table gives, per page: p50 and p95 of the whole
 request (Flask test client, in process: routing, views, SQL, templates), the
-number of SQL statements, the SQL time, and the ratio page ÷ SQL. Targets (issue
+number of SQL statements, the SQL time (the driver running each statement and
+fetching its rows: SQLite computes rows as they are fetched; what the ORM then
+builds from them counts as Python), and the ratio page ÷ SQL. Targets (issue
 10, 2-core machine): p95 ≤ 50 ms except PDFs, page ≤ 2 × its SQL + 10 ms, a stored
 validated invoice's PDF ≤ 20 ms. The PostgreSQL database given is emptied first.
 """

@@ -22,9 +22,38 @@ class Tally:
         return len(self.statements)
 
 
+class _TimedCursor:
+    """The driver's cursor, its fetches timed too: SQLite computes the rows of a statement
+    as they are fetched (execute() only runs it to its first row), so the time of a query
+    is its execute plus its fetches. What the ORM then makes of the rows is not counted."""
+
+    def __init__(self, cursor, tally: Tally):
+        self._cursor, self._tally = cursor, tally
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def _timed(self, fetch, *args):
+        began = time.perf_counter()
+        try:
+            return fetch(*args)
+        finally:
+            self._tally.seconds += time.perf_counter() - began
+
+    def fetchone(self):
+        return self._timed(self._cursor.fetchone)
+
+    def fetchmany(self, *args):
+        return self._timed(self._cursor.fetchmany, *args)
+
+    def fetchall(self):
+        return self._timed(self._cursor.fetchall)
+
+
 @contextmanager
 def counting(engine):
-    """Within the block, every statement sent to the database is recorded with its duration."""
+    """Within the block, every statement sent to the database is recorded, with the time
+    the driver spends running it and fetching its rows."""
     tally = Tally()
     started: list[float] = []
 
@@ -33,6 +62,8 @@ def counting(engine):
 
     def after(conn, cursor, statement, parameters, context, executemany):
         tally.seconds += time.perf_counter() - started.pop()
+        if context is not None and context.cursor is cursor:  # the result reads context.cursor
+            context.cursor = _TimedCursor(cursor, tally)
         if not statement.startswith(TEST_ONLY):
             tally.statements.append(statement)
 
