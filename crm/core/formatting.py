@@ -63,13 +63,18 @@ def weekday(value: date | None) -> str:
     return format_date(value, format="EEEE", locale=LOCALE).capitalize()
 
 
-def timestamp(value: datetime | None, pattern: str = "dd/MM/yyyy HH:mm", zone=None) -> str:
+TIMESTAMP = "dd/MM/yyyy HH:mm"
+
+
+def timestamp(value: datetime | None, pattern: str = TIMESTAMP, zone=None) -> str:
     """A stored UTC instant as read where the firm is: 22/11/2026 14:05 (crm.core.clock)."""
     if value is None:
         return ""
     from crm.core.clock import local
 
     shown = local(value, zone)
+    if pattern == TIMESTAMP:  # written by hand, as day(): lists show one per row
+        return f"{day(shown)} {shown.hour:02d}:{shown.minute:02d}"
     return format_datetime(shown, format=pattern, tzinfo=shown.tzinfo, locale=LOCALE)
 
 

@@ -83,3 +83,21 @@ def test_the_hand_written_formats_are_babels():
                 Decimal(value) / 100, format=pattern + " %", locale="fr_FR"), (value, digits)
     for value in (date(2026, 1, 5), date(2099, 12, 31), datetime(2026, 11, 29, 23, 59), date(2000, 2, 29)):
         assert formatting.day(value) == format_date(value, format="dd/MM/yyyy", locale="fr_FR")
+
+
+def test_the_hand_written_timestamp_is_babels_in_every_zone():
+    """timestamp's default pattern is written without Babel too (the journal shows 50 per page)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from crm.core.clock import local
+
+    instants = [datetime(2026, 3, 29, 0, 30) + timedelta(minutes=47 * i) for i in range(200)]
+    instants += [datetime(2026, 10, 25, 0, 59), datetime(2026, 12, 31, 23, 5), datetime(2027, 1, 1, 0, 0)]
+    for zone in ("Europe/Paris", "America/Cayenne", "Indian/Reunion", "Pacific/Noumea"):
+        for instant in instants:
+            shown = local(instant, ZoneInfo(zone))
+            assert formatting.timestamp(instant, zone=ZoneInfo(zone)) == format_datetime(
+                shown, format="dd/MM/yyyy HH:mm", tzinfo=shown.tzinfo, locale="fr_FR"), (zone, instant)
