@@ -20,8 +20,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from crm.core.clock import business_today
 from crm.clients.models import Party
@@ -153,18 +154,39 @@ def close_if_settled(order: PurchaseOrder) -> None:
 
 def on_order(firm: Firm, product_ids=None) -> dict[int, int]:
     """Already on order per product: ordered less accepted or credited back, on validated orders not fully
-    received."""
-    query = (select(PurchaseOrderLine.id, PurchaseOrderLine.product_id, PurchaseOrderLine.quantity)
-             .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-             .where(PurchaseOrder.firm_id == firm.id, PurchaseOrder.status.in_(OPEN_STATUSES)))
-    if product_ids is not None:
-        query = query.where(PurchaseOrderLine.product_id.in_(list(product_ids)))
-    rows = db.session.execute(query).all()
-    settled = settled_by_line(row.id for row in rows)
+    received. One statement: each open order line with what settles it (the sums of settled_by_line)."""
+    statement = _on_order_statement(every_product=product_ids is None)
+    values = {"firm_id": firm.id} | ({} if product_ids is None else {"product_ids": list(product_ids)})
     result: dict[int, int] = defaultdict(int)
-    for line_id, product_id, quantity in rows:
-        result[product_id] += max(quantity - settled.get(line_id, 0), 0)
+    for product_id, expected in db.session.execute(statement, values):
+        result[product_id] += max(int(expected), 0)
     return dict(result)
+
+
+@cache
+def _on_order_statement(every_product: bool):
+    """Built once per process (it is dearer to build than to run): the firm and products are bound."""
+    from crm.einvoice.models import SupplierInvoice  # the purchase side builds on the stock side
+
+    line = PurchaseOrderLine
+    accepted = (select(func.coalesce(func.sum(GoodsReceiptLine.received - GoodsReceiptLine.damaged), 0))
+                .join(GoodsReceipt, GoodsReceipt.id == GoodsReceiptLine.receipt_id)
+                .where(GoodsReceiptLine.order_line_id == line.id, GoodsReceipt.status == "validated")
+                .scalar_subquery())
+    credited_returns = select(SupplierInvoice.return_id).where(
+        SupplierInvoice.kind == "credit_note", SupplierInvoice.status.in_(BOOKED_CREDIT_STATUSES),
+        SupplierInvoice.return_id.is_not(None))
+    credited = (select(func.coalesce(func.sum(SupplierReturnLine.quantity), 0))
+                .join(SupplierReturn, SupplierReturn.id == SupplierReturnLine.return_id)
+                .where(SupplierReturnLine.order_line_id == line.id, SupplierReturnLine.source == "damaged",
+                       SupplierReturn.status == "validated", SupplierReturn.id.in_(credited_returns))
+                .scalar_subquery())
+    statement = (select(line.product_id, line.quantity - accepted - credited)
+                 .join(PurchaseOrder, PurchaseOrder.id == line.order_id)
+                 .where(PurchaseOrder.firm_id == bindparam("firm_id"), PurchaseOrder.status.in_(OPEN_STATUSES)))
+    if every_product:
+        return statement
+    return statement.where(line.product_id.in_(bindparam("product_ids", expanding=True)))
 
 
 def alerts_with_orders(firm: Firm):

@@ -19,6 +19,7 @@ from crm.stocks import purchasing, services
 from crm.stocks.models import GoodsReceipt, GoodsReceiptLine, PurchaseOrder, PurchaseOrderLine, StockMove
 from crm.stocks.purchasing import ReceiptLineInput as R
 from tests.conftest import page_text
+from tests.querycount import counting
 from tests.stocks.test_thresholds_alerts import _consumed
 
 TODAY = date.today()
@@ -179,6 +180,11 @@ def test_already_on_order_and_proposed_quantity(world, make_product):
     # The one-click order proposes only what is not already on order.
     [draft] = purchasing.orders_from_proposals(world.firm_a, world.trainee_a).orders
     assert [(item.product.reference, item.quantity) for item in draft.lines] == [("A", 16)]
+    # What is on order, with what settles each line, is one statement however many lines.
+    with counting(db.engine) as tally:
+        assert purchasing.on_order(world.firm_a, [a.id]) == {a.id: 25}
+        assert purchasing.on_order(world.firm_a) == {a.id: 25}
+    assert tally.count == 2, tally.statements
 
 
 # --- receptions: CMUP, partial, discrepancies, over-reception ------------------------
