@@ -1,8 +1,11 @@
 """'Documents liés': the whole chain of a document, every delivery note an invoice groups included."""
 import re
 
+from crm.extensions import db
 from crm.ventes.documents import services
+from crm.ventes.documents.models import SalesDocument
 from tests.conftest import page_text
+from tests.querycount import counting
 from tests.ventes.test_documents import _document, _form, _new, _post, _set_quantities, _source_line_ids, _validate
 from tests.ventes.test_documents import shop  # noqa: F401 - the fixture
 
@@ -37,6 +40,12 @@ def test_an_invoice_of_two_delivery_notes_lists_both_and_the_whole_chain(shop):
     assert _linked_titles(shop, order) == [quote.title, first.title, second.title, invoice.title, credit.title]
     assert _linked_titles(shop, credit) == [*chain, invoice.title]
     assert "(document d'origine)" in page_text(shop.browser.client.get(f"/ventes/documents/{order.id}"))
+    # The whole chain, up and down, in one statement whatever its length.
+    for document in (quote, order, second, invoice, credit):
+        loaded = db.session.get(SalesDocument, document.id)
+        with counting(db.engine) as tally:
+            services.linked_documents(loaded)
+        assert tally.count == 1, (loaded.kind, tally.statements)
 
 
 def test_a_document_on_its_own_has_no_linked_section(shop):

@@ -490,43 +490,46 @@ def linked_documents(document: SalesDocument) -> list[SalesDocument]:
     Up: the source, all the delivery notes an invoice groups (not only the first, its source), the
     invoice a credit note corrects, then theirs. Down: the documents made from it, the invoices of a
     delivery note (also those grouping it with others), the credit notes of an invoice, then theirs.
-    One query per step of the chain from this kind to its end (four in all), whatever the data.
+    One statement: a step of the chain per kind from this one to each end (four in all).
     """
-    found: dict[int, SalesDocument] = {}
     position = KIND_ORDER.index(document.kind)
-    for step, count in ((_upstream, position), (_downstream, len(KIND_ORDER) - 1 - position)):
-        frontier = [document]
-        for _ in range(count):  # the same queries whether the chain stops early or not
-            frontier = [d for d in step(document.firm_id, frontier) if d.id != document.id and d.id not in found]
-            found.update((d.id, d) for d in frontier)
-    return sorted(found.values(), key=lambda d: (KIND_ORDER.index(d.kind), d.issue_date, d.id))[:MAX_LINKED]
+    statement = _linked_statement(position, len(KIND_ORDER) - 1 - position)
+    found = db.session.scalars(statement, {"firm_id": document.firm_id, "document_id": document.id})
+    return sorted(found, key=lambda d: (KIND_ORDER.index(d.kind), d.issue_date, d.id))[:MAX_LINKED]
 
 
-def _upstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
-    parents = {d.source_id for d in documents if d.source_id} | {
-        d.credited_invoice_id for d in documents if d.credited_invoice_id}
-    grouped = select(invoice_deliveries_table.c.delivery_id).where(
-        invoice_deliveries_table.c.invoice_id.in_([d.id for d in documents]))
-    return _documents_among(firm_id, select(SalesDocument.id).where(SalesDocument.id.in_(parents)), grouped)
+@cache
+def _linked_statement(steps_up: int, steps_down: int) -> Select:
+    """The firm's documents `steps_up` steps up the chain from the bound document and `steps_down`
+    down (built once per process for each kind). Each step is a set of ids read from the previous
+    one by index seeks (an `IN` of a `UNION ALL`: with an OR, SQLite reads every document)."""
+    start = select(SalesDocument.id).where(SalesDocument.id == bindparam("document_id"))
+    reached = []
+    for step, count in ((_parents, steps_up), (_children, steps_down)):
+        frontier = start
+        for level in range(count):
+            frontier = select(step(frontier).cte(f"{step.__name__[1:]}_{level + 1}"))
+            reached.append(frontier)
+    ids = union_all(*reached) if reached else start.where(False)
+    return select(SalesDocument).where(SalesDocument.firm_id == bindparam("firm_id"),
+                                       SalesDocument.id != bindparam("document_id"), SalesDocument.id.in_(ids))
 
 
-def _downstream(firm_id: int, documents: list[SalesDocument]) -> list[SalesDocument]:
-    ids = [d.id for d in documents]
-    return _documents_among(
-        firm_id,
+def _parents(ids: Select):
+    """The documents the documents of `ids` come from: source, credited invoice, grouped delivery notes."""
+    return union_all(
+        select(SalesDocument.source_id).where(SalesDocument.id.in_(ids), SalesDocument.source_id.is_not(None)),
+        select(SalesDocument.credited_invoice_id).where(SalesDocument.id.in_(ids),
+                                                        SalesDocument.credited_invoice_id.is_not(None)),
+        select(invoice_deliveries_table.c.delivery_id).where(invoice_deliveries_table.c.invoice_id.in_(ids)))
+
+
+def _children(ids: Select):
+    """The documents made from the documents of `ids`: next in the chain, credit notes, grouping invoices."""
+    return union_all(
         select(SalesDocument.id).where(SalesDocument.source_id.in_(ids)),
         select(SalesDocument.id).where(SalesDocument.credited_invoice_id.in_(ids)),
         select(invoice_deliveries_table.c.invoice_id).where(invoice_deliveries_table.c.delivery_id.in_(ids)))
-
-
-def _documents_among(firm_id: int, *id_queries: Select) -> list[SalesDocument]:
-    """The firm's documents whose id one of the queries gives.
-
-    One `id IN (… UNION ALL …)` rather than `a IN … OR b IN …`: with the OR, SQLite reads
-    every document of the firm; each branch of the union is a seek in its own index.
-    """
-    return list(db.session.scalars(select(SalesDocument).where(
-        SalesDocument.firm_id == firm_id, SalesDocument.id.in_(union_all(*id_queries)))))
 
 
 def _frozen_message(document: SalesDocument) -> str:
