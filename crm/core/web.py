@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from flask import (
     Flask, current_app, flash, g, has_request_context, redirect, render_template, request, url_for,
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> None:
     formatting.register(app)
     app.add_template_global(query_args)
     app.add_template_global(row_url)
+    app.add_template_global(fixed_url)
     app.context_processor(_layout_context)
 
 
@@ -244,20 +246,35 @@ def query_args(**overrides) -> dict:
     return args | overrides
 
 
-# A number no row has, put where a row's id goes: every row's link is then this one with its id
-# in the mark's place. url_for walks the URL map on each call, and the links of a list of 50
-# rows cost as much as the rest of its rendering.
+# A number no row has, put where a row's numbers go: every row's link is then this one with its
+# numbers in the marks' places. url_for walks the URL map and quotes its query on each call, and
+# the links of a list of 50 rows cost as much as the rest of its rendering.
 _ID_MARK = 918_273_645_546_372_819
 
 
 def row_url(endpoint: str, **values) -> str:
-    """url_for(endpoint, <name>=<id>) for each row of a long list: built once per page and endpoint."""
-    ((name, row_id),) = values.items()
+    """url_for(endpoint, **values) for each row of a long list, the values being ids or other whole
+    numbers (None leaves a value out, as url_for does): built once per page, endpoint and names."""
+    given = {name: int(value) for name, value in values.items() if value is not None}
     links = g.setdefault("row_links", {})
-    around = links.get((endpoint, name))
-    if around is None:
-        around = links[(endpoint, name)] = url_for(endpoint, **{name: _ID_MARK}).split(str(_ID_MARK))
-    return f"{around[0]}{int(row_id)}{around[1]}"
+    pattern = links.get((endpoint, *given))
+    if pattern is None:
+        pattern = url_for(endpoint, **{name: _ID_MARK + i for i, name in enumerate(given)})
+        for i in range(len(given)):
+            pattern = pattern.replace(str(_ID_MARK + i), f"{{{i}}}")
+        links[(endpoint, *given)] = pattern
+    return pattern.format(*given.values())
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """url_for() of a link that is the same on every page (menus, style sheets): built once per
+    process for each prefix the app is served under (a proxy's X-Forwarded-Prefix)."""
+    return _fixed_url(endpoint, request.script_root, tuple(values.items()))
+
+
+@lru_cache(maxsize=512)  # bounded: the prefix comes from a request header
+def _fixed_url(endpoint: str, _script_root: str, values: tuple) -> str:
+    return url_for(endpoint, **dict(values))
 
 
 def _layout_context() -> dict:

@@ -9,9 +9,11 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import Boolean, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from crm.core.tenancy import manages_firm
 from crm.core.formatting import counted, with_unit
@@ -285,10 +287,11 @@ class StockAlert:
         return max(self.threshold.maximum - self.product.on_hand - self.on_order, 0)
 
 
-def _in_alert(firm: Firm) -> tuple:
+def _in_alert(firm: Firm | BindParameter) -> tuple:
     """Active stock-tracked products at or under their alert point or minimum (Product.alert_point)."""
     # `= true`, not `IS TRUE`: PostgreSQL then answers the count from the index alone.
-    return (Product.firm_id == firm.id, Product.active == true(), Product.stock_tracked == true(),
+    firm_id = firm if isinstance(firm, BindParameter) else firm.id
+    return (Product.firm_id == firm_id, Product.active == true(), Product.stock_tracked == true(),
             Product.on_hand <= Product.alert_point)
 
 
@@ -320,8 +323,13 @@ def alert_thresholds(firm: Firm):
 def stock_alert_count(firm: Firm) -> int:
     """How many products are in alert: read from the partial index ix_product_in_alert alone."""
     return memo_while_reading(  # the menu's badge and the stock pages ask: once per page
-        ("stock_alert_count", firm.id),
-        lambda: db.session.scalar(select(func.count()).select_from(Product).where(*_in_alert(firm))))
+        ("stock_alert_count", firm.id), lambda: db.session.scalar(_alert_count_statement(), {"firm_id": firm.id}))
+
+
+@cache
+def _alert_count_statement():
+    """Built once per process: every page's menu runs it."""
+    return select(func.count()).select_from(Product).where(*_in_alert(bindparam("firm_id")))
 
 
 # --- inventories ------------------------------------------------------------------
