@@ -15,6 +15,7 @@ TEST_ONLY = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 @dataclass
 class Tally:
     statements: list[str] = field(default_factory=list)
+    parameters: list = field(default_factory=list)  # of each statement, for EXPLAIN
     seconds: float = 0.0
 
     @property
@@ -66,6 +67,7 @@ def counting(engine):
             context.cursor = _TimedCursor(cursor, tally)
         if not statement.startswith(TEST_ONLY):
             tally.statements.append(statement)
+            tally.parameters.append(parameters)
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)

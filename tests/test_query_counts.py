@@ -6,7 +6,8 @@ with 10 × n. The test walks app.url_map: every GET page of the firm's sections
 must not run more SQL statements in the larger one. A query per row (N+1) in a view, a
 service or a template makes the counts differ, and the failure names the page
 and the statements that grew. A new page is covered the day it is added; an id
-argument the test cannot fill fails the test.
+argument the test cannot fill fails the test. Every statement the pages run is also
+asked for its plan (EXPLAIN): none may read a whole table for want of an index.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.dataset import Sizes, populate
 from tests.querycount import counting
 
 SMALL = 3
+TABLES = set(db.metadata.tables)
 # Sections whose pages show a firm's data (teacher/admin screens are not about a firm's size).
 SECTIONS = {"core", "clients", "accueil", "prospection", "ventes", "stocks", "indicateurs", "formation"}
 SKIPPED = {
@@ -92,13 +94,19 @@ def _firm_with_data(make_firm, make_user, make_member, classroom, n):
     return firm, trainee, populated.ids
 
 
-def _counts(app, browser, pages) -> dict[str, tuple[int, list[str]]]:
+def _counts(app, browser, pages, executed: dict | None = None) -> dict[str, tuple[int, list[str]]]:
+    """Each page's number of statements and statements; `executed` collects each SELECT once
+    with the parameters it ran with, and the page that ran it."""
     result = {}
     for _, url in pages:
         with counting(db.engine) as tally:
             response = browser.client.get(url)
         assert response.status_code < 500, f"{url} answered {response.status_code}"
         result[url] = (tally.count, tally.statements)
+        if executed is not None:
+            for statement, parameters in zip(tally.statements, tally.parameters, strict=True):
+                if statement.lstrip().startswith(("SELECT", "WITH")):
+                    executed.setdefault(statement, (url, parameters))
     return result
 
 
@@ -107,14 +115,14 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
     large = _firm_with_data(make_firm, make_user, make_member, world.classroom_a, SMALL * 10)
     db.session.commit()
 
-    measured = {}
+    measured, executed = {}, {}
     for firm, trainee, ids in (small, large):
         browser = Auth(app.test_client())
         browser.login(trainee.username)
         with app.test_request_context():
             pages = list(_pages(app, ids))
         _counts(app, browser, pages)  # warm-up: settings rows created on first visit, caches
-        measured[firm.id] = (pages, _counts(app, browser, pages))
+        measured[firm.id] = (pages, _counts(app, browser, pages, executed if firm is large[0] else None))
 
     (small_pages, small_counts), (large_pages, large_counts) = measured[small[0].id], measured[large[0].id]
     assert len(small_pages) == len(large_pages) >= 60
@@ -137,3 +145,33 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
                 for url, (_, statements) in large_counts.items()
                 for statement, n in Counter(statements).items() if n > MAX_SAME_STATEMENT]
     assert not repeated, "a page runs the same statement once per row:\n  " + "\n  ".join(repeated)
+    # Every statement a page runs finds its rows through an index (EXPLAIN on each database).
+    full_reads = [f"{url}: {read}\n      {statement.split(chr(10))[0][:140]}"
+                  for statement, (url, parameters) in executed.items()
+                  for read in _full_reads(statement, parameters)]
+    assert not full_reads, "statements that read a whole table:\n  " + "\n  ".join(full_reads)
+
+
+def _full_reads(statement: str, parameters) -> list[str]:
+    """The steps of the statement's plan that read a whole table or index (nothing to seek by).
+
+    The test's tables are tiny: PostgreSQL is told to prefer any index to reading a table and
+    to join by index (as it does at a school's scale), and SQLite has no statistics, so it
+    seeks whenever it can.
+    """
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+        return [step for step in plan if step.startswith("SCAN ") and step.split()[1] in TABLES]
+    for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):  # joins by index, as at scale
+        connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+    [(plan,)] = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).all()
+    return [f"{node['Node Type']} on {node['Relation Name']}" for node in _nodes(plan[0]["Plan"])
+            if node.get("Relation Name") in TABLES and "Index Cond" not in node
+            and node["Node Type"] != "Bitmap Heap Scan"]  # its Bitmap Index Scan seeks
+
+
+def _nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _nodes(child)
