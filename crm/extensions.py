@@ -5,6 +5,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
+from crm.core.pagination import Pagination
+
 # Named constraints so that migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -14,7 +16,16 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy, its pages counted only when they cannot tell (crm.core.pagination)."""
+
+    def paginate(self, select, *, page=None, per_page=None, max_per_page=None, error_out=True, count=True):
+        return Pagination(select=select, session=self.session(), page=page, per_page=per_page,
+                          max_per_page=max_per_page, error_out=error_out, count=count)
+
+
+db = Database(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -130,6 +130,11 @@ def test_no_page_runs_more_queries_with_ten_times_the_data(app, world, make_firm
     for (endpoint, small_url), (_, large_url) in zip(small_pages, large_pages, strict=False):
         (n_small, statements_small), (n_large, statements_large) = small_counts[small_url], large_counts[large_url]
         # Fewer is fine: a helper may skip its query when a page happens to have nothing to look up.
+        # One more is the list's count, once it no longer fits on its page (crm.core.pagination).
+        counts = [sum(s.startswith("SELECT count(*)") for s in statements)
+                  for statements in (statements_small, statements_large)]
+        if n_large == n_small + 1 and counts[1] == counts[0] + 1:
+            continue
         if n_large > n_small:
             extra = Counter(statements_large) - Counter(statements_small)
             sample = "\n      ".join(s.split("\n")[0][:160] for s in list(extra)[:3])

@@ -5,10 +5,10 @@ from functools import wraps
 
 from flask import abort, flash, g, request
 from flask_login import current_user
-from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import func
 
 from crm.core.errors import DomainError
+from crm.core.pagination import Pagination
 from crm.extensions import db
 
 
@@ -89,7 +89,7 @@ def page_number() -> int:
     return max(page, 1)
 
 
-class IdsFirstPagination(SelectPagination):
+class IdsFirstPagination(Pagination):
     """A page of a long list read by its ids first: OFFSET walks an index, not the rows.
 
     `db.paginate` fetches the rows of every skipped position (page 200 of the party

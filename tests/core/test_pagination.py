@@ -1,0 +1,43 @@
+"""A list's page is counted only when the page itself does not tell how many rows there are.
+
+Most lists of a practice firm fit on their first page: with room to spare on it, the page
+holds every row, and counting them again would be one more query on every visit.
+"""
+import re
+
+from crm.extensions import db
+from tests.conftest import Auth, page_text
+from tests.querycount import counting
+
+
+def _count_statements(app, browser, url: str) -> list[str]:
+    with counting(db.engine) as tally:
+        response = browser.client.get(url)
+    assert response.status_code == 200, url
+    return [s for s in tally.statements if s.lstrip().startswith("SELECT count(")
+            and "alert_point" not in s]  # the menu's stock-alert badge is a count of its own
+
+
+def test_a_first_page_with_room_to_spare_is_not_counted(app, world, make_party):
+    for name in ("Martin", "Durand", "Petit"):
+        make_party(world.firm_a, last_name=name)
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a", follow=True)
+    for url in ("/clients/", "/clients/?q=durand", "/stocks/mouvements", "/ventes/devis/?statut=sent"):
+        assert _count_statements(app, browser, url) == [], url
+    found = page_text(browser.client.get("/clients/?q=durand"))
+    assert len(re.findall(r'href="/clients/\d+"', found)) == 1 and "Petit" not in found
+
+
+def test_a_full_page_is_counted_and_the_last_page_knows_the_total(app, world, make_party):
+    for number in range(60):  # the party list shows 50 a page
+        make_party(world.firm_a, last_name=f"Client {number:02d}")
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a", follow=True)
+    assert len(_count_statements(app, browser, "/clients/")) == 1
+    assert "60 résultats" in page_text(browser.client.get("/clients/"))
+    # The last page (10 rows) tells the total without counting: 50 before it, 10 on it.
+    assert _count_statements(app, browser, "/clients/?page=2") == []
+    assert "60 résultats" in page_text(browser.client.get("/clients/?page=2"))
