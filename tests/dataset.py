@@ -33,6 +33,7 @@ from crm.stocks.models import (
 )
 from crm.ventes.documents.models import Payment, SalesDocument, SalesLine, invoice_deliveries
 from crm.ventes.models import Product, ProductFamily, PromotionalPrice, product_search_text
+from tests.factories import firm_today
 
 LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
         "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
@@ -414,7 +415,7 @@ def _closing(firm, user):
     """The Z of the day before the till sales (a closed day, as the closings list shows)."""
     from crm.ventes.caisse import services
 
-    return services.close_day(firm, user, date.today() - timedelta(days=1)).id
+    return services.close_day(firm, user, firm_today() - timedelta(days=1)).id
 
 
 def _saved_filter(firm, user):

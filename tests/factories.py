@@ -6,14 +6,24 @@ defaults. Fixtures of the same names (tests/conftest.py) hand them to tests.
 from __future__ import annotations
 
 import itertools
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from crm.core.clock import DEFAULT_TIME_ZONE
 from crm.core.models import Classroom, Firm, Membership, Role, User
 from crm.core.passwords import hash_password
 from crm.extensions import db
 
 PASSWORD = "correct-horse-1"
 _numbers = itertools.count(1)
+
+def firm_today() -> date:
+    """Today where a firm with the default settings is (Europe/Paris), as the app dates its
+    documents and closes its till. The machine's date.today() is the day before there between
+    midnight in Paris and midnight UTC: tests dated with it failed during that hour."""
+    return datetime.now(ZoneInfo(DEFAULT_TIME_ZONE)).date()
+
 
 
 def make_user(role: Role = Role.TRAINEE, username: str | None = None, **overrides) -> User:

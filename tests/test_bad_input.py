@@ -6,7 +6,6 @@ cases, and every other form and query parameter, are fuzzed by tests/test_form_f
 from __future__ import annotations
 
 import io
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -22,6 +21,7 @@ from crm.ventes.caisse.models import DailyClosing
 from crm.ventes.documents.models import SalesDocument
 from crm.ventes.models import Product
 from tests.conftest import Auth, csrf_token, page_text
+from tests.factories import firm_today
 
 HUGE = "99999999999999999999"  # beyond SQLite's 2^63
 PG_HUGE = str(2**31)  # beyond PostgreSQL's integer
@@ -62,7 +62,7 @@ def shop(app, world):
 # --- rates: "%" in a validator's message -------------------------------------------------
 
 def _quote(shop, **fields):
-    data = {"party_id": shop.client.id, "issue_date": date.today().isoformat(), "remise_rate": "",
+    data = {"party_id": shop.client.id, "issue_date": firm_today().isoformat(), "remise_rate": "",
             "rabais_rate": "", "ristourne_rate": "", "escompte_rate": "", "notes": "",
             "lines-0-product_id": str(shop.pen.id), "lines-0-description": "", "lines-0-quantity": "1",
             "lines-0-unit_price": "", "lines-0-discount_rate": "", "lines-0-vat_rate": "",
@@ -164,7 +164,7 @@ def test_quantities_and_thresholds_beyond_the_range_are_form_errors(shop, value)
 
 def test_a_counted_quantity_beyond_the_range_is_refused(shop):
     page = "/stocks/inventaires"
-    response = shop.browser.post(page, {"label": "Inventaire", "counted_on": date.today().isoformat(),
+    response = shop.browser.post(page, {"label": "Inventaire", "counted_on": firm_today().isoformat(),
                                         "family_id": "0"}, form_page=page)
     assert response.status_code == 302
     count = db.session.scalars(select(StockCount)).one()

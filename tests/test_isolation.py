@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from tests.conftest import Auth
+from tests.factories import firm_today
 
 
 def _firm_b(world):
@@ -242,11 +243,10 @@ def _sale_b(world):
 
 
 def _closing_b(world):
-    from datetime import date
 
     from crm.ventes.caisse import services
 
-    return services.close_day(world.firm_b, world.trainee_b, date.today()).id
+    return services.close_day(world.firm_b, world.trainee_b, firm_today()).id
 
 
 def _plan_b(world):

@@ -28,7 +28,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from crm.ventes.caisse.models import CounterSale
 from crm.ventes.documents.models import DocumentFile, Invoice, SalesLine
 from crm.ventes.models import Product
 from tests.conftest import TEST_CONFIG
+from tests.factories import firm_today
 
 PORTS = range(5130, 5140)  # the ports given to this work; the first two free ones are used
 TRAINEES, INVOICES_EACH, SALES_EACH = 4, 3, 3
@@ -162,7 +162,7 @@ def _world(app, tag: str):
         for n, user in enumerate(users):
             invoices[user.username] = []
             for k in range(INVOICES_EACH):
-                invoice = Invoice(firm_id=firm.id, party=client, issue_date=date.today(), status="draft",
+                invoice = Invoice(firm_id=firm.id, party=client, issue_date=firm_today(), status="draft",
                                   created_by_id=user.id)
                 invoice.lines.append(SalesLine(firm_id=firm.id, position=1, description=f"Prestation {n}-{k}",
                                                quantity=D("1"), unit_price=D("100.00"), vat_rate=D("20"),

@@ -11,9 +11,10 @@ from crm.clients.models import Party
 from crm.extensions import db
 from crm.formation.models import Activity
 from tests.conftest import page_text
+from tests.factories import firm_today
 
 NEW = "/accueil/nouvelle"
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+TOMORROW = (firm_today() + timedelta(days=1)).isoformat()
 
 
 def _form(**overrides):
@@ -246,7 +247,7 @@ def test_deleting_a_service_keeps_its_transmitted_requests(auth, world):
     service, person, _ = _organigramme(world)
     r = services.record_request(world.firm_a, world.trainee_a, services.RequestData(
         channel="face", nature="after_sales", request_text="Panne", visitor_name="V", handling="transmitted",
-        service=service, recipient=person, due_on=date.today(), message="Rappeler"))
+        service=service, recipient=person, due_on=firm_today(), message="Rappeler"))
     db.session.commit()
     auth.login("eleve_a")
     page = "/accueil/organigramme"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, login, shot
+from tests.factories import firm_today
 
 pytestmark = pytest.mark.browser
 PLAN = "Offre de rentrée aux professionnels"
@@ -34,7 +35,7 @@ def test_a_phone_session_from_the_plan_to_its_results(page, live_server, browser
     page.get_by_role("button", name="Rendez-vous pris").click()
     assert "Indiquez la date du rendez-vous pris." in page.content()
     assert page.locator("#note").input_value() == "Intéressée, veut voir les chaises."
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (firm_today() + timedelta(days=1)).isoformat()
     page.fill("#follow_up_on", tomorrow)
     page.fill("#follow_up_at", "10:30")
     page.get_by_role("button", name="Rendez-vous pris").click()

@@ -8,6 +8,7 @@ from crm.extensions import db
 from crm.formation.journal import record_activity
 from crm.formation.models import Activity
 from tests.conftest import Auth, page_text
+from tests.factories import firm_today
 
 
 def test_scoped_and_get_or_404_see_only_the_current_firm(app, world):
@@ -68,11 +69,11 @@ def _page_statements(app, browser, path: str) -> list[str]:
 def test_a_page_reads_the_user_firm_poste_and_settings_in_one_query(app, world, username):
     """Every request needs the user, their firm, their poste, the firm's settings (time zone,
     business date) and whether a scenario event is due: one statement, not five."""
-    from datetime import date, time, timedelta
+    from datetime import time, timedelta
 
     from crm.formation.models import ScenarioEvent
 
-    db.session.add(ScenarioEvent(firm_id=world.firm_a.id, kind="email", title="Plus tard", due_on=date.today()
+    db.session.add(ScenarioEvent(firm_id=world.firm_a.id, kind="email", title="Plus tard", due_on=firm_today()
                                  + timedelta(days=30), due_time=time(9), payload={"text": "…"}))
     db.session.commit()
     browser = Auth(app.test_client())
@@ -86,14 +87,14 @@ def test_a_page_reads_the_user_firm_poste_and_settings_in_one_query(app, world, 
 
 
 def test_a_due_event_is_still_fired_by_the_next_page(app, world):
-    from datetime import date, time, timedelta
+    from datetime import time, timedelta
 
     from sqlalchemy import select
 
     from crm.formation.models import ScenarioEvent
 
     event = ScenarioEvent(firm_id=world.firm_a.id, kind="email", title="Commande urgente",
-                          due_on=date.today() - timedelta(days=1), due_time=time(9),
+                          due_on=firm_today() - timedelta(days=1), due_time=time(9),
                           payload={"text": "Merci de nous rappeler."})
     db.session.add(event)
     db.session.commit()

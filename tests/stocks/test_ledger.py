@@ -12,6 +12,7 @@ from crm.formation.models import Activity
 from crm.stocks import services
 from crm.stocks.models import StockMove
 from tests.conftest import page_text
+from tests.factories import firm_today
 
 
 def _text(response) -> str:
@@ -112,7 +113,7 @@ def test_database_refuses_a_wrong_sign(world, make_product):
     product = make_product(world.firm_a)
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.add(StockMove(firm_id=world.firm_a.id, product_id=product.id, kind="delivery",
-                                 quantity=5, unit_cost=0, moved_on=date.today(),
+                                 quantity=5, unit_cost=0, moved_on=firm_today(),
                                  on_hand_after=5, average_cost_after=0))
         db.session.flush()
 

@@ -2,7 +2,7 @@
 
 Every figure is computed by hand in the comments.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -21,8 +21,9 @@ from crm.stocks.purchasing import ReceiptLineInput as R
 from tests.conftest import page_text
 from tests.querycount import counting
 from tests.stocks.test_thresholds_alerts import _consumed
+from tests.factories import firm_today
 
-TODAY = date.today()
+TODAY = firm_today()
 YEAR = TODAY.year
 
 

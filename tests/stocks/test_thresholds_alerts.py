@@ -1,5 +1,5 @@
 """Thresholds (typed or computed alert point), alerts page and navigation badge."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -11,6 +11,7 @@ from crm.formation.models import Activity
 from crm.stocks import services
 from crm.stocks.models import StockThreshold
 from tests.conftest import page_text
+from tests.factories import firm_today
 
 VALID = {"minimum": "5", "safety": "5", "maximum": "60", "alert_mode": "typed", "alert": "15",
          "period_days": "", "lead_time_days": ""}
@@ -18,7 +19,7 @@ VALID = {"minimum": "5", "safety": "5", "maximum": "60", "alert_mode": "typed", 
 
 def _consumed(world, product):
     """Moves over the last 45 days; the 30-day window sees 40 + 50 − 5 = 85 units consumed."""
-    today = date.today()
+    today = firm_today()
     move = services.move_stock
     move(world.firm_a, None, product, 300, "reception", D("2"), moved_on=today - timedelta(days=45))
     move(world.firm_a, None, product, -10, "delivery", moved_on=today - timedelta(days=40))  # outside

@@ -10,7 +10,7 @@ The ticket checked by hand throughout:
   The client hands 50,00 € in cash → change 5,14 €.
 """
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -26,8 +26,9 @@ from crm.ventes.caisse import services
 from crm.ventes.caisse.models import CounterSale, DailyClosing
 from crm.ventes.models import Product
 from tests.conftest import Auth, page_text
+from tests.factories import firm_today
 
-TODAY = date.today()
+TODAY = firm_today()
 YEAR = TODAY.year
 
 

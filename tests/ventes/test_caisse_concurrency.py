@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from crm.ventes.caisse.models import (
     CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
 )
 from crm.ventes.models import Product
+from tests.factories import firm_today
 
 MIGRATION = next(Path(__file__).parents[2].glob("migrations/versions/*_12f8599ee122_*.py"))
 
@@ -38,7 +38,7 @@ def _migration():
 @pytest.mark.real_commits
 def test_concurrent_sales_chain_one_after_the_other(app):
     threads_count, rounds = 5, 4
-    today = date.today()
+    today = firm_today()
     with app.app_context():
         classroom = Classroom(name="Concurrence caisse", school_year="2026-2027")
         firm = Firm(classroom=classroom, trade_name="Deux caisses")

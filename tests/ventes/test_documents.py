@@ -11,7 +11,7 @@ The textbook case used throughout (checked by hand):
   TVA : 377,05 × 20 % = 75,41 ; 37,71 × 5,5 % = 2,07405 → 2,07 ; total 77,48
   Total TTC : 414,76 + 77,48 = 492,24
 """
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -25,8 +25,9 @@ from crm.ventes.documents import services
 from crm.ventes.documents.models import Payment, SalesDocument
 from crm.ventes.models import Product
 from tests.conftest import Auth, page_text
+from tests.factories import firm_today
 
-TODAY = date.today()
+TODAY = firm_today()
 YEAR = TODAY.year
 
 
