@@ -891,8 +891,9 @@ def overdue_invoices_query(firm: Firm, today: date) -> Select:
     """overdue_invoices() as a query, for a paginated list.
 
     The status says "not fully settled": refresh_invoice_status() keeps it with every
-    payment and credit note, in their transaction. So the list reads one index
-    (firm, kind, status, due date) instead of summing payments for every invoice.
+    payment and credit note, in their transaction. So the list reads the partial index of
+    the invoices still to be settled (firm, due date, id), in its order, instead of summing
+    payments for every invoice or sorting all the unsettled ones.
     """
     return (
         select(SalesDocument)  # an Invoice each: the condition names the kind for the index
