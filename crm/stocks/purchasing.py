@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from crm.core.clock import business_today
 from crm.clients.models import Party
@@ -111,6 +111,15 @@ def accepted_by_line(order_line_ids) -> dict[int, int]:
 BOOKED_CREDIT_STATUSES = ("booked", "partially_paid", "paid")
 
 
+def _credited(supplier_return):
+    """SQL: a booked credit note is linked to the return (found by its return_id index, not by
+    reading every supplier invoice of the server)."""
+    from crm.einvoice.models import SupplierInvoice  # the purchase side builds on the stock side
+
+    return exists().where(SupplierInvoice.return_id == supplier_return.id, SupplierInvoice.kind == "credit_note",
+                          SupplierInvoice.status.in_(BOOKED_CREDIT_STATUSES))
+
+
 def credited_back_by_line(order_line_ids) -> dict[int, int]:
     """Units damaged at the reception, sent back and credited by the supplier, per order line.
 
@@ -118,19 +127,14 @@ def credited_back_by_line(order_line_ids) -> dict[int, int]:
     expected. A return counts once a booked credit note is linked to it (as its page says
     « Crédité »); until then a replacement may still come on this order.
     """
-    from crm.einvoice.models import SupplierInvoice  # the purchase side builds on the stock side
-
     ids = list(order_line_ids)
     if not ids:
         return {}
-    credited_returns = select(SupplierInvoice.return_id).where(
-        SupplierInvoice.kind == "credit_note", SupplierInvoice.status.in_(BOOKED_CREDIT_STATUSES),
-        SupplierInvoice.return_id.is_not(None))
     rows = db.session.execute(
         select(SupplierReturnLine.order_line_id, func.sum(SupplierReturnLine.quantity))
         .join(SupplierReturn, SupplierReturn.id == SupplierReturnLine.return_id)
         .where(SupplierReturnLine.order_line_id.in_(ids), SupplierReturnLine.source == "damaged",
-               SupplierReturn.status == "validated", SupplierReturn.id.in_(credited_returns))
+               SupplierReturn.status == "validated", _credited(SupplierReturn))
         .group_by(SupplierReturnLine.order_line_id)
     ).all()
     return {line_id: int(total or 0) for line_id, total in rows}
@@ -166,20 +170,15 @@ def on_order(firm: Firm, product_ids=None) -> dict[int, int]:
 @cache
 def _on_order_statement(every_product: bool):
     """Built once per process (it is dearer to build than to run): the firm and products are bound."""
-    from crm.einvoice.models import SupplierInvoice  # the purchase side builds on the stock side
-
     line = PurchaseOrderLine
     accepted = (select(func.coalesce(func.sum(GoodsReceiptLine.received - GoodsReceiptLine.damaged), 0))
                 .join(GoodsReceipt, GoodsReceipt.id == GoodsReceiptLine.receipt_id)
                 .where(GoodsReceiptLine.order_line_id == line.id, GoodsReceipt.status == "validated")
                 .scalar_subquery())
-    credited_returns = select(SupplierInvoice.return_id).where(
-        SupplierInvoice.kind == "credit_note", SupplierInvoice.status.in_(BOOKED_CREDIT_STATUSES),
-        SupplierInvoice.return_id.is_not(None))
     credited = (select(func.coalesce(func.sum(SupplierReturnLine.quantity), 0))
                 .join(SupplierReturn, SupplierReturn.id == SupplierReturnLine.return_id)
                 .where(SupplierReturnLine.order_line_id == line.id, SupplierReturnLine.source == "damaged",
-                       SupplierReturn.status == "validated", SupplierReturn.id.in_(credited_returns))
+                       SupplierReturn.status == "validated", _credited(SupplierReturn))
                 .scalar_subquery())
     statement = (select(line.product_id, line.quantity - accepted - credited)
                  .join(PurchaseOrder, PurchaseOrder.id == line.order_id)
