@@ -260,6 +260,7 @@ def row_url(endpoint: str, **values) -> str:
     pattern = links.get((endpoint, *given))
     if pattern is None:
         pattern = url_for(endpoint, **{name: _ID_MARK + i for i, name in enumerate(given)})
+        pattern = pattern.replace("{", "{{").replace("}", "}}")  # a proxy's prefix may hold braces
         for i in range(len(given)):
             pattern = pattern.replace(str(_ID_MARK + i), f"{{{i}}}")
         links[(endpoint, *given)] = pattern

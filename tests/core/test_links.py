@@ -40,3 +40,9 @@ def test_a_fixed_link_follows_the_prefix_the_app_is_served_under(app):
             for endpoint, values in (("core.home", {}), ("stocks.alerts", {}),
                                      ("static", {"filename": "css/app.css"})):
                 assert fixed_url(endpoint, **values) == url_for(endpoint, **values)
+
+
+def test_a_row_link_under_a_prefix_with_braces(app):
+    """The prefix comes from the proxy (X-Forwarded-Prefix): whatever it holds, the link is url_for's."""
+    with app.test_request_context("/", base_url="http://lycee.example/{0}-{x}/"):
+        assert row_url("ventes.show_document", document_id=7) == url_for("ventes.show_document", document_id=7)

@@ -10,7 +10,7 @@ from tests.conftest import Auth, page_text
 from tests.querycount import counting
 
 
-def _count_statements(app, browser, url: str) -> list[str]:
+def _count_statements(browser, url: str) -> list[str]:
     with counting(db.engine) as tally:
         response = browser.client.get(url)
     assert response.status_code == 200, url
@@ -25,7 +25,7 @@ def test_a_first_page_with_room_to_spare_is_not_counted(app, world, make_party):
     browser = Auth(app.test_client())
     browser.login("eleve_a", follow=True)
     for url in ("/clients/", "/clients/?q=durand", "/stocks/mouvements", "/ventes/devis/?statut=sent"):
-        assert _count_statements(app, browser, url) == [], url
+        assert _count_statements(browser, url) == [], url
     found = page_text(browser.client.get("/clients/?q=durand"))
     assert len(re.findall(r'href="/clients/\d+"', found)) == 1 and "Petit" not in found
 
@@ -36,8 +36,8 @@ def test_a_full_page_is_counted_and_the_last_page_knows_the_total(app, world, ma
     db.session.commit()
     browser = Auth(app.test_client())
     browser.login("eleve_a", follow=True)
-    assert len(_count_statements(app, browser, "/clients/")) == 1
+    assert len(_count_statements(browser, "/clients/")) == 1
     assert "60 résultats" in page_text(browser.client.get("/clients/"))
     # The last page (10 rows) tells the total without counting: 50 before it, 10 on it.
-    assert _count_statements(app, browser, "/clients/?page=2") == []
+    assert _count_statements(browser, "/clients/?page=2") == []
     assert "60 résultats" in page_text(browser.client.get("/clients/?page=2"))
