@@ -120,7 +120,7 @@ def populate(firm, user, sizes: Sizes, seed: int = 10) -> Populated:
     activity = _journal(rnd, firm_id, user, sizes)
     desk = _desk(rnd, firm, user, sizes, parties)
     closing = _closing(firm, user)
-    sales = _till(firm, user, sizes, products)
+    sales = _till(firm, user, sizes, products, parties)
     count_id = _stock_count(firm_id, products)
     db.session.flush()
     saved = _saved_filter(firm, user)
@@ -424,13 +424,23 @@ def _saved_filter(firm, user):
     return services.save_filter(firm, user, "Clients de Lyon", {"kind": "client", "q": "lyon"}).id
 
 
-def _till(firm, user, sizes, products):
+# How the day's tickets are paid, in turn: cash with change, a card, a cheque and cash.
+TILL_PAYMENTS = [lambda ttc: [("cash", "1000")], lambda ttc: [("card", ttc)],
+                 lambda ttc: [("cheque", "1.00"), ("cash", "1000")]]
+
+
+def _till(firm, user, sizes, products, parties):
+    """The day's tickets: one in three to a known client (its name on the tickets list)."""
+    from crm.core.clock import business_today
     from crm.ventes.caisse import services
 
     sellable = [p for p in products if p["active"] and not p["stock_tracked"]]
     first = None
     for n in range(sizes.till_sales):
         product = db.session.get(Product, sellable[n % len(sellable)]["id"])
-        sale = services.sell(firm, user, [services.TicketLine(product, 1)], [("cash", "1000")])
+        party = db.session.get(Party, parties[n]) if n % 3 == 0 else None
+        lines = [services.TicketLine(product, 1)]
+        ttc = services.ticket_totals(lines, business_today(firm)).total_ttc
+        sale = services.sell(firm, user, lines, TILL_PAYMENTS[n % 3](ttc), party=party)
         first = first or sale.id
     return first

@@ -83,7 +83,7 @@ def refusing_services(monkeypatch, world):
             "totals_of", "next_steps", "source_lines", "quantity_limits", "balance_due",
             "credited_amount", "paid_amount", "credit_notes_of", "is_derived", "order_totals", "minimum_shortfall",
             "terms_of", "accepted_by_line", "remaining_by_line", "receipt_discrepancies", "document_context",
-            "template_of", "ticket_totals", "is_closed", "short_of_stock", "day_report", "firm_or_404",
+            "template_of", "ticket_totals", "is_closed", "short_of_stock", "open_day_totals", "firm_or_404",
             "account_statement", "documents_of_party", "alerts_with_orders", "on_order", "stock_alert_count",
             "stock_alerts", "allows_negative_stock", "returnable_by_line", "returned_by_line",
             "credit_notes_of_returns", "return_credit_status", "returns_to_credit", "invoices_to_deduct_from"}

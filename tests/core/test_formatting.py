@@ -86,7 +86,7 @@ def test_the_hand_written_formats_are_babels():
 
 
 def test_the_hand_written_timestamp_is_babels_in_every_zone():
-    """timestamp's default pattern is written without Babel too (the journal shows 50 per page)."""
+    """timestamp's patterns of lists are written without Babel too (the journal shows 50 per page)."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -101,3 +101,7 @@ def test_the_hand_written_timestamp_is_babels_in_every_zone():
             shown = local(instant, ZoneInfo(zone))
             assert formatting.timestamp(instant, zone=ZoneInfo(zone)) == format_datetime(
                 shown, format="dd/MM/yyyy HH:mm", tzinfo=shown.tzinfo, locale="fr_FR"), (zone, instant)
+            seconds = instant.replace(second=instant.minute % 60)
+            shown = local(seconds, ZoneInfo(zone))
+            assert formatting.timestamp(seconds, "HH:mm:ss", ZoneInfo(zone)) == format_datetime(
+                shown, format="HH:mm:ss", tzinfo=shown.tzinfo, locale="fr_FR"), (zone, seconds)

@@ -448,6 +448,28 @@ def test_tickets_of_the_day_and_provisional_totals(shop):
     assert "Aucune clôture pour l'instant" in empty
 
 
+def test_provisional_totals_are_those_the_z_seals(shop):
+    # 44,86 € in cash (50 handed over, 5,14 given back); 12,00 € by card; 12,00 € by a
+    # 10 € cheque and 5 € in cash (3 € given back: 2 € kept in cash). Counted on paper:
+    # 3 sales, 68,86 €, basket 22,95 € (22,9533…); cash 46,86 €, cheque 10,00 €, card 12,00 €.
+    _sell(shop)
+    _sell(shop, lines=_ticket(shop, 1, 0), payments=[("card", "12")])
+    _sell(shop, lines=_ticket(shop, 1, 0), payments=[("cheque", "10"), ("cash", "5")])
+    x = services.open_day_totals(shop.firm, TODAY)
+    assert (x.sales_count, x.total_ttc, x.average_basket) == (3, D("68.86"), D("22.95"))
+    assert list(x.by_mode.items()) == [("cash", D("46.86")), ("cheque", D("10.00")), ("card", D("12.00"))]
+    page = _plain(shop.browser.client.get("/ventes/caisse/tickets"))
+    assert "68,86 €" in page and "22,95 €" in page and "46,86 €" in page
+    z = services.close_day(shop.firm, shop.user, TODAY)
+    assert (z.sales_count, z.total_ttc, z.average_basket) == (x.sales_count, x.total_ttc, x.average_basket)
+    assert [(t.key, t.amount) for t in z.by_mode] == list(x.by_mode.items())
+
+
+def test_an_open_day_without_sales_totals_nothing(shop):
+    x = services.open_day_totals(shop.firm, TODAY)
+    assert (x.sales_count, x.total_ttc, x.average_basket, dict(x.by_mode)) == (0, D("0.00"), D("0.00"), {})
+
+
 def test_foreign_receipts_and_closings_are_404(shop, world):
     other = Product(firm_id=world.firm_b.id, reference="B1", label="B", sale_price=D("1"), vat_rate=D("20"),
                     stock_tracked=False)

@@ -24,6 +24,7 @@ from crm.core.database import insert_ignoring_conflict
 from crm.core.formatting import day as day_text
 from crm.core.limits import DATE_MESSAGE, date_in_range
 from crm.core.models import Firm, User, utcnow
+from crm.core.money import round_cent
 from crm.core.numbering import next_number
 from crm.extensions import db
 from crm.formation.journal import record_activity
@@ -32,9 +33,10 @@ from crm.ventes.caisse.models import (
     SEAL_VERSION, CounterSale, CounterSaleLine, CounterSalePayment, DailyClosing, DailyClosingTotal, TillChain,
 )
 from crm.ventes.computation import DocumentTotals, LineInput, compute_document
+from crm.ventes.codes import CASH
 from crm.ventes.models import Product
 from crm.ventes.caisse.till import (
-    GENESIS_HASH, PAYMENT_MODES, ChainBreak, SealedRecord, Settlement, ZReport, chain_hash, settle,
+    GENESIS_HASH, PAYMENT_MODES, ChainBreak, SealedRecord, Settlement, chain_hash, settle,
     verify_chain, z_report,
 )
 
@@ -214,17 +216,39 @@ def sales_of_day(firm: Firm, on: date) -> list[CounterSale]:
     ).all()
 
 
-def grand_total(firm: Firm) -> Decimal:
-    value = db.session.scalar(select(TillChain.grand_total).where(TillChain.firm_id == firm.id))
-    return value if value is not None else Decimal("0.00")
+@dataclass(frozen=True)
+class OpenDayTotals:
+    """The X report of a day still open: what the tickets list shows beside them."""
+
+    sales_count: int
+    total_ttc: Decimal
+    average_basket: Decimal  # TTC per sale, to the cent
+    by_mode: dict[str, Decimal]  # payment mode → amount kept, in PAYMENT_MODES order
 
 
-def day_report(firm: Firm, on: date, previous_grand_total: Decimal | None = None) -> ZReport:
-    """The totals of a day's sales (an X report while the day is open)."""
-    if previous_grand_total is None:
-        previous_grand_total = grand_total(firm)
-    return z_report([(totals_of(s), settlement_of(s)) for s in sales_of_day(firm, on)],
-                    previous_grand_total)
+def open_day_totals(firm: Firm, on: date) -> OpenDayTotals:
+    """The day's totals so far, summed by the database from each ticket's sealed total and payments.
+
+    Two aggregates instead of every ticket with its lines: the Z (close_day) recomputes each
+    ticket when it seals the day and finds the same figures, since a ticket's total is its
+    lines' and the cash it kept is the cash handed over less the change given back.
+    """
+    of_day = (CounterSale.firm_id == firm.id, CounterSale.sale_date == on)
+    count, total_ttc, change = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(CounterSale.total_ttc), 0),
+               func.coalesce(func.sum(CounterSale.change_given), 0)).where(*of_day)).one()
+    handed = dict(db.session.execute(
+        select(CounterSalePayment.mode, func.sum(CounterSalePayment.amount))
+        .join(CounterSale, CounterSale.id == CounterSalePayment.sale_id).where(*of_day)
+        .group_by(CounterSalePayment.mode)).all())
+    if CASH in handed:
+        handed[CASH] -= Decimal(change)
+    total_ttc = round_cent(total_ttc)
+    return OpenDayTotals(
+        sales_count=count, total_ttc=total_ttc,
+        average_basket=round_cent(total_ttc / count) if count else Decimal("0.00"),
+        by_mode={mode: round_cent(handed[mode]) for mode in PAYMENT_MODES if handed.get(mode)},
+    )
 
 
 def close_day(firm: Firm, user: User | None, on: date, today: date | None = None,
@@ -336,4 +360,4 @@ def _money(amount: Decimal) -> str:
     return money(amount)
 
 
-__all__ = ["PAYMENT_MODES", "TicketLine", "sell", "close_day", "verify", "day_report"]
+__all__ = ["PAYMENT_MODES", "TicketLine", "sell", "close_day", "verify", "open_day_totals"]

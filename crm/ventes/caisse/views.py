@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core.clock import business_today
 from crm.core.database import begin_writing, reads_first
@@ -198,10 +199,11 @@ def till_tickets():
     today = business_today(current_firm)
     day = _day_arg(request.args.get("jour"), today)
     page = db.paginate(
-        scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc()),
+        scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc())
+        .options(joinedload(CounterSale.party), selectinload(CounterSale.payments)),
         page=page_number(), per_page=50, error_out=False)
     closing = db.session.scalar(scoped(DailyClosing).where(DailyClosing.closing_date == day))
-    report = None if closing else services.day_report(current_firm, day)
+    report = None if closing else services.open_day_totals(current_firm, day)
     days = db.session.execute(
         scoped(CounterSale).with_only_columns(CounterSale.sale_date, db.func.count())
         .group_by(CounterSale.sale_date).order_by(CounterSale.sale_date.desc()).limit(15)
