@@ -6,12 +6,37 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-
+from markupsafe import Markup, escape
 from wtforms import Field
 from wtforms.validators import StopValidation, ValidationError
-from wtforms.widgets import TextInput
+from wtforms.widgets import TextInput, core as widgets_core
 
 from crm.core.limits import DATE_MESSAGE, INT_MESSAGE, MAX_AMOUNT, date_in_range, int_in_range
+
+
+WTFORMS_HTML_PARAMS = widgets_core.html_params
+_QUOTE, _QUOTE_ENTITY = Markup('"'), Markup("&quot;")
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' html_params, the same output (tests compare them) without its Markup.format.
+
+    WTForms formats each attribute through string.Formatter: 50 to 90 µs a field, 3 ms on an
+    invoice's page of a few forms. Here the escaped key and value go into an f-string.
+    """
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = widgets_core.clean_key(key)
+        if value is True:
+            params.append(key)
+        elif value is not False:
+            params.append(f'{escape(key)}="{escape(value).replace(_QUOTE, _QUOTE_ENTITY)}"')
+    return Markup(" ".join(params))
+
+
+# Every widget of WTForms finds it where it looks: the module's global, or the class's staticmethod.
+widgets_core.html_params = html_params
+widgets_core.Input.html_params = widgets_core.Button.html_params = staticmethod(html_params)
 
 
 class Form(FlaskForm):
