@@ -136,6 +136,19 @@ class JournalFilter:
     end: date | None = None
 
 
+def codes_of(activities: list[Activity]) -> dict[int, list[str]]:
+    """The référentiel codes of each activity of a journal's page, in one statement of plain rows
+    (50 activities' codes as objects were a quarter of the page's time)."""
+    codes: dict[int, list[str]] = {activity.id: [] for activity in activities}
+    if codes:
+        for activity_id, code in db.session.execute(
+                select(ActivityCompetency.activity_id, ActivityCompetency.code)
+                .where(ActivityCompetency.activity_id.in_(codes))
+                .order_by(ActivityCompetency.activity_id, ActivityCompetency.code)):
+            codes[activity_id].append(code)
+    return codes
+
+
 def journal_query(f: JournalFilter):
     codes = None
     if f.code:

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.admin import access
 from crm.core.errors import DomainError
@@ -313,14 +313,15 @@ def journal():
         position = None
     criteria = JournalFilter(firm_ids=[f.id for f in firms], user_id=request.args.get("eleve", type=int),
                              position=position, code=code, activity=activity, start=start, end=end)
-    query = journal_query(criteria).options(selectinload(Activity.competencies), selectinload(Activity.user),
-                                            selectinload(Activity.observer))
+    query = journal_query(criteria).options(joinedload(Activity.user), joinedload(Activity.observer))
     if request.args.get("format") == "csv":
-        return _journal_csv(db.session.scalars(query.limit(50_000)).all(), firms)
+        rows = db.session.scalars(query.options(selectinload(Activity.competencies)).limit(50_000)).all()
+        return _journal_csv(rows, firms)
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     trainees = db.session.scalars(select(User).join(Membership).where(Membership.firm_id.in_(criteria.firm_ids))
                                   .distinct().order_by(User.display_name)).all()
-    return render_template("formation/journal.html", page=page, catalogue=referentiel.catalogue(), firms=firms,
+    return render_template("formation/journal.html", page=page, codes=follow_up.codes_of(page.items),
+                           catalogue=referentiel.catalogue(), firms=firms,
                            classroom=classroom, trainees=trainees, positions=POSITIONS, criteria=criteria,
                            firm_names={f.id: f.trade_name for f in firms},
                            competencies=follow_up.competencies(), args=request.args)

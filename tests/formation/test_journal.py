@@ -1,4 +1,6 @@
 """The référentiel catalogue and the activity journal primitive."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -56,6 +58,25 @@ def test_journal_page_shows_only_the_current_firms_activities(app, world):
     browser.login("eleve_a")
     html = page_text(browser.client.get("/formation/journal"))
     assert "Action de A" in html and "Action de B" not in html
+
+
+def test_each_journal_row_shows_its_author_codes_and_observer(app, world):
+    record_activity(world.firm_a, world.trainee_a, "x", summary="Devis relu", competencies=["A3T2C1", "A1T3C3"])
+    observed = record_activity(world.firm_a, world.trainee_a, "x", summary="Visiteur accueilli",
+                               competencies=["A1T1C1"])
+    observed.observer_id = world.teacher_a.id
+    record_activity(world.firm_a, None, "x", summary="Sans code", competencies=[])
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a")
+    html = page_text(browser.client.get("/formation/journal"))
+    rows = {summary: row for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
+            for summary in ("Devis relu", "Visiteur accueilli", "Sans code") if summary in row}
+    codes = {summary: re.findall(r'<span class="code"[^>]*>(\w+)</span>', row) for summary, row in rows.items()}
+    assert codes == {"Devis relu": ["A1T3C3", "A3T2C1"], "Visiteur accueilli": ["A1T1C1"], "Sans code": []}
+    assert world.trainee_a.display_name in rows["Devis relu"]
+    assert f"(observé par {world.teacher_a.display_name})" in rows["Visiteur accueilli"]
+    assert "observé" not in rows["Devis relu"] and "<td>—</td>" in rows["Sans code"]
 
 
 def test_referentiel_page(app, world):
