@@ -11,6 +11,7 @@ from crm.core.pdf import pdf_available
 from crm.extensions import db
 from crm.ventes.documents import services, storage
 from crm.ventes.documents.models import DocumentFile
+from tests.querycount import counting
 from tests.ventes.test_documents import _document, _form, _new, _validate, shop  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.skipif(not pdf_available(), reason="WeasyPrint cannot load its system libraries here")
@@ -46,6 +47,18 @@ def test_validation_stores_the_pdf_once_and_downloads_serve_those_bytes(shop):
         assert response.data == stored.data
         assert f'filename="{invoice.number}.pdf"' in response.headers["Content-Disposition"]
     assert len(_files(invoice)) == 1
+
+
+def test_a_stored_pdf_is_served_from_one_read_of_its_file(shop):
+    invoice = _document(_new(shop, "factures", _form(shop)))
+    _validate(shop, invoice)
+    [stored] = _files(invoice)
+    with counting(db.engine) as tally:
+        response = shop.browser.client.get(f"/ventes/documents/{invoice.id}/pdf")
+    assert response.data == stored.data
+    reads = [s for s in tally.statements if "FROM document_file" in s]
+    assert len(reads) == 1 and "document_file.data" in reads[0]
+    assert not [s for s in tally.statements if "FROM sales_line" in s]  # the lines are not needed
 
 
 def test_the_pdf_is_printed_after_the_commit_outside_any_transaction(shop, monkeypatch):

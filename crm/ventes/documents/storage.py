@@ -121,9 +121,15 @@ def _deliver(document_id: int) -> None:
     deliver(document_id)
 
 
+def stored_pdf(document: SalesDocument) -> DocumentFile | None:
+    """A validated document's stored file with its bytes: its Factur-X, or a plain PDF (kept when
+    the Factur-X could not be made), or None when it is not printed yet."""
+    return stored_file(document, with_data=True) or stored_file(document, PDF, with_data=True)
+
+
 def ensure_stored(document: SalesDocument) -> DocumentFile:
     """A validated document's stored file, printed and stored now if it is not yet (a request that writes)."""
-    stored = stored_file(document, with_data=True) or stored_file(document, PDF, with_data=True)
+    stored = stored_pdf(document)
     if stored is None:
         document_id, firm_id, filename = document.id, document.firm_id, filename_of(document)
         purpose, data = _render(*_sources(document))

@@ -419,8 +419,10 @@ def print_document(document_id: int):
 
 def document_pdf(document_id: int):
     document = get_or_404(SalesDocument, document_id)
-    if document.is_draft or storage.stored_file(document) is None:  # to be printed: lines and products at once
-        document = services.with_lines(document_id)
+    stored = None if document.is_draft else storage.stored_pdf(document)
+    if stored is not None:
+        return pdf_response(stored.data, storage.filename_of(document))
+    document = services.with_lines(document_id)  # to be printed: lines and products at once
     try:
         pdf = storage.pdf_of(document)
     except PdfUnavailable as error:
