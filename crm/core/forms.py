@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import Field
+from wtforms import Field, widgets
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import TextInput, core as widgets_core
 
@@ -34,8 +34,9 @@ def html_params(**kwargs) -> Markup:
     return Markup(" ".join(params))
 
 
-# Every widget of WTForms finds it where it looks: the module's global, or the class's staticmethod.
-widgets_core.html_params = html_params
+# Every widget of WTForms finds it where it looks: the module's global, the package's (labels),
+# or the class's staticmethod.
+widgets_core.html_params = widgets.html_params = html_params
 widgets_core.Input.html_params = widgets_core.Button.html_params = staticmethod(html_params)
 
 

@@ -7,6 +7,7 @@ import pytest
 from markupsafe import Markup
 from wtforms import BooleanField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms import widgets
 from wtforms.widgets import core as widgets_core
 
 from crm.core import forms
@@ -31,7 +32,7 @@ def test_attributes_are_wtforms_own(attributes):
 
 
 def test_every_widget_uses_them():
-    assert widgets_core.html_params is forms.html_params
+    assert widgets_core.html_params is forms.html_params and widgets.html_params is forms.html_params
     assert widgets_core.Input.html_params is forms.html_params
     assert widgets_core.Button.html_params is forms.html_params
 
@@ -52,6 +53,7 @@ def test_a_form_renders_byte_for_byte_as_with_wtforms(app, monkeypatch):
         fields = [(field, {"class_": "input", "data_x": "1"}) for field in form]
         ours = [str(field(**kw)) + str(field.label()) for field, kw in fields]
         monkeypatch.setattr(widgets_core, "html_params", forms.WTFORMS_HTML_PARAMS)
+        monkeypatch.setattr(widgets, "html_params", forms.WTFORMS_HTML_PARAMS)
         monkeypatch.setattr(widgets_core.Input, "html_params", staticmethod(forms.WTFORMS_HTML_PARAMS))
         monkeypatch.setattr(widgets_core.Button, "html_params", staticmethod(forms.WTFORMS_HTML_PARAMS))
         theirs = [str(field(**kw)) + str(field.label()) for field, kw in fields]
