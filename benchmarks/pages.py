@@ -7,8 +7,9 @@ or each --database given), the data set of issue 10 is built in one firm through
 the models' tables (tests/dataset.py: 20 000 parties, 5 000 products, 20 000 sales
 documents with 100 000 lines, 50 000 stock moves, 20 000 journal entries; fixed
 seed), then each page is opened by a logged-in trainee (warm: two requests first)
-and timed over N rounds. The table gives, per page: p50 and p95 of the whole
-request (Flask test client, in process: routing, views, SQL, templates), the
+and timed over N rounds, each round opening every page once, in turn. The table
+gives, per page: p50 and p95 of the whole request (Flask test client, in process:
+routing, views, SQL, templates), the
 number of SQL statements, the SQL time (the driver running each statement and
 fetching its rows: SQLite computes rows as they are fetched; what the ORM then
 builds from them counts as Python), and the ratio page ÷ SQL. Targets (issue
@@ -128,6 +129,9 @@ def reuse(url: str):
 
 
 def measure(app, ids, rounds: int, only: str | None):
+    """Each page `rounds` times, the pages taken in turn within a round (one request of each page,
+    then the next round): a moment when the machine is busy elsewhere slows one request of
+    several pages rather than several requests of one page, which would move that page's p95."""
     from crm.extensions import db
     from tests.conftest import Auth
     from tests.querycount import counting
@@ -135,17 +139,17 @@ def measure(app, ids, rounds: int, only: str | None):
     browser = Auth(app.test_client())
     response = browser.login("banc", PASSWORD)
     assert response.status_code == 302, "login failed"
-    rows = []
     with app.app_context():
         engine = db.engine
-    for label, url in pages(ids):
-        if only and only not in label:
-            continue
+    chosen = [(label, url) for label, url in pages(ids) if not only or only in label]
+    for _, url in chosen:
         for _ in range(2):  # warm: templates compiled, caches filled, the PDF stored
             warm = browser.client.get(url)
             assert warm.status_code == 200, f"{url}: {warm.status_code}"
-        times, sql, counts, cpu = [], [], [], []
-        for _ in range(rounds):
+    samples = {url: ([], [], [], []) for _, url in chosen}
+    for _ in range(rounds):
+        for _, url in chosen:
+            times, sql, counts, cpu = samples[url]
             with counting(engine) as tally:
                 began, began_cpu = time.perf_counter(), time.thread_time()
                 response = browser.client.get(url)
@@ -155,8 +159,7 @@ def measure(app, ids, rounds: int, only: str | None):
             sql.append(tally.seconds)
             counts.append(tally.count)
             cpu.append(spent)
-        rows.append((label, url, times, sql, counts, cpu))
-    return rows
+    return [(label, url, *samples[url]) for label, url in chosen]
 
 
 def _p(values, q):
