@@ -41,3 +41,23 @@ def test_a_full_page_is_counted_and_the_last_page_knows_the_total(app, world, ma
     # The last page (10 rows) tells the total without counting: 50 before it, 10 on it.
     assert _count_statements(browser, "/clients/?page=2") == []
     assert "60 résultats" in page_text(browser.client.get("/clients/?page=2"))
+
+
+def test_the_drafts_box_is_counted_only_when_full(app, world, make_party):
+    from crm.ventes.documents import services
+    from tests.factories import firm_today
+
+    client = make_party(world.firm_a, last_name="Martin")
+    for _ in range(2):
+        services.create_document(world.firm_a, world.trainee_a, "quote", client, firm_today())
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a", follow=True)
+    assert _count_statements(browser, "/ventes/devis/") == []  # two drafts: the box holds them all
+    shown = page_text(browser.client.get("/ventes/devis/"))
+    assert "Brouillons à terminer" in shown and "Voir les" not in shown
+    for _ in range(10):
+        services.create_document(world.firm_a, world.trainee_a, "quote", client, firm_today())
+    db.session.commit()
+    assert len(_count_statements(browser, "/ventes/devis/")) == 1  # ten shown of twelve
+    assert "Voir les 12 brouillons" in page_text(browser.client.get("/ventes/devis/"))

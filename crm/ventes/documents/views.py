@@ -52,10 +52,13 @@ def list_documents(slug: str):
     else:  # drafts to finish come first, in a box of their own; the list holds validated documents
         query = query.where(SalesDocument.status != "draft")
         draft_query = scoped(SalesDocument).where(SalesDocument.kind == kind, SalesDocument.status == "draft")
-        draft_count = db.session.scalar(draft_query.with_only_columns(func.count()))
         drafts = db.session.scalars(draft_query.options(selectinload(SalesDocument.party))
                                     .order_by(SalesDocument.issue_date.desc(), SalesDocument.id.desc())
-                                    .limit(DRAFTS_SHOWN)).all()
+                                    .limit(DRAFTS_SHOWN + 1)).all()
+        draft_count = len(drafts)
+        if draft_count > DRAFTS_SHOWN:  # counted only when the box cannot show them all
+            draft_count = db.session.scalar(draft_query.with_only_columns(func.count()))
+            drafts = drafts[:DRAFTS_SHOWN]
     page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
     return render_template("ventes/documents/list.html", page=page, kind=kind, slug=slug,
                            title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status,
