@@ -48,11 +48,15 @@ node_modules/.installed: package.json package-lock.json
 ## make bench: pages at a school's scale (SQLite, and PostgreSQL with CRM_BENCH_DATABASE_URL,
 ## a database it empties), then a class of 60 on make run (SQLite) and, with
 ## BENCH_POSTGRES_URL (a database it empties), on make serve (PostgreSQL)
+## Every step runs and prints its figures even when an earlier one missed a target; the
+## command then fails, naming the steps that did.
 bench: dev-install
-	$(BIN)/python -m pytest benchmarks -q -s $(PYTEST_ARGS)
-	$(BIN)/python -m benchmarks.pages
-	$(BIN)/python -m benchmarks.load sqlite
-	$(BIN)/python -m benchmarks.load postgresql
+	@failed=""; \
+	$(BIN)/python -m pytest benchmarks -q -s $(PYTEST_ARGS) || failed="$$failed pytest-benchmarks"; \
+	$(BIN)/python -m benchmarks.pages --strict || failed="$$failed pages"; \
+	$(BIN)/python -m benchmarks.load sqlite || failed="$$failed load-sqlite"; \
+	$(BIN)/python -m benchmarks.load postgresql || failed="$$failed load-postgresql"; \
+	if [ -n "$$failed" ]; then echo "make bench : étapes en échec :$$failed"; exit 1; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
