@@ -186,11 +186,28 @@ def get_or_404(model, object_id: int, *options):
     """This firm's object with that id, or 404 (never another firm's, never 403).
 
     `options` are loader options (selectinload…) so a page loads its rows' relations in
-    a fixed number of queries instead of one per row.
+    a fixed number of queries instead of one per row. A page every visit of which asks the
+    same options builds its statement once with by_id() and reads it with fetch_or_404().
     """
+    return fetch_or_404(by_id(model, *options) if options else _plain_by_id(model), object_id)
+
+
+def by_id(model, *options) -> Select:
+    """The statement get_or_404 runs, the firm and the id bound (keep it: functools.cache)."""
+    return (select(model).where(model.firm_id == bindparam("firm_id"), model.id == bindparam("object_id"))
+            .options(*options))
+
+
+@cache
+def _plain_by_id(model) -> Select:
+    return by_id(model)
+
+
+def fetch_or_404(statement: Select, object_id: int):
+    """The current firm's row of a by_id() statement, or 404."""
     if isinstance(object_id, int) and not is_id(object_id):
         abort(404)  # beyond the database's range: no row of ours (never an overflow)
-    obj = db.session.scalar(scoped(model).where(model.id == object_id).options(*options))
+    obj = db.session.scalar(statement, {"firm_id": require_firm().id, "object_id": object_id})
     if obj is None:
         abort(404)
     return obj

@@ -15,10 +15,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crm.accueil.models import DeskRequest
 from crm.core.clock import business_today
@@ -58,9 +59,15 @@ def subject_of(firm: Firm, subject: str, subject_id: int):
 
 
 def survey_of(firm: Firm, subject: str, subject_id: int) -> SatisfactionSurvey | None:
+    return db.session.scalar(_survey_statement(subject), {"firm_id": firm.id, "subject_id": subject_id})
+
+
+@cache
+def _survey_statement(subject: str):
+    """The survey of the bound firm's sale or visit (built once per subject: their pages ask)."""
     column = getattr(SatisfactionSurvey, SUBJECT_COLUMNS[subject])
-    return db.session.scalar(select(SatisfactionSurvey).where(
-        SatisfactionSurvey.firm_id == firm.id, column == subject_id))
+    return select(SatisfactionSurvey).where(SatisfactionSurvey.firm_id == bindparam("firm_id"),
+                                            column == bindparam("subject_id"))
 
 
 def offer_survey(firm: Firm, user: User, subject: str, obj, today: date | None = None) -> SatisfactionSurvey:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crm.core.errors import DomainError
 from crm.core.firm_settings import RECOVERY_FEE, get_firm_settings
@@ -176,8 +177,14 @@ def reminder_figures(reminder: PaymentReminder, invoice) -> DocumentFigures:
 
 
 def reminders_of_invoice(invoice_id: int) -> list[PaymentReminder]:
-    return list(db.session.scalars(select(PaymentReminder).where(PaymentReminder.invoice_id == invoice_id)
-                                   .order_by(PaymentReminder.sent_on, PaymentReminder.id)))
+    return list(db.session.scalars(_reminders_statement(), {"invoice_id": invoice_id}))
+
+
+@cache
+def _reminders_statement():
+    """The reminders of the bound invoice, oldest first (built once: every invoice page asks)."""
+    return (select(PaymentReminder).where(PaymentReminder.invoice_id == bindparam("invoice_id"))
+            .order_by(PaymentReminder.sent_on, PaymentReminder.id))
 
 
 def level_of_party(party_id: int) -> str | None:

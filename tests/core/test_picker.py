@@ -114,7 +114,7 @@ def test_the_search_step_without_script_keeps_what_was_typed_and_saves_nothing(s
     response = shop.auth.post("/ventes/devis/nouveau", {**form, "party_id": shop.lefevre.id, "party_id-picked": "1"},
                               form_page="/ventes/devis/nouveau")
     assert response.status_code == 302
-    quote = db.session.query(SalesDocument).one()
+    quote = db.session.query(SalesDocument).filter_by(firm_id=shop.lefevre.firm_id).one()  # this firm's
     assert quote.party_id == shop.lefevre.id and quote.notes == "Livraison au 2e étage"
 
 

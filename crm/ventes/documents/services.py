@@ -151,22 +151,34 @@ def settlement(invoice: Invoice) -> Settlement:
 
 
 def _read_settlement(invoice: Invoice) -> Settlement:
-    paid = (select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice.id)
+    row = db.session.execute(_settlement_statement(), {"invoice_id": invoice.id}).one()
+    return Settlement(Decimal(row[0]), Decimal(row[1]))
+
+
+@cache
+def _settlement_statement() -> Select:
+    """What settles the bound invoice: its payments and validated credit notes, summed (built once)."""
+    invoice_id = bindparam("invoice_id")
+    paid = (select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice_id)
             .scalar_subquery())
     credited = (select(func.coalesce(func.sum(CreditNote.total_ttc), 0))
-                .where(CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None))
+                .where(CreditNote.credited_invoice_id == invoice_id, CreditNote.number.is_not(None))
                 .scalar_subquery())
-    row = db.session.execute(select(paid, credited)).one()
-    return Settlement(Decimal(row[0]), Decimal(row[1]))
+    return select(paid, credited)
 
 
 def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
     """The validated credit notes of an invoice, oldest first."""
     if not invoice.id:
         return []
-    return list(db.session.scalars(
-        select(CreditNote).where(CreditNote.credited_invoice_id == invoice.id, CreditNote.number.is_not(None))
-        .order_by(CreditNote.issue_date, CreditNote.id)))
+    return list(db.session.scalars(_credit_notes_statement(), {"invoice_id": invoice.id}))
+
+
+@cache
+def _credit_notes_statement() -> Select:
+    return (select(CreditNote).where(CreditNote.credited_invoice_id == bindparam("invoice_id"),
+                                     CreditNote.number.is_not(None))
+            .order_by(CreditNote.issue_date, CreditNote.id))
 
 
 def settled_amount(invoice: Invoice) -> Decimal:
@@ -695,11 +707,18 @@ def delivered_quantities(order_lines, exclude: SalesDocument | None = None) -> d
 
 def with_lines(document_id: int) -> SalesDocument:
     """This firm's document with its lines, their products and the party, in a fixed number of queries."""
-    from crm.core.tenancy import get_or_404
+    from crm.core.tenancy import fetch_or_404
 
-    return get_or_404(SalesDocument, document_id, joinedload(SalesDocument.party),
-                      selectinload(SalesDocument.lines).joinedload(SalesLine.product),
-                      selectinload(SalesDocument.lines).joinedload(SalesLine.source_line))
+    return fetch_or_404(_with_lines_statement(), document_id)
+
+
+@cache
+def _with_lines_statement() -> Select:
+    from crm.core.tenancy import by_id
+
+    return by_id(SalesDocument, joinedload(SalesDocument.party),
+                 selectinload(SalesDocument.lines).joinedload(SalesLine.product),
+                 selectinload(SalesDocument.lines).joinedload(SalesLine.source_line))
 
 
 def refresh_order_status(order: SalesOrder) -> None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import cache
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import undefer
 
 from crm.core.database import begin_writing
@@ -53,10 +54,16 @@ def purpose_of(document: SalesDocument) -> str:
 
 def stored_file(document: SalesDocument, purpose: str | None = None, with_data: bool = False) -> DocumentFile | None:
     """The stored file; its bytes (deferred) loaded in the same query when `with_data`."""
-    purpose = purpose or purpose_of(document)
-    options = (undefer(DocumentFile.data),) if with_data else ()
-    return db.session.scalar(select(DocumentFile).where(DocumentFile.document_id == document.id,
-                                                        DocumentFile.purpose == purpose).options(*options))
+    return db.session.scalar(_stored_file_statement(with_data),
+                             {"document_id": document.id, "purpose": purpose or purpose_of(document)})
+
+
+@cache
+def _stored_file_statement(with_data: bool) -> Select:
+    """The file of the bound document and purpose (built once: every document page asks)."""
+    statement = select(DocumentFile).where(DocumentFile.document_id == bindparam("document_id"),
+                                           DocumentFile.purpose == bindparam("purpose"))
+    return statement.options(undefer(DocumentFile.data)) if with_data else statement
 
 
 def store_file(document_id: int, firm_id: int, purpose: str, content_type: str, filename: str,
