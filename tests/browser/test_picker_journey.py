@@ -51,3 +51,17 @@ def test_the_till_suggests_references_on_a_phone(browser, live_server):
         choose(page, "party_id", "moulin", "Lycée Jean Moulin")
     finally:
         context.close()
+
+
+def test_letters_typed_before_the_script_ran_still_get_their_matches(page, live_server):
+    """A slow school PC: the trainee types while the page's scripts are still on their way."""
+    login(page, live_server, "eleve2")
+    held = []
+    page.route("**/static/js/picker.js*", lambda route: held.append(route))
+    page.goto(f"{live_server}/ventes/devis/nouveau", wait_until="commit")
+    page.locator("#lines-0-product_id-q").type("oslo")  # the page is there, its picker script is not
+    page.wait_for_timeout(300)
+    assert held, "picker.js was not requested"
+    held[0].continue_()
+    page.locator("#lines-0-product_id-list [role=option]", has_text="CH-045").first.click()
+    assert page.locator("#lines-0-product_id").input_value() != ""  # the chair is chosen

@@ -17,7 +17,10 @@
     var textMode = root.getAttribute("data-picker-mode") === "text";
     if (!input || !list || (!hidden && !textMode)) return; // the server's search step is showing
     var url = root.getAttribute("data-picker-url");
-    var results = [], active = -1, timer = null, asked = 0, chosen = input.value;
+    // Text without a chosen id is not a choice: letters typed before this script ran (a slow
+    // school PC) are searched like any others.
+    var chosen = hidden && hidden.value ? input.value : "";
+    var results = [], active = -1, timer = null, asked = 0;
     if (!list.id) list.id = "picker-list-" + number;
     if (fallback) fallback.hidden = true;
     input.setAttribute("role", "combobox");
@@ -142,6 +145,7 @@
     });
 
     input.addEventListener("blur", function () { setTimeout(close, 120); });
+    if (document.activeElement === input && input.value.trim() && input.value !== chosen) search();
   }
 
   var count = 0;
