@@ -99,9 +99,12 @@ def build(url: str):
         ids = populate(firm, user, Sizes.issue()).ids
         db.session.commit()
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-        # Statistics and visibility map as a running server has them (autovacuum does this in time).
+        # Statistics and visibility map as a running server has them (autovacuum does this in time),
+        # and the bulk load written out (a checkpoint) rather than flushed during the measures.
+        postgresql = db.engine.dialect.name == "postgresql"
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE")
+            connection.exec_driver_sql("VACUUM ANALYZE" if postgresql else "ANALYZE")
+            connection.exec_driver_sql("CHECKPOINT" if postgresql else "PRAGMA wal_checkpoint(TRUNCATE)")
     print(f"  données créées en {seconds:.0f} s (dont {cpu:.0f} s de calcul de ce processus ; "
           f"le reste : la base et l'attente d'un processeur sur une machine partagée)")
     return app, ids
@@ -133,6 +136,7 @@ def measure(app, ids, rounds: int, only: str | None):
     then the next round): a moment when the machine is busy elsewhere slows one request of
     several pages rather than several requests of one page, which would move that page's p95."""
     from crm.extensions import db
+    from crm.serving import settle_heap
     from tests.conftest import Auth
     from tests.querycount import counting
 
@@ -146,6 +150,7 @@ def measure(app, ids, rounds: int, only: str | None):
         for _ in range(2):  # warm: templates compiled, caches filled, the PDF stored
             warm = browser.client.get(url)
             assert warm.status_code == 200, f"{url}: {warm.status_code}"
+    settle_heap()  # as a worker does once warm (crm/serving.py): its heap out of the collector's way
     samples = {url: ([], [], [], []) for _, url in chosen}
     for _ in range(rounds):
         for _, url in chosen:

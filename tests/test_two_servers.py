@@ -78,7 +78,7 @@ def _start_server(port: int, database_url: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "CRM_DATABASE_URL": database_url, "CRM_SECRET_KEY": "shared-secret-of-the-servers"}
     return subprocess.Popen(
         [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
-         "crm:create_app()"],
+         "--config", "python:crm.serving", "crm:create_app()"],
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
         cwd=Path(__file__).resolve().parents[1],
     )
