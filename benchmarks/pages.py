@@ -104,7 +104,7 @@ def build(url: str):
         postgresql = db.engine.dialect.name == "postgresql"
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE" if postgresql else "ANALYZE")
-            connection.exec_driver_sql("CHECKPOINT" if postgresql else "PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.exec_driver_sql("CHECKPOINT" if postgresql else "PRAGMA wal_checkpoint(PASSIVE)")
     print(f"  données créées en {seconds:.0f} s (dont {cpu:.0f} s de calcul de ce processus ; "
           f"le reste : la base et l'attente d'un processeur sur une machine partagée)")
     return app, ids
