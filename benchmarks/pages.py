@@ -100,11 +100,12 @@ def build(url: str):
         db.session.commit()
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
         # Statistics and visibility map as a running server has them (autovacuum does this in time),
-        # and the bulk load written out (a checkpoint) rather than flushed during the measures.
+        # and PostgreSQL's bulk load written out (a checkpoint) rather than flushed during the measures.
         postgresql = db.engine.dialect.name == "postgresql"
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE" if postgresql else "ANALYZE")
-            connection.exec_driver_sql("CHECKPOINT" if postgresql else "PRAGMA wal_checkpoint(PASSIVE)")
+            if postgresql:
+                connection.exec_driver_sql("CHECKPOINT")
     print(f"  données créées en {seconds:.0f} s (dont {cpu:.0f} s de calcul de ce processus ; "
           f"le reste : la base et l'attente d'un processeur sur une machine partagée)")
     return app, ids
