@@ -26,9 +26,17 @@ def settle_heap() -> None:
 def post_worker_init(worker) -> None:
     """Gunicorn hook: the worker has loaded the app."""
     settle_heap()
+    _log(worker, "loaded")
 
 
 def post_request(worker, req, environ, resp) -> None:
     """Gunicorn hook: once, after the worker's first WARM_REQUESTS requests."""
     if next(_served) == WARM_REQUESTS:  # itertools.count: one thread gets each number
         settle_heap()
+        _log(worker, "warm")
+
+
+def _log(worker, moment: str) -> None:
+    if worker is not None:
+        worker.log.info("Heap frozen (%s): %d objects out of the garbage collector's way", moment,
+                        gc.get_freeze_count())
