@@ -243,7 +243,6 @@ def _sale_b(world):
 
 
 def _closing_b(world):
-
     from crm.ventes.caisse import services
 
     return services.close_day(world.firm_b, world.trainee_b, firm_today()).id

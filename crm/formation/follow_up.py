@@ -143,7 +143,7 @@ def codes_of(activities: list[Activity]) -> dict[int, list[str]]:
     if codes:
         for activity_id, code in db.session.execute(
                 select(ActivityCompetency.activity_id, ActivityCompetency.code)
-                .where(ActivityCompetency.activity_id.in_(codes))
+                .where(ActivityCompetency.activity_id.in_(list(codes)))
                 .order_by(ActivityCompetency.activity_id, ActivityCompetency.code)):
             codes[activity_id].append(code)
     return codes
