@@ -1,5 +1,6 @@
 """A trainee keys in a counter sale at the till, prints the receipt, closes the day, checks the chain."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, shot
 
@@ -41,7 +42,7 @@ def test_counter_sale_receipt_closing_and_verification(page, live_server):
     page.get_by_role("button", name="Valider la vente").click()
     assert "Monnaie à rendre : 11,00" in page.locator(".flash").inner_text()
     # Back at the till, ready for the next customer: the reference box has the focus.
-    assert page.evaluate("document.activeElement.id") == "reference"
+    expect(page.locator("#reference")).to_be_focused()  # autofocus lands at the next rendering step
     page.get_by_role("link", name="Voir et imprimer le reçu").click()
     assert "TOTAL TTC" in page.locator(".receipt").inner_text()
     shot(page, "caisse-recu")
@@ -74,6 +75,6 @@ def test_the_ticket_waits_while_the_cashier_looks_elsewhere(page, live_server):
     page.fill("#cash", "10")
     page.press("#cash", "Enter")
     assert "Monnaie à rendre : 2,80" in page.locator(".flash").inner_text()
-    assert page.evaluate("document.activeElement.id") == "reference"
+    expect(page.locator("#reference")).to_be_focused()
     assert page.locator("input[name=line_quantity]").count() == 0
     shot(page, "caisse-apres-vente")

@@ -27,7 +27,7 @@ def test_quote_to_paid_invoice(page, live_server):
     page.get_by_role("button", name="+ Ajouter une ligne").click()  # a new row, without a round trip
     assert page.evaluate("window.notReloaded === true")
     assert page.locator("#lines-1-quantity").evaluate("e => e.labels[0].textContent") == "Quantité, ligne 2"
-    assert page.evaluate("document.activeElement.id") == "lines-1-product_id-q"
+    expect(page.locator("#lines-1-product_id-q")).to_be_focused()
     choose(page, "lines-1-product_id", "li-0", "LI-001 — Livre de caisse", keyboard=True)
     page.fill("#lines-1-quantity", "4")
     page.fill("#lines-1-discount_rate", "10")
