@@ -5,7 +5,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
-from crm.core.pagination import Pagination
+from crm.core.pagination import PER_PAGE, Pagination
 
 # Named constraints so that migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -18,9 +18,9 @@ NAMING_CONVENTION = {
 
 
 class Database(SQLAlchemy):
-    """Flask-SQLAlchemy, its pages counted only when they cannot tell (crm.core.pagination)."""
+    """Flask-SQLAlchemy, its pages of PER_PAGE rows counted only when they cannot tell (crm.core.pagination)."""
 
-    def paginate(self, select, *, page=None, per_page=None, max_per_page=None, error_out=True, count=True):
+    def paginate(self, select, *, page=None, per_page=PER_PAGE, max_per_page=None, error_out=True, count=True):
         return Pagination(select=select, session=self.session(), page=page, per_page=per_page,
                           max_per_page=max_per_page, error_out=error_out, count=count)
 

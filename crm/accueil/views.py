@@ -46,7 +46,7 @@ def index():
             query = query.where(DeskRequest.status == form.status.data)
         if form.nature.data:
             query = query.where(DeskRequest.nature == form.nature.data)
-    page = db.paginate(query, page=page_number(), per_page=30, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("accueil/index.html", page=page, form=form, today=business_today(current_firm),
                            filtered=bool(form.status.data or form.nature.data))
 

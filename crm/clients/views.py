@@ -25,7 +25,6 @@ from crm.prospection.reminders import level_label_of_party as reminder_level_of_
 from crm.ventes.documents.services import documents_of_party
 
 bp = section_blueprint("clients", __name__)
-PER_PAGE = 50
 
 
 @bp.before_request
@@ -47,7 +46,7 @@ def _filter_form() -> tuple[FilterForm, dict]:
 @bp.route("/")
 def index():
     form, criteria = _filter_form()
-    page = paginate_ids_first(services.search_parties(current_firm.id, criteria), PER_PAGE,
+    page = paginate_ids_first(services.search_parties(current_firm.id, criteria),
                               count_in_one_pass=bool(criteria.get("q")))
     filtered = any(v for k, v in criteria.items() if k != "sort")
     return render_template("clients/index.html", form=form, page=page, filtered=filtered,

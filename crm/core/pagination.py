@@ -3,6 +3,11 @@ from __future__ import annotations
 
 from flask_sqlalchemy.pagination import SelectPagination
 
+# Rows on a page of every list: one size everywhere, so that "page 3" covers the same rows on
+# every screen, 25 being about what a school screen shows without scrolling far (and the size
+# French ERPs such as Dolibarr use by default).
+PER_PAGE = 25
+
 
 class Pagination(SelectPagination):
     """A page of a list, whose total is read from the page itself when it is not full.

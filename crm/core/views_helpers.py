@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func
 
 from crm.core.errors import DomainError
-from crm.core.pagination import Pagination
+from crm.core.pagination import PER_PAGE, Pagination
 from crm.extensions import db
 
 
@@ -123,7 +123,7 @@ class IdsFirstPagination(Pagination):
         return counted if counted is not None else super()._query_count()
 
 
-def paginate_ids_first(select, per_page: int, count_in_one_pass: bool = False) -> IdsFirstPagination:
-    """Like db.paginate(select, page=page_number(), per_page=…), for lists sorted by an index."""
-    return IdsFirstPagination(select=select, session=db.session(), page=page_number(), per_page=per_page,
+def paginate_ids_first(select, count_in_one_pass: bool = False) -> IdsFirstPagination:
+    """Like db.paginate(select, page=page_number()), for lists sorted by an index."""
+    return IdsFirstPagination(select=select, session=db.session(), page=page_number(), per_page=PER_PAGE,
                               error_out=False, count_in_one_pass=count_in_one_pass)

@@ -38,7 +38,7 @@ def index():
 
 
 def _index_page(form: UploadForm, status: int = 200, reasons: list[str] | None = None):
-    page = db.paginate(services.incoming_query(current_firm), page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(services.incoming_query(current_firm), page=page_number(), error_out=False)
     return render_template("einvoice/index.html", page=page, form=form, reasons=reasons or []), status
 
 
@@ -166,7 +166,7 @@ def supplier_invoices():
     status = request.args.get("statut", "")
     if status not in SUPPLIER_INVOICE_STATUSES:
         status = ""
-    page = db.paginate(purchasing.supplier_invoices_query(current_firm, status), page=page_number(), per_page=25,
+    page = db.paginate(purchasing.supplier_invoices_query(current_firm, status), page=page_number(),
                        error_out=False)
     return render_template("einvoice/supplier_invoices.html", page=page, balances=purchasing.balances(page.items),
                            statuses=SUPPLIER_INVOICE_STATUSES, status=status, today=business_today(current_firm))

@@ -317,7 +317,7 @@ def journal():
     if request.args.get("format") == "csv":
         rows = db.session.scalars(query.options(selectinload(Activity.competencies)).limit(50_000)).all()
         return _journal_csv(rows, firms)
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     trainees = db.session.scalars(select(User).join(Membership).where(Membership.firm_id.in_(criteria.firm_ids))
                                   .distinct().order_by(User.display_name)).all()
     return render_template("formation/journal.html", page=page, codes=follow_up.codes_of(page.items),

@@ -119,7 +119,7 @@ def list_analyses():
     query = (scoped(PerformanceAnalysis).options(selectinload(PerformanceAnalysis.author))
              .order_by(PerformanceAnalysis.period_start.desc(), PerformanceAnalysis.created_at.desc(),
                        PerformanceAnalysis.id.desc()))
-    page = db.paginate(query, page=page_number(), per_page=20, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("indicateurs/analyses.html", page=page)
 
 
@@ -170,7 +170,7 @@ def satisfaction():
                       selectinload(SatisfactionSurvey.invoice), selectinload(SatisfactionSurvey.created_by))
              .order_by(SatisfactionSurvey.answered_at.is_(None).desc(), SatisfactionSurvey.created_at.desc(),
                        SatisfactionSurvey.id.desc()))
-    page = db.paginate(query, page=page_number(), per_page=20, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("indicateurs/satisfaction.html", board=board, form=form, page=page), status
 
 

@@ -31,7 +31,6 @@ from crm.prospection.models import (
 )
 
 bp = section_blueprint("prospection", __name__)
-PER_PAGE = 25
 SEARCH_LIMIT = 20
 
 
@@ -47,7 +46,7 @@ def _inside_a_firm():
 def index():
     mine = request.args.get("mes") == "1"
     query = services.plans_of(current_firm, current_user if mine else None)
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     today = business_today(current_firm)
     monday, sunday = services.week_of(today)
     agenda = services.agenda_of(current_firm, current_user, today, today, today)
@@ -121,7 +120,7 @@ def show_plan(plan_id: int, forms: dict | None = None, status: int = 200):
     forms = forms or {}
     filter_form = forms.get("filter") or FilterTargetsForm(formdata=None)
     filter_form.set_choices(saved_filters(current_firm.id))
-    page = db.paginate(services.entries_of(plan), page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(services.entries_of(plan), page=page_number(), error_out=False)
     return render_template(
         "prospection/plan.html", plan=plan, page=page, results=services.plan_results(plan),
         filter_form=filter_form, objection_form=forms.get("objection") or ObjectionForm(formdata=None),

@@ -24,7 +24,7 @@ from crm.prospection.models import (
     EMAIL, INBOX, LETTER, OUTBOX, READY, REMINDER_LEVELS, CallPlan, CallPlanEntry, Mailing, Message,
     MessageTemplate, PaymentReminder,
 )
-from crm.prospection.views import PER_PAGE, bp
+from crm.prospection.views import bp
 from crm.ventes.documents.models import Invoice
 
 
@@ -138,7 +138,7 @@ def outbox():
 
 
 def _folder(folder: str):
-    page = db.paginate(messaging.folder_query(current_firm, folder), page=page_number(), per_page=PER_PAGE,
+    page = db.paginate(messaging.folder_query(current_firm, folder), page=page_number(),
                        error_out=False)
     return render_template("prospection/mailbox.html", page=page, folder=folder, INBOX=INBOX,
                            unread=messaging.unread_count(current_firm), smtp=_smtp() is not None)
@@ -376,7 +376,7 @@ def unpaid_reminders():
     from crm.ventes.documents.services import overdue_invoices_query
 
     today = business_today(current_firm)
-    page = db.paginate(overdue_invoices_query(current_firm, today), page=page_number(), per_page=PER_PAGE,
+    page = db.paginate(overdue_invoices_query(current_firm, today), page=page_number(),
                        error_out=False)
     return render_template("prospection/reminders.html", page=page, today=today, levels=REMINDER_LEVELS,
                            rows=reminders.overdue_list(current_firm, today, page.items))

@@ -193,9 +193,9 @@ def alerts_with_orders(firm: Firm):
     return _with_orders(firm, stock_alerts(firm))
 
 
-def alerts_page(firm: Firm, page: int, per_page: int = 50):
+def alerts_page(firm: Firm, page: int):
     """One page of the alerts (Flask-SQLAlchemy Pagination of StockAlert rows, in reference order)."""
-    pagination = db.paginate(alert_thresholds(firm), page=page, per_page=per_page, error_out=False)
+    pagination = db.paginate(alert_thresholds(firm), page=page, error_out=False)
     pagination.items = _with_orders(firm, [StockAlert(t.product, t, on_order=0) for t in pagination.items])
     return pagination
 

@@ -60,7 +60,7 @@ def _negative_flag():
 @bp.route("/")
 def index():
     query = scoped(Product).where(Product.stock_tracked.is_(True), Product.active.is_(True)).order_by(Product.reference)
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     thresholds = {t.product_id: t for t in db.session.scalars(
         scoped(services.StockThreshold).where(services.StockThreshold.product_id.in_([p.id for p in page.items]))
     )}
@@ -89,7 +89,7 @@ def save_settings():
 def list_moves():
     query = (scoped(StockMove).order_by(StockMove.id.desc())
              .options(selectinload(StockMove.product), selectinload(StockMove.author)))
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("stocks/moves.html", page=page)
 
 
@@ -126,7 +126,7 @@ def stock_card(product_id: int):
     """La fiche de stock: the running balance, move by move."""
     product = get_or_404(Product, product_id)
     query = scoped(StockMove).where(StockMove.product_id == product.id).order_by(StockMove.id)
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("stocks/stock_card.html", product=product, page=page,
                            threshold=services.threshold_of(product))
 
@@ -193,7 +193,7 @@ def counts():
             flash("L'inventaire est ouvert : imprimez la feuille de comptage, comptez, puis saisissez.", "success")
             return redirect(url_for("stocks.show_count", count_id=count.id))
     query = scoped(StockCount).order_by(StockCount.id.desc())
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     status = 422 if request.method == "POST" else 200
     return render_template("stocks/counts.html", form=form, page=page), status
 
@@ -262,7 +262,7 @@ def delete_count(count_id: int):
 @bp.route("/fournisseurs")
 def suppliers():
     query = scoped(Party).where(Party.kind == "supplier").order_by(Party.sort_key)
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     terms = {t.party_id: t for t in db.session.scalars(
         scoped(SupplierTerms).where(SupplierTerms.party_id.in_([p.id for p in page.items])))}
     return render_template("stocks/suppliers.html", page=page, terms=terms)
@@ -295,7 +295,7 @@ def orders():
     status = request.args.get("statut", "")
     if status in ORDER_STATUSES:
         query = query.where(PurchaseOrder.status == status)
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("stocks/orders.html", page=page, statuses=ORDER_STATUSES, status=status)
 
 
@@ -508,7 +508,7 @@ def returns():
              .options(selectinload(SupplierReturn.order).selectinload(PurchaseOrder.supplier),
                       selectinload(SupplierReturn.receipt),
                       selectinload(SupplierReturn.lines).selectinload(SupplierReturnLine.order_line)))
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("stocks/returns.html", page=page, credit_status=_credit_statuses(page.items),
                            credit_labels=einvoice_purchasing.RETURN_CREDIT_LABELS)
 

@@ -42,7 +42,7 @@ def list_products():
         query = query.where(Product.family_id == family_id)
     if not request.args.get("inactifs"):
         query = query.where(Product.active.is_(True))
-    page = db.paginate(query.options(selectinload(Product.family)), page=page_number(), per_page=25,
+    page = db.paginate(query.options(selectinload(Product.family)), page=page_number(),
                        error_out=False)
     families = db.session.scalars(scoped(ProductFamily).order_by(ProductFamily.name)).all()
     promotions = catalogue.promotions_on((p.id for p in page.items), business_today(current_firm))

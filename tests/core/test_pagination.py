@@ -31,7 +31,7 @@ def test_a_first_page_with_room_to_spare_is_not_counted(app, world, make_party):
 
 
 def test_a_full_page_is_counted_and_the_last_page_knows_the_total(app, world, make_party):
-    for number in range(60):  # the party list shows 50 a page
+    for number in range(60):  # the party list shows 25 a page
         make_party(world.firm_a, last_name=f"Client {number:02d}")
     db.session.commit()
     browser = Auth(app.test_client())
@@ -39,8 +39,8 @@ def test_a_full_page_is_counted_and_the_last_page_knows_the_total(app, world, ma
     assert len(_count_statements(browser, "/clients/")) == 1
     assert "60 résultats" in page_text(browser.client.get("/clients/"))
     # The last page (10 rows) tells the total without counting: 50 before it, 10 on it.
-    assert _count_statements(browser, "/clients/?page=2") == []
-    assert "60 résultats" in page_text(browser.client.get("/clients/?page=2"))
+    assert _count_statements(browser, "/clients/?page=3") == []
+    assert "60 résultats" in page_text(browser.client.get("/clients/?page=3"))
 
 
 def test_the_drafts_box_is_counted_only_when_full(app, world, make_party):
@@ -61,3 +61,22 @@ def test_the_drafts_box_is_counted_only_when_full(app, world, make_party):
     db.session.commit()
     assert len(_count_statements(browser, "/ventes/devis/")) == 1  # ten shown of twelve
     assert "Voir les 12 brouillons" in page_text(browser.client.get("/ventes/devis/"))
+
+
+def test_the_page_links_keep_the_filters_and_name_each_page(app, world, make_party):
+    """The links are url_for's, built once per list: each keeps the search and the sort, with its number."""
+    from flask import url_for
+
+    for number in range(80):
+        make_party(world.firm_a, last_name=f"Client {number:02d}", kind="client")
+    db.session.commit()
+    browser = Auth(app.test_client())
+    browser.login("eleve_a", follow=True)
+    html = browser.client.get("/clients/?q=client&kind=client&sort=nom&page=2").get_data(as_text=True)
+    nav = html[html.index('class="pagination"'):]
+    links = re.findall(r'<a href="([^"]+)"(?: rel="(prev|next)")?>', nav[:nav.index("</nav>")])
+    with app.test_request_context():
+        expected = [url_for("clients.index", q="client", kind="client", sort="nom", page=n) for n in (1, 1, 3, 4, 3)]
+    assert [href.replace("&amp;", "&") for href, _ in links] == expected
+    assert [rel for _, rel in links] == ["prev", "", "", "", "next"]
+    assert "80 résultats" in page_text(browser.client.get("/clients/?q=client&kind=client&sort=nom&page=4"))

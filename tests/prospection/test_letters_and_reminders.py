@@ -165,7 +165,7 @@ def test_the_reminders_page(auth, firm_a, world, late_invoice):
 
 def test_the_reminders_page_is_paginated(auth, firm_a, world, make_party, make_invoice):
     """26 overdue invoices: 25 on the first page, the 26th (the latest due) on the second."""
-    from crm.prospection.views import PER_PAGE
+    from crm.core.pagination import PER_PAGE
 
     client = make_party(firm_a, kind="client", company_name="Mairie de Bron")
     invoices = [make_invoice(firm_a, world.trainee_a, client, date(2026, 1, 1 + n), net="10.00")

@@ -201,7 +201,7 @@ def till_tickets():
     page = db.paginate(
         scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc())
         .options(joinedload(CounterSale.party), selectinload(CounterSale.payments)),
-        page=page_number(), per_page=50, error_out=False)
+        page=page_number(), error_out=False)
     closing = db.session.scalar(scoped(DailyClosing).where(DailyClosing.closing_date == day))
     report = None if closing else services.open_day_totals(current_firm, day)
     days = db.session.execute(
@@ -260,7 +260,7 @@ def close_day(day: str):
 
 def till_closings():
     page = db.paginate(scoped(DailyClosing).order_by(DailyClosing.sequence.desc()),
-                       page=page_number(), per_page=25, error_out=False)
+                       page=page_number(), error_out=False)
     return render_template("ventes/caisse/closings.html", page=page)
 
 

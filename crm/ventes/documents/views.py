@@ -59,7 +59,7 @@ def list_documents(slug: str):
         if draft_count > DRAFTS_SHOWN:  # counted only when the box cannot show them all
             draft_count = db.session.scalar(draft_query.with_only_columns(func.count()))
             drafts = drafts[:DRAFTS_SHOWN]
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = db.paginate(query, page=page_number(), error_out=False)
     return render_template("ventes/documents/list.html", page=page, kind=kind, slug=slug,
                            title=PLURALS[kind], can_create=kind in NEW_KINDS, status=status,
                            drafts=drafts, draft_count=draft_count)
@@ -403,7 +403,7 @@ def account_statement(party_id: int):
 
 def overdue_invoices():
     today = business_today(current_firm)
-    page = paginate_ids_first(services.overdue_invoices_query(current_firm, today), 50)
+    page = paginate_ids_first(services.overdue_invoices_query(current_firm, today))
     return render_template("ventes/documents/overdue.html", page=page,
                            balances=services.balances_due(page.items), today=today)
 
