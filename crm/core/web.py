@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
     formatting.register(app)
     app.add_template_global(query_args)
     app.add_template_global(row_url)
+    app.add_template_global(page_url)
     app.add_template_global(fixed_url)
     app.context_processor(_layout_context)
 
@@ -265,6 +266,12 @@ def row_url(endpoint: str, **values) -> str:
             pattern = pattern.replace(str(_ID_MARK + i), f"{{{i}}}")
         links[(endpoint, *given)] = pattern
     return pattern.format(*given.values())
+
+
+def page_url(endpoint: str, args: dict):
+    """The link to page n of a list, for each n: url_for once, the page number put in its place."""
+    before, _, after = url_for(endpoint, **(args | {"page": _ID_MARK})).partition(str(_ID_MARK))
+    return lambda number: f"{before}{int(number)}{after}"
 
 
 def fixed_url(endpoint: str, **values) -> str:
