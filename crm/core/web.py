@@ -10,6 +10,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from markupsafe import Markup
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(query_args)
     app.add_template_global(row_url)
     app.add_template_global(page_url)
+    app.add_template_global(main_nav)
     app.add_template_global(fixed_url)
     app.context_processor(_layout_context)
 
@@ -274,6 +276,20 @@ def page_url(endpoint: str, args: dict):
     return lambda number: f"{before}{int(number)}{after}"
 
 
+def main_nav(alert_count: int) -> Markup:
+    """The activities menu (crm/templates/_nav.html): the same on every page of a section, so
+    rendered once per process for each prefix, section and stock-alert count."""
+    if current_app.jinja_env.auto_reload:  # development: the template may have changed
+        _main_nav.cache_clear()
+    return _main_nav(request.script_root, request.blueprint, request.endpoint == "core.home", alert_count)
+
+
+@lru_cache(maxsize=512)  # bounded: the prefix comes from a request header
+def _main_nav(_script_root: str, blueprint: str | None, home: bool, alert_count: int) -> Markup:
+    macro = current_app.jinja_env.get_template("_nav.html").module.main_nav
+    return Markup(macro(SECTIONS, blueprint, home, alert_count))
+
+
 def fixed_url(endpoint: str, **values) -> str:
     """url_for() of a link that is the same on every page (menus, style sheets): built once per
     process for each prefix the app is served under (a proxy's X-Forwarded-Prefix)."""
@@ -294,5 +310,4 @@ def _layout_context() -> dict:
         "firm_business_date": business_today(firm) if firm is not None else None,
         "firm_simulated": firm is not None and firm.business_date is not None,
         "current_position": position,
-        "nav_sections": SECTIONS,
     }
