@@ -61,9 +61,16 @@ def remember_zone(firm, name: str | None) -> None:
 
 
 def display_zone() -> ZoneInfo:
-    """The zone pages show times in: the current firm's, or the default outside a firm."""
-    firm = g.get("firm") if has_app_context() else None
-    return firm_zone(firm)
+    """The zone pages show times in: the current firm's, or the default outside a firm.
+
+    Kept with the firm it was read for: a list shows a time on each of its rows.
+    """
+    if not has_app_context():
+        return firm_zone(None)
+    firm, shown = g.get("firm"), g.get("_display_zone")
+    if shown is None or shown[0] is not firm:
+        shown = g._display_zone = (firm, firm_zone(firm))
+    return shown[1]
 
 
 def business_today(firm) -> date:

@@ -460,6 +460,9 @@ def test_provisional_totals_are_those_the_z_seals(shop):
     assert list(x.by_mode.items()) == [("cash", D("46.86")), ("cheque", D("10.00")), ("card", D("12.00"))]
     page = _plain(shop.browser.client.get("/ventes/caisse/tickets"))
     assert "68,86 €" in page and "22,95 €" in page and "46,86 €" in page
+    rows = re.findall(r"<tr>(.*?)</tr>", page_text(shop.browser.client.get("/ventes/caisse/tickets")), re.S)
+    paid = [re.sub(r"<[^>]+>", "|", row).split("|")[-4] for row in rows[1:]]  # newest first
+    assert paid == ["Chèque, Espèces", "Carte bancaire", "Espèces"]
     z = services.close_day(shop.firm, shop.user, TODAY)
     assert (z.sales_count, z.total_ttc, z.average_basket) == (x.sales_count, x.total_ttc, x.average_basket)
     assert [(t.key, t.amount) for t in z.by_mode] == list(x.by_mode.items())
