@@ -87,11 +87,6 @@ class CounterSale(FirmScoped, db.Model):
     def label(self) -> str:
         return f"le ticket {self.number}"
 
-    @property
-    def payment_modes(self) -> str:
-        """How the ticket was paid, as the list of tickets shows it: "Espèces, Carte bancaire"."""
-        return ", ".join(payment.mode_label for payment in self.payments)
-
     def sealed_data(self) -> dict:
         """What the hash covers (with sealed_lines), as stored."""
         return {

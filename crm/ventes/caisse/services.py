@@ -251,6 +251,20 @@ def open_day_totals(firm: Firm, on: date) -> OpenDayTotals:
     )
 
 
+def payment_modes_of(firm: Firm, sale_ids: list[int]) -> dict[int, str]:
+    """How each ticket was paid, as the list of tickets shows it ("Chèque, Espèces"), for a page
+    of tickets: one query of (ticket, mode) pairs rather than every payment as an object."""
+    if not sale_ids:
+        return {}
+    labels: dict[int, list[str]] = {}
+    for sale_id, mode in db.session.execute(
+            select(CounterSalePayment.sale_id, CounterSalePayment.mode)
+            .where(CounterSalePayment.firm_id == firm.id, CounterSalePayment.sale_id.in_(sale_ids))
+            .order_by(CounterSalePayment.sale_id, CounterSalePayment.position)):
+        labels.setdefault(sale_id, []).append(PAYMENT_MODES[mode])
+    return {sale_id: ", ".join(modes) for sale_id, modes in labels.items()}
+
+
 def close_day(firm: Firm, user: User | None, on: date, today: date | None = None,
               now: datetime | None = None) -> DailyClosing:
     """Seal the Z report of `on`: its receipts can no longer be added to nor changed."""

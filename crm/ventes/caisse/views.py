@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from crm.core.clock import business_today
 from crm.core.database import begin_writing, reads_first
@@ -200,8 +200,7 @@ def till_tickets():
     day = _day_arg(request.args.get("jour"), today)
     page = db.paginate(
         scoped(CounterSale).where(CounterSale.sale_date == day).order_by(CounterSale.sequence.desc())
-        .options(joinedload(CounterSale.party), selectinload(CounterSale.payments)),
-        page=page_number(), error_out=False)
+        .options(joinedload(CounterSale.party)), page=page_number(), error_out=False)
     closing = db.session.scalar(scoped(DailyClosing).where(DailyClosing.closing_date == day))
     report = None if closing else services.open_day_totals(current_firm, day)
     days = db.session.execute(
@@ -210,6 +209,7 @@ def till_tickets():
     ).all()
     return render_template("ventes/caisse/tickets.html", page=page, day=day, today=today,
                            closing=closing, report=report, days=days, close_form=CloseDayForm(),
+                           paid_by=services.payment_modes_of(current_firm, [sale.id for sale in page.items]),
                            payment_modes=PAYMENT_MODES)
 
 
