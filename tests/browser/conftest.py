@@ -134,6 +134,13 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def html(page) -> str:
+    """The page's HTML once its document has loaded: right after a click that navigates,
+    page.content() may read the document being replaced (seen empty on a busy machine)."""
+    page.wait_for_load_state()
+    return page.content()
+
+
 def login(page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto(f"{base}/connexion")
     page.fill("#username", username)

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import html, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +16,7 @@ def _new_service(page, base, reference, label, price):
     page.fill("#sale_price", price)
     page.uncheck("#stock_tracked")
     page.get_by_role("button", name="Enregistrer").click()
-    assert reference in page.content()
+    assert reference in html(page)
 
 
 def test_counter_sale_receipt_closing_and_verification(page, live_server):
@@ -47,7 +47,7 @@ def test_counter_sale_receipt_closing_and_verification(page, live_server):
     assert "TOTAL TTC" in page.locator(".receipt").inner_text()
     shot(page, "caisse-recu")
     page.get_by_role("link", name="Tickets du jour").click()
-    assert "Totaux provisoires (X)" in page.content()
+    assert "Totaux provisoires (X)" in html(page)
     page.locator("summary", has_text="Clôturer la journée").click()
     page.get_by_role("button", name="Clôturer définitivement").click()
     assert "RAPPORT Z" in page.locator(".receipt").inner_text()

@@ -1,7 +1,7 @@
 """The desk trainee records a visitor's request and finds it in the register and the party file."""
 import pytest
 
-from tests.browser.conftest import choose, login, shot
+from tests.browser.conftest import choose, html, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +15,10 @@ def test_record_a_request_at_the_desk(page, live_server):
     page.fill("#answer", "Ouvert le samedi de 9 h à 12 h.")
     shot(page, "desk-new-request")
     page.locator("main form button[type=submit].primary").last.click()
-    html = page.content()
-    assert "M. Bernard" in html
+    shown = html(page)
+    assert "M. Bernard" in shown
     page.goto(f"{live_server}/accueil/")
-    assert "M. Bernard" in page.content()
+    assert "M. Bernard" in html(page)
     shot(page, "desk-register")
 
 

@@ -3,7 +3,7 @@ indicators (charts drawn on the server), writes an analysis and exports the work
 compares the classroom's firms. Screenshots at desktop and phone width."""
 import pytest
 
-from tests.browser.conftest import CHROMIUM_FLAGS, login, shot  # noqa: F401 - flags documented there
+from tests.browser.conftest import CHROMIUM_FLAGS, html, login, shot  # noqa: F401 - flags documented there
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -50,7 +50,7 @@ def test_sell_survey_read_analyse_and_export(page, live_server, browser, tmp_pat
     assert _fits_phone(page) <= PHONE["width"]
     page.set_viewport_size({"width": 1366, "height": 768})
     page.get_by_role("button", name="Envoyer mon avis").click()
-    assert "Choisissez une note de 1 à 5." in page.content()
+    assert "Choisissez une note de 1 à 5." in html(page)
     page.get_by_label("4 — Satisfait").first.check()
     page.get_by_role("radio", name="Oui").check()
     page.fill("#comment", "Conseils clairs, merci.")

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import html, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def test_new_trainee_throttled_unblocked_then_chooses_a_password(page, browser, 
     page.get_by_role("link", name="Importer des élèves").first.click()
     page.fill("#text", "Navarro;Sacha")
     page.get_by_role("button", name=re.compile("Créer les comptes|Importer")).click()
-    sheet = page.content()
+    sheet = html(page)
     assert "à la première connexion, choisissez le vôtre" in sheet
     username = re.search(r"Identifiant : <code>([^<]+)</code>", sheet).group(1)
     given = re.search(r'class="password">([^<]+)<', sheet).group(1)

@@ -1,7 +1,7 @@
 """A trainee logs in, opens every section of the navigation, logs out."""
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import html, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -55,10 +55,10 @@ def test_layout_fits_a_phone(browser, live_server):
 def test_teacher_sees_the_classroom_and_enters_a_firm(page, live_server):
     login(page, live_server, "prof")
     assert page.locator("h1").inner_text() == "Espace professeur"
-    assert "2nde MRCU démo" in page.content()
+    assert "2nde MRCU démo" in html(page)
     shot(page, "teacher-dashboard")
     page.get_by_role("link", name="Boutique voisine").first.click()
-    assert "Inès Benali" in page.content()
+    assert "Inès Benali" in html(page)
     shot(page, "teacher-firm")
     page.get_by_role("button", name="Entrer dans l'entreprise").click()
     assert "Boutique voisine" in page.locator("header.topbar").inner_text()

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, login, shot
+from tests.browser.conftest import SCREENSHOTS, html, login, shot
 from tests.factories import firm_today
 
 pytestmark = pytest.mark.browser
@@ -33,13 +33,13 @@ def test_a_phone_session_from_the_plan_to_its_results(page, live_server, browser
     # An appointment without its date is refused, the note kept.
     page.fill("#note", "Intéressée, veut voir les chaises.")
     page.get_by_role("button", name="Rendez-vous pris").click()
-    assert "Indiquez la date du rendez-vous pris." in page.content()
+    assert "Indiquez la date du rendez-vous pris." in html(page)
     assert page.locator("#note").input_value() == "Intéressée, veut voir les chaises."
     tomorrow = (firm_today() + timedelta(days=1)).isoformat()
     page.fill("#follow_up_on", tomorrow)
     page.fill("#follow_up_at", "10:30")
     page.get_by_role("button", name="Rendez-vous pris").click()
-    assert "Appel enregistré : rendez-vous pris." in page.content()
+    assert "Appel enregistré : rendez-vous pris." in html(page)
     assert page.locator("h1").inner_text().startswith("Boutique voisine")
     page.get_by_role("button", name="Absent — rappeler").click()
     page.get_by_role("button", name="Vente").click()
@@ -53,7 +53,7 @@ def test_a_phone_session_from_the_plan_to_its_results(page, live_server, browser
     assert "Absent — rappeler" in text and "25 %" in text  # 1 appointment, 1 sale of 4 reached
     shot(page, "prospection-results")
     page.goto(f"{live_server}/prospection/agenda?date={tomorrow}")
-    assert "Rendez-vous : Boulangerie Martin" in page.content()
+    assert "Rendez-vous : Boulangerie Martin" in html(page)
     shot(page, "prospection-agenda")
     # The same screen on a phone.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR", is_mobile=True)
@@ -84,7 +84,7 @@ def test_a_mailing_prints_into_one_pdf(page, live_server, tmp_path):
         page.get_by_role("button", name=re.compile(f"Ajouter .*{name}")).click()
     page.get_by_role("link", name="Retour au plan").click()
     page.get_by_role("link", name="Publipostage (PDF)").click()
-    assert "Orthographe vérifiée" in page.content() or "surligné" in page.content()
+    assert "Orthographe vérifiée" in html(page) or "surligné" in html(page)
     shot(page, "prospection-mailing-preview")
     page.get_by_role("button", name=re.compile("Lancer le publipostage")).click()
     download = page.get_by_role("link", name=re.compile("Télécharger le PDF"))
@@ -109,7 +109,7 @@ def test_two_demo_firms_exchange_an_email(page, live_server):
     page.fill("#body", "Bonjour,\n\nNous aimerions vous présenter notre mobilier de bureau. Seriez-vous disponible "
                        "mardi prochain ?\n\nCordialement,\nHugo Nguyen")
     page.get_by_role("button", name="Envoyer", exact=True).click()
-    assert "Courriel distribué dans la messagerie de l'entreprise destinataire" in page.content()
+    assert "Courriel distribué dans la messagerie de l'entreprise destinataire" in html(page)
     _logout(page)
 
     login(page, live_server, "eleve3")
@@ -117,17 +117,17 @@ def test_two_demo_firms_exchange_an_email(page, live_server):
     assert "Comptoir démo" in page.locator(".mail-list").inner_text()
     shot(page, "prospection-inbox")
     page.get_by_role("link", name=re.compile("Proposition de rendez-vous")).click()
-    assert "Seriez-vous disponible mardi prochain ?" in page.content()
+    assert "Seriez-vous disponible mardi prochain ?" in html(page)
     page.get_by_role("link", name="Répondre").click()
     page.fill("#body", "Bonjour,\n\nVolontiers : mardi à 10 heures dans notre boutique.\n\nInès Benali")
     page.get_by_role("button", name="Envoyer", exact=True).click()
     if page.get_by_role("button", name="Envoyer quand même").count():
         page.get_by_role("button", name="Envoyer quand même").click()
-    assert "Courriel distribué" in page.content()
+    assert "Courriel distribué" in html(page)
     _logout(page)
 
     login(page, live_server, "eleve2")
     page.goto(f"{live_server}/prospection/messagerie")
     page.get_by_role("link", name=re.compile("Re : Proposition de rendez-vous")).click()
-    assert "mardi à 10 heures dans notre boutique" in page.content()
+    assert "mardi à 10 heures dans notre boutique" in html(page)
     shot(page, "prospection-message")

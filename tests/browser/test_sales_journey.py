@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import choose, login, shot
+from tests.browser.conftest import choose, html, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_quote_to_paid_invoice(page, live_server):
     page.get_by_role("button", name="Livrer").click()
     # The delivery note takes the order's articles and prices; the trainee sets each quantity.
     page.get_by_role("link", name="Modifier").click()
-    assert "Reste à livrer" in page.content()
+    assert "Reste à livrer" in html(page)
     shot(page, "sales-delivery-quantities")
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     _validate(page)
@@ -66,7 +66,7 @@ def test_quote_to_paid_invoice(page, live_server):
     shot(page, "sales-invoice-paid")
     # The page shows the payment; the printed invoice stays as it was issued.
     page.get_by_role("link", name="Imprimer").click()
-    assert "Net à payer" in page.content() and "Déjà réglé" not in page.content()
+    assert "Net à payer" in html(page) and "Déjà réglé" not in html(page)
     shot(page, "sales-invoice-printed")
     pdf = page.request.get(page.url.replace("/imprimer", "/pdf"))
     assert pdf.ok and pdf.body().startswith(b"%PDF")

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import choose, login, shot
+from tests.browser.conftest import choose, html, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_alert_purchase_order_reception_stock_card(page, live_server):
 
     # The printable order.
     page.get_by_role("link", name="Aperçu / PDF").click()
-    assert "Fournisseur" in page.content() and number in page.content()
+    assert "Fournisseur" in html(page) and number in html(page)
     shot(page, "stock-order-document")
     page.go_back()
 
