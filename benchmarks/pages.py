@@ -198,17 +198,6 @@ def report(name: str, rows) -> int:
     return misses
 
 
-def machine_speed() -> float:
-    """Milliseconds of a fixed pure-Python computation (best of five): how fast this machine is
-    at the moment of the measures, to compare two tables (a shared machine varies by 2× an hour)."""
-    best = float("inf")
-    for _ in range(5):
-        began = time.perf_counter()
-        sum(i * i for i in range(1_000_000))
-        best = min(best, time.perf_counter() - began)
-    return best * 1000
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", action="append", default=[], help="database URL (repeatable)")
@@ -225,8 +214,7 @@ def main(argv=None) -> int:
         urls = args.database or [f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"]
         if not args.database and os.environ.get("CRM_BENCH_DATABASE_URL"):
             urls.append(os.environ["CRM_BENCH_DATABASE_URL"])
-        print(f"Pages à l'échelle d'un lycée — machine : {os.cpu_count()} cœurs, Python {sys.version.split()[0]}, "
-              f"vitesse : {machine_speed():.0f} ms pour un calcul Python fixe (moins = plus rapide)")
+        print(f"Pages à l'échelle d'un lycée — machine : {os.cpu_count()} cœurs, Python {sys.version.split()[0]}")
         misses = 0
         for url in urls:
             url = database_url(url, Path(tmp))
@@ -234,7 +222,6 @@ def main(argv=None) -> int:
             print(f"\n== {name} ==")
             app, ids = reuse(url) if args.reuse else build(url)
             misses += report(name, measure(app, ids, args.rounds, args.only))
-            print(f"  vitesse de la machine après ces mesures : {machine_speed():.0f} ms pour le calcul fixe")
             with app.app_context():
                 from crm.extensions import db
 
