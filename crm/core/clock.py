@@ -58,6 +58,7 @@ def remember_zone(firm, name: str | None) -> None:
     """The firm's zone for this request, from settings read with the firm (no query of its own)."""
     if has_app_context():
         g.setdefault("_firm_zones", {})[firm.id] = zone_named(name)
+        g.pop("_display_zone", None)  # display_zone() reads it again
 
 
 def display_zone() -> ZoneInfo:

@@ -67,3 +67,20 @@ def test_documents_and_stock_moves_take_the_simulated_date(client, auth, world):
     form = page_text(client.get("/ventes/devis/nouveau"))
     assert 'value="2027-03-15"' in form  # the quote's date proposed by the form
     assert simulated - timedelta(days=1) != date.today()  # the test means something on any real day
+
+
+def test_the_zone_pages_show_follows_the_firm_and_its_settings_within_a_request(app, world):
+    """display_zone() keeps the zone for the rows of a list, but not once the firm or its zone changes."""
+    from flask import g
+
+    with app.test_request_context():
+        g.firm = world.firm_a
+        clock.remember_zone(world.firm_a, "Europe/Paris")
+        assert clock.display_zone() == ZoneInfo("Europe/Paris")
+        clock.remember_zone(world.firm_a, "Indian/Reunion")  # the settings read again, changed
+        assert clock.display_zone() == ZoneInfo("Indian/Reunion")
+        clock.remember_zone(world.firm_b, "America/Cayenne")
+        g.firm = world.firm_b
+        assert clock.display_zone() == ZoneInfo("America/Cayenne")
+        g.firm = None
+        assert clock.display_zone() == ZoneInfo("Europe/Paris")  # outside a firm: the default
